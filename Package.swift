@@ -1,0 +1,143 @@
+// swift-tools-version:6.1
+// Bollard: automatic vehicle access control for pedestrian-priority zones.
+//
+// Targets follow dependencies: C modules (CZMQ, CTurboJPEG) are wrapped by one
+// Swift target each and imported nowhere else; Domain and WireProtocol are pure
+// Swift shared by Edge and Central; EdgeCore and CentralCore never import each
+// other; executables are thin.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Bollard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bollard-edge", targets: ["BollardEdge"]),
+        .executable(name: "bollard-central", targets: ["BollardCentral"]),
+        .executable(name: "bollardctl", targets: ["BollardCtl"]),
+        .executable(name: "bollard-bench", targets: ["BollardBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: Common
+        .systemLibrary(
+            name: "CZMQ",
+            path: "Common/CZMQ",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        .target(name: "ZMQ", dependencies: ["CZMQ"], path: "Common/ZMQ", swiftSettings: swiftSettings),
+        .target(name: "Domain", path: "Common/Domain", swiftSettings: swiftSettings),
+        .target(name: "WireProtocol", dependencies: ["Domain"], path: "Common/WireProtocol", swiftSettings: swiftSettings),
+        .target(
+            name: "BollardSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Common/Support",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Edge
+        .systemLibrary(
+            name: "CTurboJPEG",
+            path: "Edge/CTurboJPEG",
+            providers: [.apt(["libturbojpeg0-dev"])]
+        ),
+        .target(
+            name: "PlateRecognition",
+            dependencies: ["CTurboJPEG"],
+            path: "Edge/PlateRecognition",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EdgeCore",
+            dependencies: [
+                "Domain", "WireProtocol", "ZMQ", "BollardSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Edge/EdgeCore",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "BollardEdge",
+            dependencies: [
+                "EdgeCore", "PlateRecognition", "BollardSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Edge/bollard-edge",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "BollardCtl",
+            dependencies: [
+                "WireProtocol", "ZMQ", "BollardSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Edge/bollardctl",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Central
+        .target(
+            name: "CentralCore",
+            dependencies: [
+                "Domain", "WireProtocol", "ZMQ", "BollardSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Central/CentralCore",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "BollardCentral",
+            dependencies: [
+                "CentralCore", "BollardSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Central/bollard-central",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (print figures; run in release by `make bench-*`)
+        .executableTarget(
+            name: "BollardBench",
+            dependencies: [
+                "Domain", "WireProtocol", "ZMQ", "CentralCore", "EdgeCore", "BollardSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tests/Benchmarks",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "DomainTests", dependencies: ["Domain"], path: "Tests/DomainTests"),
+        .testTarget(name: "ZMQTests", dependencies: ["ZMQ"], path: "Tests/ZMQTests"),
+        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "Domain"], path: "Tests/WireProtocolTests"),
+        .testTarget(name: "PlateRecognitionTests", dependencies: ["PlateRecognition"], path: "Tests/PlateRecognitionTests"),
+        .testTarget(
+            name: "EdgeCoreTests",
+            dependencies: ["EdgeCore", "Domain", "WireProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/EdgeCoreTests"
+        ),
+        .testTarget(
+            name: "CentralCoreTests",
+            dependencies: ["CentralCore", "Domain", "WireProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/CentralCoreTests"
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["ZMQ", "WireProtocol", "Domain", "BollardSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/IntegrationTests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
