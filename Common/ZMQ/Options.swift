@@ -17,6 +17,7 @@ public enum ZMQOption {
     public static let routingID: Int32 = ZMQ_ROUTING_ID
     /// 1: ROUTER send to an unknown peer throws EHOSTUNREACH instead of silently dropping.
     public static let routerMandatory: Int32 = ZMQ_ROUTER_MANDATORY
+    public static let routerHandover: Int32 = ZMQ_ROUTER_HANDOVER
     /// 1: queue only to completed connections, so messages are not stuck on dead peers.
     public static let immediate: Int32 = ZMQ_IMMEDIATE
     /// Milliseconds before the first reconnect attempt.

@@ -6,6 +6,6 @@ struct BollardEdgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bollard-edge",
         abstract: "Bollard gate unit: reads plates, decides locally, buffers and uploads events.",
-        subcommands: [RecognizeCommand.self]
+        subcommands: [RunCommand.self, RecognizeCommand.self, CheckConfigCommand.self]
     )
 }

@@ -1,0 +1,61 @@
+import BollardSupport
+import Domain
+import Foundation
+import Logging
+import ServiceLifecycle
+import ZMQ
+
+/// Assembles central; `bollard-central run`, the demo and the tests all use it.
+public enum CentralApplication {
+    /// Opens the store (seeding the default holiday calendar on first run)
+    /// and makes sure central has a key pair.
+    public static func openStore(configuration: CentralConfiguration, logger: Logger) throws -> CentralStore {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let store = try CentralStore(path: configuration.databasePath)
+        if try store.holidays().isEmpty { try store.setHolidays(.bilbaoDefault) }
+        if !FileManager.default.fileExists(atPath: configuration.secretKeyFile) {
+            let pair = try CurveKeyPair.generate()
+            try KeyFile.writePair(base: configuration.keyBase, publicKey: pair.publicKey, secretKey: pair.secretKey)
+            logger.notice("generated central's key pair; give gates its public key", metadata: ["key.file": "\(configuration.publicKeyFile)"])
+        }
+        return store
+    }
+
+    public static func build(configuration: CentralConfiguration, logger: Logger) throws -> CentralService {
+        let store = try openStore(configuration: configuration, logger: logger)
+        let keys = try KeyFile.read(path: configuration.secretKeyFile)
+        guard let secret = keys.secretKey else {
+            throw KeyFile.ReadError(path: configuration.secretKeyFile, reason: "no secret-key")
+        }
+        let server = GateServer(store: store, options: .init(endpoint: configuration.gateEndpoint, secretKey: secret), logger: logger)
+        return CentralService(store: store, server: server, logger: logger)
+    }
+}
+
+/// Runs the gate channel until SIGTERM/SIGINT.
+public struct CentralService: Service {
+    public let store: CentralStore
+    public let server: GateServer
+    let logger: Logger
+
+    public func run() async throws {
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+        try server.start()
+        notifier.ready(status: "serving gates at \(server.boundEndpoint ?? "?")")
+        await withTaskGroup(of: Void.self) { group in
+            if let interval = SystemdNotifier.watchdogInterval(environment: ProcessInfo.processInfo.environment) {
+                group.addTask {
+                    while !Task.isCancelled {
+                        notifier.watchdog()
+                        try? await Task.sleep(for: interval / 2)
+                    }
+                }
+            }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+        notifier.stopping()
+        logger.info("central stopping")
+        server.stop()
+    }
+}

@@ -1,0 +1,323 @@
+import Domain
+import Foundation
+import GRDB
+import WireProtocol
+
+/// Central's durable state: registered gates, permits with their change
+/// log, events from every gate, and the last health each gate reported.
+///
+/// SQLite in WAL mode with `synchronous=FULL`: an event is acknowledged to a
+/// gate only after the COMMIT that holds it, so an acknowledged event survives
+/// a crash or power cut. `(gate_id, seq)` is the events' primary key, which
+/// makes a re-sent event a no-op.
+public final class CentralStore: Sendable {
+    let database: DatabasePool
+
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(10)
+        database = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(database)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE gates (
+                    id TEXT PRIMARY KEY,
+                    zone TEXT NOT NULL,
+                    direction TEXT NOT NULL,
+                    public_key TEXT NOT NULL UNIQUE,
+                    status TEXT NOT NULL,
+                    registered_ms INTEGER NOT NULL
+                );
+                CREATE TABLE permits (
+                    id TEXT PRIMARY KEY,
+                    plate TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    json TEXT NOT NULL
+                );
+                CREATE INDEX permits_plate ON permits(plate);
+                CREATE TABLE permit_changes (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    permit_id TEXT NOT NULL,
+                    json TEXT NOT NULL,
+                    created_ms INTEGER NOT NULL
+                );
+                CREATE TABLE events (
+                    gate_id TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    at_ms INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    plate TEXT,
+                    confidence REAL NOT NULL,
+                    permit_id TEXT,
+                    reason TEXT,
+                    candidates TEXT,
+                    received_ms INTEGER NOT NULL,
+                    PRIMARY KEY (gate_id, seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX events_kind ON events(kind, at_ms);
+                CREATE TABLE gate_health (
+                    gate_id TEXT PRIMARY KEY,
+                    last_seen_ms INTEGER NOT NULL,
+                    health TEXT NOT NULL
+                );
+                CREATE TABLE holidays (date TEXT PRIMARY KEY);
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: Gates
+
+    public struct GateRecord: Sendable, Equatable, Codable {
+        public var gate: Gate
+        public var publicKey: String
+        public var revoked: Bool
+    }
+
+    public struct RegistrationError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Registers (or re-keys) a gate. A key can belong to one gate only.
+    public func registerGate(_ gate: Gate, publicKey: String) throws {
+        try database.write { db in
+            if let owner = try String.fetchOne(db, sql: "SELECT id FROM gates WHERE public_key = ?", arguments: [publicKey]), owner != gate.id {
+                throw RegistrationError(description: "that key is already registered to gate \(owner)")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO gates (id, zone, direction, public_key, status, registered_ms) VALUES (?, ?, ?, ?, 'registered', ?)
+                    ON CONFLICT(id) DO UPDATE SET zone = excluded.zone, direction = excluded.direction,
+                        public_key = excluded.public_key, status = 'registered'
+                    """,
+                arguments: [gate.id, gate.zone, gate.direction.rawValue, publicKey, Self.nowMilliseconds()])
+        }
+    }
+
+    /// Revokes a gate: its key is refused from now on. Returns false if unknown.
+    @discardableResult
+    public func revokeGate(id: String) throws -> Bool {
+        try database.write { db in
+            try db.execute(sql: "UPDATE gates SET status = 'revoked' WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func gates() throws -> [GateRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM gates ORDER BY id").map(Self.gateRecord)
+        }
+    }
+
+    public func gate(publicKey: String) throws -> GateRecord? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM gates WHERE public_key = ?", arguments: [publicKey]).map(Self.gateRecord)
+        }
+    }
+
+    private static func gateRecord(_ row: Row) -> GateRecord {
+        GateRecord(
+            gate: Gate(id: row["id"], zone: row["zone"], direction: Direction(rawValue: row["direction"]) ?? .entry),
+            publicKey: row["public_key"], revoked: (row["status"] as String) == "revoked")
+    }
+
+    // MARK: Permits
+
+    /// Records a change: the permit as it is now gets the next global sequence.
+    /// SQLite serialises writers, so sequences are strictly increasing across
+    /// every process writing this file (the daemon, the CLI).
+    @discardableResult
+    public func save(_ permit: Permit) throws -> Permit {
+        try save([permit]).last!
+    }
+
+    /// Records several changes in one transaction, in order.
+    @discardableResult
+    public func save(_ permits: [Permit]) throws -> [Permit] {
+        try database.write { db in
+            let encoder = JSONEncoder()
+            let now = Self.nowMilliseconds()
+            var saved: [Permit] = []
+            saved.reserveCapacity(permits.count)
+            for var permit in permits {
+                try db.execute(
+                    sql: "INSERT INTO permit_changes (permit_id, json, created_ms) VALUES (?, '', ?)",
+                    arguments: [permit.id, now])
+                permit.seq = db.lastInsertedRowID
+                let json = String(decoding: try encoder.encode(permit), as: UTF8.self)
+                try db.execute(sql: "UPDATE permit_changes SET json = ? WHERE seq = ?", arguments: [json, permit.seq])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO permits (id, plate, seq, json) VALUES (?, ?, ?, ?)",
+                    arguments: [permit.id, permit.plate.normalized, permit.seq, json])
+                saved.append(permit)
+            }
+            return saved
+        }
+    }
+
+    public func permit(id: String) throws -> Permit? {
+        try database.read { db in
+            try String.fetchOne(db, sql: "SELECT json FROM permits WHERE id = ?", arguments: [id])
+                .map { try JSONDecoder().decode(Permit.self, from: Data($0.utf8)) }
+        }
+    }
+
+    /// Sets a permit's status (revoke, suspend, reinstate) as a new change. Returns nil if unknown.
+    public func setStatus(_ status: PermitStatus, permitID: String) throws -> Permit? {
+        guard var permit = try permit(id: permitID) else { return nil }
+        permit.status = status
+        return try save(permit)
+    }
+
+    public func headSeq() throws -> Int64 {
+        try database.read { db in try Self.headSeq(db) }
+    }
+
+    static func headSeq(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT max(seq) FROM permit_changes") ?? 0
+    }
+
+    /// When the change after `seq` was made (for lag): nil if none.
+    public func changeTime(after seq: Int64) throws -> Date? {
+        try database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT created_ms FROM permit_changes WHERE seq > ? ORDER BY seq LIMIT 1", arguments: [seq])
+                .map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        }
+    }
+
+    public enum ChangesAnswer: Sendable {
+        case changes([Permit], head: Int64)
+        case snapshotRequired(head: Int64)
+    }
+
+    /// Changes after `seq`, at most `limit`; or "snapshot required" when the
+    /// log no longer reaches back that far or the gate is too far behind.
+    public func changes(after seq: Int64, limit: Int, snapshotBeyond: Int64 = 50_000) throws -> ChangesAnswer {
+        try database.read { db in
+            let head = try Self.headSeq(db)
+            if seq >= head { return .changes([], head: head) }
+            let oldest = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM permit_changes") ?? 1
+            if seq < 0 || seq + 1 < oldest || head - seq > snapshotBeyond { return .snapshotRequired(head: head) }
+            let decoder = JSONDecoder()
+            let permits = try String.fetchAll(
+                db, sql: "SELECT json FROM permit_changes WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]
+            ).map { try decoder.decode(Permit.self, from: Data($0.utf8)) }
+            return .changes(permits, head: head)
+        }
+    }
+
+    /// One page of the current permit set, ordered by id.
+    public func snapshotPage(after id: String?, limit: Int) throws -> CentralMessage.SnapshotPage {
+        try database.read { db in
+            let head = try Self.headSeq(db)
+            let decoder = JSONDecoder()
+            let rows = try String.fetchAll(
+                db, sql: "SELECT json FROM permits WHERE id > ? ORDER BY id LIMIT ?", arguments: [id ?? "", limit + 1])
+            let permits = try rows.prefix(limit).map { try decoder.decode(Permit.self, from: Data($0.utf8)) }
+            return CentralMessage.SnapshotPage(baseSeq: head, permits: permits, nextAfter: rows.count > limit ? permits.last?.id : nil)
+        }
+    }
+
+    public func permitCount() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM permits") ?? 0 }
+    }
+
+    /// Drops change-log entries older than the newest `keep`; gates further behind get a snapshot.
+    public func compactChangeLog(keep: Int64) throws {
+        try database.write { db in
+            let head = try Self.headSeq(db)
+            try db.execute(sql: "DELETE FROM permit_changes WHERE seq <= ?", arguments: [head - keep])
+        }
+    }
+
+    // MARK: Events
+
+    /// Commits events from a gate and returns the sequences now held,
+    /// including ones that were already there (a retry after a lost ack).
+    public func store(events: [Event], from gateID: String) throws -> [Int64] {
+        try database.write { db in
+            let now = Self.nowMilliseconds()
+            let statement = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO events (gate_id, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for event in events {
+                try statement.execute(arguments: [
+                    gateID, event.seq, event.atMilliseconds, event.kind.rawValue, event.plate, event.confidence,
+                    event.permitID, event.reason, event.candidates?.joined(separator: ","), now,
+                ])
+            }
+            return events.map(\.seq)
+        }
+    }
+
+    public struct EventCounts: Sendable, Equatable, Codable {
+        public var total: Int
+        public var violations: Int
+        public var reviews: Int
+    }
+
+    public func eventCounts() throws -> EventCounts {
+        try database.read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT count(*) AS total, sum(kind = 'violation') AS violations, sum(kind = 'review') AS reviews FROM events
+                """)
+            return EventCounts(total: row?["total"] ?? 0, violations: row?["violations"] ?? 0, reviews: row?["reviews"] ?? 0)
+        }
+    }
+
+    /// Every (gate, seq) pair stored, for tests and audits.
+    public func eventKeys(gateID: String) throws -> [Int64] {
+        try database.read { db in try Int64.fetchAll(db, sql: "SELECT seq FROM events WHERE gate_id = ? ORDER BY seq", arguments: [gateID]) }
+    }
+
+    // MARK: Health
+
+    public func saveHealth(_ reports: [(gateID: String, lastSeen: Date, health: GateHealth)]) throws {
+        guard !reports.isEmpty else { return }
+        try database.write { db in
+            let encoder = JSONEncoder()
+            for report in reports {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO gate_health (gate_id, last_seen_ms, health) VALUES (?, ?, ?)",
+                    arguments: [report.gateID, Int64(report.lastSeen.timeIntervalSince1970 * 1000),
+                                String(decoding: try encoder.encode(report.health), as: UTF8.self)])
+            }
+        }
+    }
+
+    public func healthReports() throws -> [String: (lastSeen: Date, health: GateHealth)] {
+        try database.read { db in
+            var result: [String: (Date, GateHealth)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM gate_health") {
+                guard let health = try? JSONDecoder().decode(GateHealth.self, from: Data((row["health"] as String).utf8)) else { continue }
+                result[row["gate_id"]] = (Date(timeIntervalSince1970: Double(row["last_seen_ms"] as Int64) / 1000), health)
+            }
+            return result
+        }
+    }
+
+    // MARK: Holidays
+
+    public func holidays() throws -> [String] {
+        try database.read { db in try String.fetchAll(db, sql: "SELECT date FROM holidays ORDER BY date") }
+    }
+
+    public func setHolidays(_ calendar: HolidayCalendar) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM holidays")
+            for date in calendar.dates.sorted() {
+                try db.execute(sql: "INSERT INTO holidays (date) VALUES (?)", arguments: [date.description])
+            }
+        }
+    }
+
+    static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}

@@ -1,0 +1,110 @@
+import Domain
+import Foundation
+import WireProtocol
+
+/// What an operator sees for one gate: ok, lagging or offline, and why.
+public struct GateStatus: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable { case ok, lagging, offline }
+
+    public var gateID: String
+    public var zone: ZoneID
+    public var direction: Direction
+    public var state: State
+    public var reasons: [String]
+    public var secondsSinceSeen: Double?
+    public var health: GateHealth?
+
+    enum CodingKeys: String, CodingKey {
+        case zone, direction, state, reasons, health
+        case gateID = "gate_id"
+        case secondsSinceSeen = "seconds_since_seen"
+    }
+}
+
+/// The whole picture `bollard-central status` prints.
+public struct CentralStatus: Codable, Sendable, Equatable {
+    public var headSeq: Int64
+    public var permits: Int
+    public var events: CentralStore.EventCounts
+    public var gates: [GateStatus]
+
+    public var counts: (ok: Int, lagging: Int, offline: Int) {
+        (gates.count { $0.state == .ok }, gates.count { $0.state == .lagging }, gates.count { $0.state == .offline })
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case permits, events, gates
+        case headSeq = "head_seq"
+    }
+
+    /// Thresholds that separate ok from lagging from offline.
+    public struct Thresholds: Sendable {
+        /// No heartbeat for this long: offline.
+        public var offlineAfter: Double = 10
+        /// A permit change this old not yet held by the gate: lagging.
+        public var permitLagAfter: Double = 5
+        /// An event this old still unsent: lagging.
+        public var uploadLagAfter: Double = 30
+        public init() {}
+    }
+
+    /// Reads everything from the store; works whether or not the daemon runs.
+    public static func read(from store: CentralStore, thresholds: Thresholds = .init(), now: Date = Date()) throws -> CentralStatus {
+        let head = try store.headSeq()
+        let reports = try store.healthReports()
+        var gates: [GateStatus] = []
+        for record in try store.gates() where !record.revoked {
+            let report = reports[record.gate.id]
+            let seen = report.map { now.timeIntervalSince($0.lastSeen) }
+            var state = GateStatus.State.ok
+            var reasons: [String] = []
+            if let seen, seen <= thresholds.offlineAfter, let health = report?.health {
+                if health.permitSeq < head, let changed = try store.changeTime(after: health.permitSeq),
+                    now.timeIntervalSince(changed) > thresholds.permitLagAfter
+                {
+                    state = .lagging
+                    reasons.append("permits \(head - health.permitSeq) behind")
+                }
+                if health.oldestUnsentSeconds > thresholds.uploadLagAfter {
+                    state = .lagging
+                    reasons.append(String(format: "oldest unsent event %.0f s", health.oldestUnsentSeconds))
+                }
+                if health.bufferCapacity > 0, Double(health.bufferDepth) >= 0.8 * Double(health.bufferCapacity) {
+                    state = .lagging
+                    reasons.append("buffer \(health.bufferDepth)/\(health.bufferCapacity)")
+                }
+            } else {
+                state = .offline
+                reasons.append(seen.map { String(format: "silent for %.0f s", $0) } ?? "never seen")
+            }
+            gates.append(GateStatus(
+                gateID: record.gate.id, zone: record.gate.zone, direction: record.gate.direction, state: state,
+                reasons: reasons, secondsSinceSeen: seen, health: report?.health))
+        }
+        return CentralStatus(headSeq: head, permits: try store.permitCount(), events: try store.eventCounts(), gates: gates)
+    }
+
+    /// A table a person reads at a glance.
+    public func table() -> String {
+        let c = counts
+        var lines = [
+            "permits \(permits) (seq \(headSeq))   events \(events.total)   violations \(events.violations)   reviews \(events.reviews)",
+            "gates: \(c.ok) ok, \(c.lagging) lagging, \(c.offline) offline",
+            "",
+            pad("GATE", 14) + pad("ZONE", 14) + pad("DIR", 6) + pad("STATE", 9) + pad("SEEN", 8) + pad("PERMITS", 9) + pad("BUFFER", 9) + "NOTES",
+        ]
+        for gate in gates {
+            let seen = gate.secondsSinceSeen.map { String(format: "%.0fs", $0) } ?? "-"
+            let seq = gate.health.map { String($0.permitSeq) } ?? "-"
+            let buffer = gate.health.map { String($0.bufferDepth) } ?? "-"
+            lines.append(
+                pad(gate.gateID, 14) + pad(gate.zone, 14) + pad(gate.direction.rawValue, 6) + pad(gate.state.rawValue.uppercased(), 9)
+                    + pad(seen, 8) + pad(seq, 9) + pad(buffer, 9) + gate.reasons.joined(separator: "; "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? String(text.prefix(width - 1)) + " " : text + String(repeating: " ", count: width - text.count)
+    }
+}

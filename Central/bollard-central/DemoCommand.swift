@@ -1,0 +1,108 @@
+import ArgumentParser
+import BollardSupport
+import CentralCore
+import Domain
+import Foundation
+import Logging
+import ServiceLifecycle
+import ZMQ
+
+extension BollardCentralCommand {
+    /// Central plus N simulated gates on this machine, no configuration needed.
+    struct Demo: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run central and simulated gates of one zone, with permits changing, and print a live summary.")
+
+        @Option(help: "Number of simulated gates.") var gates = 30
+        @Option(help: "Zone the gates guard.") var zone = "casco-viejo"
+        @Option(name: .customLong("data-dir"), help: "Demo data folder (wiped at start).") var dataDirectory = "data/demo"
+        @Option(help: "Reads per minute each gate generates.") var readsPerMinute = 30.0
+        @Option(help: "Stop after this many seconds (0 = until Ctrl-C).") var duration = 0.0
+        @Option(help: "Log level for central and gates.") var logLevel = "warning"
+
+        func run() async throws {
+            BollardLogging.bootstrap(level: Logger.Level(name: logLevel) ?? .warning)
+            let logger = Logger(label: "bollard.demo")
+            try? FileManager.default.removeItem(atPath: dataDirectory)
+            var configuration = CentralConfiguration()
+            configuration.dataDirectory = dataDirectory + "/central"
+            configuration.gateEndpoint = "tcp://127.0.0.1:*"
+            let central = try CentralApplication.build(configuration: configuration, logger: logger)
+            let now = Date()
+            try central.store.save((0..<1_000).map { DemoFleet.permit($0, zone: zone, now: now) })
+            try central.server.start()
+            guard let endpoint = central.server.boundEndpoint else { throw ValidationError("central did not bind") }
+
+            let edgeBinary = siblingExecutable("bollard-edge")
+            var children: [Process] = []
+            for number in 1...max(1, gates) {
+                let id = String(format: "gate-%02d", number)
+                let folder = "\(dataDirectory)/\(id)"
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                let pair = try CurveKeyPair.generate()
+                try KeyFile.writePair(base: folder + "/gate", publicKey: pair.publicKey, secretKey: pair.secretKey)
+                try FileManager.default.copyItem(atPath: configuration.publicKeyFile, toPath: folder + "/central.pub")
+                try central.store.registerGate(Gate(id: id, zone: zone, direction: number % 5 == 0 ? .exit : .entry), publicKey: pair.publicKey)
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: edgeBinary)
+                process.arguments = [
+                    "run", "--gate-id", id, "--zone", zone, "--direction", number % 5 == 0 ? "exit" : "entry",
+                    "--data-dir", folder, "--central-endpoint", endpoint,
+                    "--generate-reads-per-minute", String(readsPerMinute), "--generator-seed", String(number),
+                    "--log-level", logLevel,
+                ]
+                try process.run()
+                children.append(process)
+            }
+            print("central at \(endpoint); \(children.count) gates started from \(edgeBinary); Ctrl-C stops")
+            let demo = DemoLoop(central: central, children: children, zone: zone, duration: duration)
+            let group = ServiceGroup(services: [demo], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            try await group.run()
+            for child in children where child.isRunning { child.terminate() }
+            for child in children { child.waitUntilExit() }
+            central.server.stop()
+            print("demo stopped; data kept in \(dataDirectory)")
+        }
+    }
+}
+
+/// Changes permits now and then and prints the summary every two seconds.
+struct DemoLoop: Service {
+    let central: CentralService
+    let children: [Process]
+    let zone: String
+    let duration: Double
+
+    func run() async throws {
+        let started = Date()
+        var random = SystemRandomNumberGenerator()
+        var tick = 0
+        while !Task.isCancelledOrShuttingDown {
+            try? await Task.sleep(for: .seconds(2)).cancelOnGracefulShutdown()
+            if Task.isCancelledOrShuttingDown { break }
+            tick += 1
+            // Permits change while the gates run: suspend, reinstate, and new hotel guests.
+            let index = Int.random(in: 0..<1_000, using: &random)
+            if var permit = try central.store.permit(id: String(format: "P%07d", index)) {
+                permit.status = permit.status == .active ? .suspended : .active
+                try central.store.save(permit)
+            }
+            try central.store.save(DemoFleet.permit(1_000 + tick, zone: zone, now: Date()))
+            let status = try CentralStatus.read(from: central.store)
+            let counts = status.counts
+            let alive = children.count { $0.isRunning }
+            print(String(
+                format: "t=%3.0fs  gates %d ok / %d lagging / %d offline (%d running)  events %d  violations %d  reviews %d  permit seq %lld",
+                Date().timeIntervalSince(started), counts.ok, counts.lagging, counts.offline, alive, status.events.total,
+                status.events.violations, status.events.reviews, status.headSeq))
+            fflush(stdout)
+            if duration > 0, Date().timeIntervalSince(started) >= duration { break }
+        }
+    }
+}
+
+/// Path of another executable built beside this one.
+func siblingExecutable(_ name: String) -> String {
+    let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
+}

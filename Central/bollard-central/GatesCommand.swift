@@ -1,0 +1,53 @@
+import ArgumentParser
+import BollardSupport
+import CentralCore
+import Domain
+import Foundation
+import ZMQ
+
+extension BollardCentralCommand {
+    struct Gates: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gates", abstract: "Register and revoke gate keys.",
+            subcommands: [Register.self, Revoke.self, List.self])
+    }
+}
+
+extension BollardCentralCommand.Gates {
+    struct Register: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Admit a gate's public key.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Gate id.") var id: String
+        @Option(help: "Zone the gate guards.") var zone = "casco-viejo"
+        @Option(help: "entry or exit.") var direction = "entry"
+        @Option(help: "The gate's public key file (gate.pub) or the 40-character key itself.") var key: String
+
+        func run() throws {
+            guard let direction = Direction(rawValue: direction) else { throw ValidationError("direction must be entry or exit") }
+            let publicKey = FileManager.default.fileExists(atPath: key) ? try KeyFile.read(path: key).publicKey : key
+            guard CurveKeyPair.isValidKey(publicKey) else { throw ValidationError("not a CURVE public key: expected 40 Z85 characters") }
+            try store.openStore().registerGate(Gate(id: id, zone: zone, direction: direction), publicKey: publicKey)
+            print("gate \(id) registered")
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Refuse a gate's key from now on.")
+        @OptionGroup var store: StoreOptions
+        @Argument var id: String
+        func run() throws {
+            guard try store.openStore().revokeGate(id: id) else { throw ValidationError("no gate \(id)") }
+            print("gate \(id) revoked")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List registered gates.")
+        @OptionGroup var store: StoreOptions
+        func run() throws {
+            for record in try store.openStore().gates() {
+                print("\(record.gate.id)\t\(record.gate.zone)\t\(record.gate.direction.rawValue)\t\(record.revoked ? "revoked" : "registered")\t\(record.publicKey)")
+            }
+        }
+    }
+}

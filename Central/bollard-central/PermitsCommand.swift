@@ -1,0 +1,91 @@
+import ArgumentParser
+import CentralCore
+import Domain
+import Foundation
+
+extension BollardCentralCommand {
+    struct Permits: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "permits", abstract: "Manage permits; every change reaches the gates.",
+            subcommands: [Import.self, Add.self, Revoke.self, Suspend.self, Reinstate.self, Show.self])
+    }
+}
+
+extension BollardCentralCommand.Permits {
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import permits from CSV (\(PermitCSV.header)).")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "CSV file.") var file: String
+
+        func run() throws {
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+            }
+            let permits: [Permit]
+            do { permits = try PermitCSV.parse(text) } catch { throw ValidationError("\(file): nothing imported\n\(error)") }
+            let saved = try store.openStore().save(permits)
+            print("imported \(saved.count) permits; sequence now \(saved.last?.seq ?? 0)")
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add or replace one permit.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Permit id.") var id: String
+        @Option(help: "Plate.") var plate: String
+        @Option(help: "Profile: \(Profile.allCases.map(\.rawValue).joined(separator: ", ")).") var profile = "resident"
+        @Option(help: "Zones, ';'-separated (* = all).") var zones = "casco-viejo"
+        @Option(help: "Valid from (YYYY-MM-DD or Unix ms); default now.") var validFrom: String?
+        @Option(help: "Valid until (YYYY-MM-DD or Unix ms).") var validUntil: String?
+        @Option(help: "Time windows, e.g. 'mon-sat 07:00-11:00;hol 08:00-10:00'.") var windows = ""
+        @Option(help: "Maximum stay, seconds.") var maxStay: Int?
+        @Option(help: "Holder reference.") var holder = ""
+
+        func run() throws {
+            let from = validFrom ?? String(Int64(Date().timeIntervalSince1970 * 1000))
+            let row = [id, plate, profile, zones, from, validUntil ?? "", windows, maxStay.map(String.init) ?? "", "active", holder]
+                .joined(separator: ",")
+            let permit: Permit
+            do { permit = try PermitCSV.parse(row)[0] } catch { throw ValidationError("\(error)") }
+            let saved = try store.openStore().save(permit)
+            print("permit \(saved.id) saved at sequence \(saved.seq)")
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a permit.")
+        @OptionGroup var store: StoreOptions
+        @Argument var id: String
+        func run() throws { try setStatus(.revoked, id: id, store: store) }
+    }
+
+    struct Suspend: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Suspend a permit.")
+        @OptionGroup var store: StoreOptions
+        @Argument var id: String
+        func run() throws { try setStatus(.suspended, id: id, store: store) }
+    }
+
+    struct Reinstate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a suspended or revoked permit active again.")
+        @OptionGroup var store: StoreOptions
+        @Argument var id: String
+        func run() throws { try setStatus(.active, id: id, store: store) }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print one permit as JSON.")
+        @OptionGroup var store: StoreOptions
+        @Argument var id: String
+        func run() throws {
+            guard let permit = try store.openStore().permit(id: id) else { throw ValidationError("no permit \(id)") }
+            print(String(decoding: try JSONEncoder().encode(permit), as: UTF8.self))
+        }
+    }
+}
+
+private func setStatus(_ status: PermitStatus, id: String, store: StoreOptions) throws {
+    guard let saved = try store.openStore().setStatus(status, permitID: id) else { throw ValidationError("no permit \(id)") }
+    print("permit \(saved.id) \(status.rawValue) at sequence \(saved.seq)")
+}

@@ -1,0 +1,68 @@
+import Domain
+
+/// One passage decision, as a gate records it and uploads it.
+///
+/// `(gate, seq)` identifies an event: central stores each pair once, which
+/// makes retries after a crash of either side harmless.
+public struct Event: Codable, Sendable, Hashable {
+    /// Per-gate sequence, 1, 2, 3…, assigned when the gate commits the event.
+    public var seq: Int64
+    /// When the vehicle passed, Unix milliseconds.
+    public var atMilliseconds: Int64
+    public var kind: DecisionKind
+    /// Normalised plate text; nil when the read was unreadable.
+    public var plate: String?
+    public var confidence: Double
+    /// The permit that authorised the passage, or the one found but not valid.
+    public var permitID: String?
+    /// Why: a `PermitValidity` raw value for violations, a `ReviewReason` code for reviews.
+    public var reason: String?
+    /// Permit ids a confusion match points at (reviews only).
+    public var candidates: [String]?
+
+    public init(
+        seq: Int64, atMilliseconds: Int64, kind: DecisionKind, plate: String?, confidence: Double,
+        permitID: String? = nil, reason: String? = nil, candidates: [String]? = nil
+    ) {
+        self.seq = seq
+        self.atMilliseconds = atMilliseconds
+        self.kind = kind
+        self.plate = plate
+        self.confidence = confidence
+        self.permitID = permitID
+        self.reason = reason
+        self.candidates = candidates
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seq, kind, plate, confidence, reason, candidates
+        case atMilliseconds = "at_ms"
+        case permitID = "permit_id"
+    }
+}
+
+extension Event {
+    /// The event a decision produces; plate text kept as normalised.
+    public init(seq: Int64, read: PlateRead, decision: Decision) {
+        let plate = PlateText(read.text)?.normalized
+        var permitID: String?
+        var reason: String?
+        var candidates: [String]?
+        switch decision {
+        case .authorised(let id):
+            permitID = id
+        case .exitRecorded:
+            break
+        case .notAuthorised(let id, let validity):
+            permitID = id
+            reason = validity?.rawValue
+        case .needsReview(let why):
+            reason = why.code
+            if case .confusionMatch(let ids) = why { candidates = ids }
+        }
+        self.init(
+            seq: seq, atMilliseconds: Int64((read.at.timeIntervalSince1970 * 1000).rounded()),
+            kind: decision.kind, plate: plate, confidence: read.confidence,
+            permitID: permitID, reason: reason, candidates: candidates)
+    }
+}

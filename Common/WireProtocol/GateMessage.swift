@@ -1,0 +1,83 @@
+import Domain
+
+/// Messages a gate sends to central (docs/protocol.md, "Gate to central").
+public enum GateMessage: Sendable, Hashable {
+    /// First message on every connection, and again whenever the gate has
+    /// heard nothing for a while: central answers `welcome`.
+    case hello(Hello)
+    /// Ask for the permit changes after `fromSeq`.
+    case sync(fromSeq: Int64)
+    /// Ask for one page of the full permit set, after permit id `afterID`.
+    case snapshot(afterID: String?)
+    /// Upload committed events; central answers `ack`.
+    case events([Event])
+    case heartbeat(GateHealth)
+
+    public struct Hello: Codable, Sendable, Hashable {
+        public var versions: [Int]
+        public var software: String
+        /// The permit sequence the gate holds.
+        public var permitSeq: Int64
+        /// What the gate believes its id is; informational only: central
+        /// takes the gate's identity from its CURVE key.
+        public var gateID: String?
+
+        public init(versions: [Int] = ProtocolVersion.supported, software: String, permitSeq: Int64, gateID: String?) {
+            self.versions = versions
+            self.software = software
+            self.permitSeq = permitSeq
+            self.gateID = gateID
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case versions, software
+            case permitSeq = "permit_seq"
+            case gateID = "gate_id"
+        }
+    }
+
+    /// The `type` field on the wire.
+    public var type: String {
+        switch self {
+        case .hello: "hello"
+        case .sync: "sync"
+        case .snapshot: "snapshot"
+        case .events: "events"
+        case .heartbeat: "heartbeat"
+        }
+    }
+}
+
+extension GateMessage: Codable {
+    enum CodingKeys: String, CodingKey {
+        case v, type, hello, events, health
+        case fromSeq = "from_seq"
+        case afterID = "after_id"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let type = try container.decode(String.self, forKey: .type)
+        switch type {
+        case "hello": self = .hello(try Hello(from: decoder))
+        case "sync": self = .sync(fromSeq: try container.decode(Int64.self, forKey: .fromSeq))
+        case "snapshot": self = .snapshot(afterID: try container.decodeIfPresent(String.self, forKey: .afterID))
+        case "events": self = .events(try container.decode([Event].self, forKey: .events))
+        case "heartbeat": self = .heartbeat(try container.decode(GateHealth.self, forKey: .health))
+        default: throw WireError(.unknownType, "unknown message type '\(type.prefix(40))'")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ProtocolVersion.current, forKey: .v)
+        try container.encode(type, forKey: .type)
+        switch self {
+        case .hello(let hello): try hello.encode(to: encoder)
+        case .sync(let from): try container.encode(from, forKey: .fromSeq)
+        case .snapshot(let after): try container.encode(after, forKey: .afterID)
+        case .events(let events): try container.encode(events, forKey: .events)
+        case .heartbeat(let health): try container.encode(health, forKey: .health)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Domain
+import Foundation
+import WireProtocol
+
+/// Answers the technician's socket: the gate's status with plain-language
+/// findings, and injected reads.
+public struct DiagnosticsHandler: Sendable {
+    let configuration: EdgeConfiguration
+    let controller: GateController
+    let sync: SyncClient
+
+    public init(configuration: EdgeConfiguration, controller: GateController, sync: SyncClient) {
+        self.configuration = configuration
+        self.controller = controller
+        self.sync = sync
+    }
+
+    /// One JSON line in, one JSON line out; bad input gets an error reply.
+    public func answer(_ line: String) -> String {
+        let reply: DiagnosticsReply
+        do {
+            let request = try JSONDecoder().decode(DiagnosticsRequest.self, from: Data(line.utf8))
+            reply = respond(to: request)
+        } catch let error as WireError {
+            reply = .failure(error.description)
+        } catch {
+            reply = .failure("not a request: expected {\"cmd\": \"status\"} or {\"cmd\": \"inject\", \"plate\": …}")
+        }
+        return String(decoding: WireCodec.encode(reply), as: UTF8.self)
+    }
+
+    func respond(to request: DiagnosticsRequest) -> DiagnosticsReply {
+        switch request {
+        case .status:
+            return DiagnosticsReply(ok: true, status: status())
+        case .inject(let plate, let confidence):
+            guard (0...1).contains(confidence) else { return .failure("confidence must be within 0...1") }
+            do {
+                let event = try controller.handle(PlateRead(text: plate, confidence: confidence, at: Date()))
+                return DiagnosticsReply(ok: true, decision: event.kind, eventSeq: event.seq)
+            } catch {
+                return .failure("decided, but could not store the event: \(error)")
+            }
+        }
+    }
+
+    public func status() -> EdgeStatus {
+        let health = controller.health()
+        let link = sync.link
+        let connected = sync.isConnected
+        let sinceCentral = link.lastHeard.map { Date().timeIntervalSince($0) }
+        var problems: [String] = []
+        if !connected {
+            let since = sinceCentral.map { String(format: "for %.0f s", $0) } ?? "since start"
+            problems.append("central unreachable at \(configuration.centralEndpoint) \(since): deciding offline with permit seq \(health.permitSeq)"
+                + (link.lastError.map { "; last error: \($0)" } ?? ""))
+        }
+        if let head = link.centralHeadSeq, head > health.permitSeq {
+            problems.append("permits \(head - health.permitSeq) changes behind central")
+        }
+        if health.bufferDepth >= 0, Double(health.bufferDepth) >= 0.8 * Double(health.bufferCapacity) {
+            problems.append("event buffer \(health.bufferDepth)/\(health.bufferCapacity) full: authorised passages are being dropped first")
+        }
+        if health.oldestUnsentSeconds > 60 {
+            problems.append(String(format: "oldest unsent event is %.0f s old", health.oldestUnsentSeconds))
+        }
+        if health.droppedAuthorised > 0 {
+            problems.append("\(health.droppedAuthorised) authorised passages dropped for lack of buffer space")
+        }
+        if health.diskFreeBytes >= 0, health.diskFreeBytes < 100 << 20 {
+            problems.append("disk almost full: \(health.diskFreeBytes >> 20) MiB free")
+        }
+        return EdgeStatus(
+            gate: controller.permits.snapshot.gate, centralEndpoint: configuration.centralEndpoint,
+            connected: connected, secondsSinceCentral: sinceCentral, permitCount: controller.permits.snapshot.index.count,
+            health: health, problems: problems)
+    }
+}

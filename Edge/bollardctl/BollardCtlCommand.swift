@@ -1,0 +1,86 @@
+import ArgumentParser
+import BollardSupport
+import Foundation
+import WireProtocol
+import ZMQ
+
+/// `bollardctl`: the technician's tool. Talks to a gate through its local
+/// diagnostics socket and makes key pairs.
+@main
+struct BollardCtlCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bollardctl",
+        abstract: "Diagnose a Bollard gate unit and manage keys.",
+        subcommands: [Status.self, Inject.self, Keygen.self]
+    )
+}
+
+struct SocketOption: ParsableArguments {
+    @Option(help: "The gate's diagnostics socket.") var socket = "data/edge/edge.sock"
+
+    func ask(_ request: DiagnosticsRequest) throws -> DiagnosticsReply {
+        let line = String(decoding: WireCodec.encode(request), as: UTF8.self)
+        let answer: String
+        do { answer = try UnixLineClient.request(path: socket, line: line) } catch {
+            throw ValidationError("cannot reach the gate at \(socket): \(error). Is bollard-edge running (systemctl status bollard-edge)?")
+        }
+        do { return try JSONDecoder().decode(DiagnosticsReply.self, from: Data(answer.utf8)) } catch {
+            throw ValidationError("the gate answered something unexpected: \(answer.prefix(200))")
+        }
+    }
+}
+
+extension BollardCtlCommand {
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Tell what is wrong with this gate, if anything.")
+        @OptionGroup var target: SocketOption
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let reply = try target.ask(.status)
+            guard reply.ok, let status = reply.status else { throw ValidationError(reply.error ?? "no status") }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(status), as: UTF8.self))
+                return
+            }
+            let health = status.health
+            print("gate \(status.gate.id)  zone \(status.gate.zone)  \(status.gate.direction.rawValue)")
+            print("central \(status.centralEndpoint): \(status.connected ? "connected" : "NOT CONNECTED")")
+            print("permits \(status.permitCount) at sequence \(health.permitSeq)")
+            print(String(format: "buffer %d/%d, oldest unsent %.0f s, dropped authorised %lld", health.bufferDepth, health.bufferCapacity, health.oldestUnsentSeconds, health.droppedAuthorised))
+            print(String(format: "reads %.1f/min, disk free %lld MiB, up %.0f s", health.recognitionRate, health.diskFreeBytes >> 20, health.uptimeSeconds))
+            if status.problems.isEmpty {
+                print("no problems found")
+            } else {
+                for problem in status.problems { print("PROBLEM: \(problem)") }
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Inject: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Feed a plate read to the gate as if the camera saw it.")
+        @OptionGroup var target: SocketOption
+        @Argument(help: "Plate text.") var plate: String
+        @Option(help: "Read confidence, 0...1.") var confidence = 1.0
+
+        func run() throws {
+            let reply = try target.ask(.inject(plate: plate, confidence: confidence))
+            guard reply.ok, let decision = reply.decision, let seq = reply.eventSeq else { throw ValidationError(reply.error ?? "no decision") }
+            print("\(decision.rawValue) (event \(seq))")
+        }
+    }
+
+    struct Keygen: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a CURVE key pair: BASE.key (0600) and BASE.pub.")
+        @Argument(help: "Path without extension, e.g. /var/lib/bollard/gate.") var base: String
+
+        func run() throws {
+            let pair = try CurveKeyPair.generate()
+            try KeyFile.writePair(base: base, publicKey: pair.publicKey, secretKey: pair.secretKey)
+            print("wrote \(base).key and \(base).pub; public key \(pair.publicKey)")
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import CentralCore
+import Domain
+import Foundation
+import Testing
+import WireProtocol
+
+@Suite struct CentralStoreTests {
+    let store: CentralStore
+
+    init() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-central-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        store = try CentralStore(path: folder + "/central.sqlite")
+    }
+
+    static func permit(_ index: Int) -> Permit { DemoFleet.permit(index, zone: "casco-viejo", now: Date()) }
+
+    @Test func everyChangeGetsTheNextSequence() throws {
+        let saved = try store.save((0..<5).map(Self.permit))
+        #expect(saved.map(\.seq) == [1, 2, 3, 4, 5])
+        let revoked = try #require(try store.setStatus(.revoked, permitID: saved[1].id))
+        #expect(revoked.seq == 6 && revoked.status == .revoked)
+        #expect(try store.headSeq() == 6)
+        #expect(try store.permit(id: saved[1].id)?.status == .revoked)
+    }
+
+    @Test func changesAfterASequenceAreConsecutive() throws {
+        try store.save((0..<10).map(Self.permit))
+        guard case .changes(let permits, let head) = try store.changes(after: 4, limit: 3) else {
+            Issue.record("expected changes")
+            return
+        }
+        #expect(permits.map(\.seq) == [5, 6, 7])
+        #expect(head == 10)
+        guard case .changes(let none, _) = try store.changes(after: 10, limit: 3) else { return }
+        #expect(none.isEmpty)
+    }
+
+    @Test func tooFarBehindOrCompactedAsksForSnapshot() throws {
+        try store.save((0..<30).map(Self.permit))
+        guard case .snapshotRequired = try store.changes(after: 0, limit: 100, snapshotBeyond: 10) else {
+            Issue.record("a gate 30 behind with a limit of 10 must snapshot")
+            return
+        }
+        try store.compactChangeLog(keep: 5)
+        guard case .snapshotRequired = try store.changes(after: 20, limit: 100) else {
+            Issue.record("the log no longer reaches seq 21")
+            return
+        }
+        guard case .changes(let permits, _) = try store.changes(after: 25, limit: 100) else {
+            Issue.record("the log still reaches seq 26")
+            return
+        }
+        #expect(permits.map(\.seq) == [26, 27, 28, 29, 30])
+    }
+
+    @Test func snapshotPagesCoverTheSetOnce() throws {
+        try store.save((0..<25).map(Self.permit))
+        try store.save(Self.permit(3))  // a second change to one permit: still one row
+        var after: String?
+        var ids: [String] = []
+        repeat {
+            let page = try store.snapshotPage(after: after, limit: 7)
+            #expect(page.baseSeq == 26)
+            ids += page.permits.map(\.id)
+            after = page.nextAfter
+        } while after != nil
+        #expect(ids == (0..<25).map { String(format: "P%07d", $0) })
+    }
+
+    @Test func duplicateEventsAreStoredOnceAndAcknowledgedAgain() throws {
+        let events = (1...5).map { Event(seq: Int64($0), atMilliseconds: 1, kind: .violation, plate: "1234BCD", confidence: 0.99) }
+        #expect(try store.store(events: events, from: "gate-1") == [1, 2, 3, 4, 5])
+        #expect(try store.store(events: Array(events[2...]), from: "gate-1") == [3, 4, 5])
+        #expect(try store.store(events: events, from: "gate-2") == [1, 2, 3, 4, 5])
+        #expect(try store.eventKeys(gateID: "gate-1") == [1, 2, 3, 4, 5])
+        #expect(try store.eventCounts() == .init(total: 10, violations: 10, reviews: 0))
+    }
+
+    @Test func aKeyBelongsToOneGateAndRevocationSticks() throws {
+        let key = String(repeating: "a", count: 40)
+        try store.registerGate(Gate(id: "g1", zone: "z", direction: .entry), publicKey: key)
+        #expect(throws: CentralStore.RegistrationError.self) {
+            try store.registerGate(Gate(id: "g2", zone: "z", direction: .entry), publicKey: key)
+        }
+        #expect(try store.gate(publicKey: key)?.gate.id == "g1")
+        #expect(try store.revokeGate(id: "g1"))
+        #expect(try store.gate(publicKey: key)?.revoked == true)
+        #expect(try !store.revokeGate(id: "nobody"))
+    }
+
+    static func health(seq: Int64, oldest: Double = 0, depth: Int = 0) -> GateHealth {
+        GateHealth(
+            permitSeq: seq, bufferDepth: depth, bufferCapacity: 100, oldestUnsentSeconds: oldest, droppedAuthorised: 0,
+            lastFrameMilliseconds: nil, recognitionRate: 0, diskFreeBytes: 1 << 30, clockMilliseconds: 0, uptimeSeconds: 1,
+            software: "t")
+    }
+
+    @Test func statusSeparatesOkLaggingOffline() throws {
+        for (index, id) in ["ok", "behind", "backlog", "silent", "never"].enumerated() {
+            try store.registerGate(Gate(id: id, zone: "z", direction: .entry), publicKey: String(repeating: "k", count: 39) + "\(index)")
+        }
+        try store.save(Self.permit(1))
+        try store.save(Self.permit(2))
+        let now = Date()
+        try store.saveHealth([
+            ("ok", now, Self.health(seq: 2)),
+            ("behind", now, Self.health(seq: 1)),
+            ("backlog", now, Self.health(seq: 2, oldest: 120, depth: 5)),
+            ("silent", now.addingTimeInterval(-60), Self.health(seq: 2)),
+        ])
+        // Ten seconds later the change the "behind" gate misses is old enough to count.
+        let status = try CentralStatus.read(from: store, now: now.addingTimeInterval(6))
+        let states = Dictionary(uniqueKeysWithValues: status.gates.map { ($0.gateID, $0.state) })
+        #expect(states == ["ok": .ok, "behind": .lagging, "backlog": .lagging, "silent": .offline, "never": .offline])
+        #expect(status.counts.ok == 1 && status.counts.lagging == 2 && status.counts.offline == 2)
+        #expect(status.table().contains("1 ok, 2 lagging, 2 offline"))
+        // A fresh change does not make a gate lagging at once.
+        let immediate = try CentralStatus.read(from: store, now: now)
+        #expect(immediate.gates.first { $0.gateID == "behind" }?.state == .ok)
+    }
+}
+
+@Suite struct PermitCSVTests {
+    @Test func readsEveryColumn() throws {
+        let permits = try PermitCSV.parse("""
+            id,plate,profile,zones,valid_from,valid_until,windows,max_stay_s,status,holder
+            P1,1234 BCD,resident,casco-viejo,2026-01-01,,,,active,H1
+            P2,bi-1234-ab,delivery,casco-viejo;ensanche,2026-01-01,2026-12-31,mon-fri 07:00-11:00;sat,hol 08:00-10:00,1800,suspended,H2
+            """)
+        #expect(permits.count == 2)
+        #expect(permits[0].plate.normalized == "1234BCD" && permits[0].validUntil == nil && permits[0].windows.isEmpty)
+        let delivery = permits[1]
+        #expect(delivery.plate.normalized == "BI1234AB")
+        #expect(delivery.zones == ["casco-viejo", "ensanche"])
+        #expect(delivery.windows == [
+            TimeWindow(days: [.monday, .tuesday, .wednesday, .thursday, .friday], start: 420, end: 660),
+            TimeWindow(days: [.saturday], start: 480, end: 600, holidays: true),
+        ])
+        #expect(delivery.maxStaySeconds == 1800 && delivery.status == .suspended)
+        // Midnight in Madrid on 1 January is 23:00 UTC the day before.
+        #expect(delivery.validFrom == Date(timeIntervalSince1970: 1_767_222_000))
+    }
+
+    @Test func everyBadRowIsReportedWithItsLine() {
+        let text = """
+            id,plate,profile,zones,valid_from,valid_until,windows,max_stay_s,status,holder
+            P1,1234 BCD,resident,casco-viejo,2026-01-01,,,,active,H1
+            P2,!!,resident,casco-viejo,2026-01-01,,,,active,H2
+            P3,1234 BCD,pilot,casco-viejo,2026-01-01,,,,active,H3
+            P4,1234 BCD,resident,casco-viejo,yesterday,,,,active,H4
+            P5,1234 BCD,resident,casco-viejo,2026-01-01,,mon 11:00-07:00,,active,H5
+            P6,too,few
+            """
+        #expect {
+            try PermitCSV.parse(text)
+        } throws: { error in
+            guard let error = error as? PermitCSV.ParseError else { return false }
+            return error.problems.map { $0.prefix(7) } == ["line 3:", "line 4:", "line 5:", "line 6:", "line 7:"]
+        }
+    }
+}

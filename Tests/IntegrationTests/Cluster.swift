@@ -1,0 +1,210 @@
+import BollardSupport
+import Foundation
+import GRDB
+import Testing
+import WireProtocol
+import ZMQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Real `bollard-central` and `bollard-edge` processes on 127.0.0.1, with
+/// CURVE, real SQLite files in a temporary folder, and a free port.
+/// Each test makes its own cluster and tears it down.
+final class Cluster {
+    let root: URL
+    let port: Int
+    var central: Process?
+    var edges: [String: Process] = [:]
+    private var centralLaunches = 0
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-it-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        port = try Self.freePort()
+    }
+
+    deinit {
+        for process in [central].compactMap({ $0 }) + Array(edges.values) where process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    var endpoint: String { "tcp://127.0.0.1:\(port)" }
+    var centralData: String { root.appendingPathComponent("central").path }
+    var centralLog: String { root.appendingPathComponent("central.log").path }
+    func edgeData(_ id: String) -> String { root.appendingPathComponent(id).path }
+    func edgeSocket(_ id: String) -> String { edgeData(id) + "/edge.sock" }
+
+    // MARK: Processes
+
+    static let binDirectory: URL = {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = URL(fileURLWithPath: me).deletingLastPathComponent()
+        // swift test runs the bundle from inside .build/<triple>/debug.
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("bollard-central").path), directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory
+    }()
+
+    /// Runs a CLI to completion and returns its exit status and output.
+    @discardableResult
+    func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = Self.binDirectory.appendingPathComponent(tool)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func centralCLI(_ arguments: [String]) throws -> String {
+        let result = try run("bollard-central", arguments + ["--data-dir", centralData])
+        guard result.status == 0 else { throw ClusterError("bollard-central \(arguments.joined(separator: " ")) failed: \(result.output)") }
+        return result.output
+    }
+
+    func startCentral() throws {
+        let process = try launch("bollard-central", ["run", "--data-dir", centralData, "--gate-endpoint", endpoint, "--log-level", "info"], log: centralLog)
+        central = process
+        centralLaunches += 1
+        try waitUntil("central has a key pair", timeout: 20) { FileManager.default.fileExists(atPath: self.centralData + "/central.pub") }
+    }
+
+    func killCentral() {
+        guard let central, central.isRunning else { return }
+        kill(central.processIdentifier, SIGKILL)
+        central.waitUntilExit()
+    }
+
+    /// Makes the gate's key pair, gives it central's public key, and registers it (unless told not to).
+    func prepareEdge(_ id: String, register: Bool = true) throws {
+        let folder = edgeData(id)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: centralData + "/central.pub") {
+            _ = try centralCLI(["gates", "list"])  // creates central's store and key pair
+        }
+        try? FileManager.default.removeItem(atPath: folder + "/central.pub")
+        try FileManager.default.copyItem(atPath: centralData + "/central.pub", toPath: folder + "/central.pub")
+        let pair = try CurveKeyPair.generate()
+        try KeyFile.writePair(base: folder + "/gate", publicKey: pair.publicKey, secretKey: pair.secretKey)
+        if register {
+            _ = try centralCLI(["gates", "register", "--id", id, "--zone", "casco-viejo", "--key", folder + "/gate.pub"])
+        }
+    }
+
+    func startEdge(_ id: String, extra: [String] = []) throws {
+        let arguments = [
+            "run", "--gate-id", id, "--zone", "casco-viejo", "--data-dir", edgeData(id), "--central-endpoint", endpoint,
+            "--heartbeat-interval", "0.2", "--log-level", "info",
+        ] + extra
+        edges[id] = try launch("bollard-edge", arguments, log: edgeData(id) + ".log")
+        try waitUntil("\(id) diagnostics socket", timeout: 20) { (try? self.edgeStatus(id)) != nil }
+    }
+
+    func signalEdge(_ id: String, _ signal: Int32) {
+        guard let process = edges[id], process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+        if signal == SIGKILL || signal == SIGTERM { process.waitUntilExit() }
+    }
+
+    private func launch(_ tool: String, _ arguments: [String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = Self.binDirectory.appendingPathComponent(tool)
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    // MARK: Talking to gates
+
+    func ask(_ id: String, _ request: DiagnosticsRequest) throws -> DiagnosticsReply {
+        let answer = try UnixLineClient.request(path: edgeSocket(id), line: String(decoding: WireCodec.encode(request), as: UTF8.self))
+        return try JSONDecoder().decode(DiagnosticsReply.self, from: Data(answer.utf8))
+    }
+
+    func edgeStatus(_ id: String) throws -> EdgeStatus {
+        guard let status = try ask(id, .status).status else { throw ClusterError("no status from \(id)") }
+        return status
+    }
+
+    func inject(_ id: String, _ plate: String, confidence: Double = 0.99) throws -> DiagnosticsReply {
+        let reply = try ask(id, .inject(plate: plate, confidence: confidence))
+        guard reply.ok else { throw ClusterError("inject failed: \(reply.error ?? "?")") }
+        return reply
+    }
+
+    // MARK: Reading central's database
+
+    func centralDatabase() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        return try DatabaseQueue(path: centralData + "/central.sqlite", configuration: configuration)
+    }
+
+    func centralEventSeqs(gate: String) throws -> [Int64] {
+        try centralDatabase().read { db in
+            try Int64.fetchAll(db, sql: "SELECT seq FROM events WHERE gate_id = ? ORDER BY seq", arguments: [gate])
+        }
+    }
+
+    func centralHeadSeq() throws -> Int64 {
+        try centralDatabase().read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM permit_changes") ?? 0 }
+    }
+
+    /// Highest event sequence a gate ever assigned (SQLite's AUTOINCREMENT counter).
+    func edgeLastAssignedSeq(_ id: String) throws -> Int64 {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: edgeData(id) + "/edge.sqlite", configuration: configuration)
+        return try queue.read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0 }
+    }
+
+    func log(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+    // MARK: Utilities
+
+    func waitUntil(_ what: String, timeout: Double, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if (try? condition()) == true { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ClusterError("timed out after \(timeout) s waiting for: \(what)")
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw ClusterError("no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct ClusterError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

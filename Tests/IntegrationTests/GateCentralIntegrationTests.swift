@@ -1,0 +1,219 @@
+import BollardSupport
+import Foundation
+import Testing
+import WireProtocol
+import ZMQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// End to end: real processes, real CURVE sockets on 127.0.0.1, real SQLite files.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct GateCentralIntegrationTests {
+    /// A plate nobody holds a permit for (a current-format Spanish plate).
+    static let plate = "4821KTV"
+
+    /// Central plus two registered gates, both connected and in step.
+    static func twoGates() throws -> Cluster {
+        let cluster = try Cluster()
+        try cluster.startCentral()
+        for id in ["gate-a", "gate-b"] {
+            try cluster.prepareEdge(id)
+            try cluster.startEdge(id)
+        }
+        try cluster.waitUntil("both gates connected", timeout: 20) {
+            try ["gate-a", "gate-b"].allSatisfy { try cluster.edgeStatus($0).connected }
+        }
+        return cluster
+    }
+
+    @Test("a permit added at central reaches every gate and changes the next decision")
+    func permitReachesEveryGate() throws {
+        let cluster = try Self.twoGates()
+        #expect(try cluster.inject("gate-a", Self.plate).decision == .violation)
+
+        _ = try cluster.centralCLI(["permits", "add", "--id", "P-1", "--plate", "4821 KTV", "--profile", "resident"])
+        let head = try cluster.centralHeadSeq()
+        try cluster.waitUntil("both gates hold the new permit", timeout: 10) {
+            try ["gate-a", "gate-b"].allSatisfy { try cluster.edgeStatus($0).health.permitSeq >= head }
+        }
+        #expect(try cluster.inject("gate-a", Self.plate).decision == .authorised)
+        #expect(try cluster.inject("gate-b", Self.plate).decision == .authorised)
+
+        _ = try cluster.centralCLI(["permits", "revoke", "P-1"])
+        let revokedAt = try cluster.centralHeadSeq()
+        try cluster.waitUntil("gate-b holds the revocation", timeout: 10) { try cluster.edgeStatus("gate-b").health.permitSeq >= revokedAt }
+        #expect(try cluster.inject("gate-b", Self.plate).decision == .violation)
+    }
+
+    @Test("central killed with SIGKILL during an upload burst: every event present exactly once")
+    func centralCrashDuringUpload() throws {
+        let cluster = try Self.twoGates()
+        let replay = cluster.root.appendingPathComponent("burst.jsonl").path
+        let lines = (0..<600).map { "{\"after_ms\": 2, \"plate\": \"\(String(format: "%04d", $0))BCD\", \"confidence\": 0.95}" }
+        try lines.joined(separator: "\n").write(toFile: replay, atomically: true, encoding: .utf8)
+        // Restart both gates on the replay file: a burst of 600 events each.
+        for id in ["gate-a", "gate-b"] {
+            cluster.signalEdge(id, SIGTERM)
+            try cluster.startEdge(id, extra: ["--replay-file", replay])
+        }
+        try cluster.waitUntil("central received part of the burst", timeout: 20) {
+            try cluster.centralEventSeqs(gate: "gate-a").count > 50
+        }
+        cluster.killCentral()
+        Thread.sleep(forTimeInterval: 1)
+        try cluster.startCentral()
+        for id in ["gate-a", "gate-b"] {
+            try cluster.waitUntil("\(id) uploaded everything", timeout: 60) {
+                let status = try cluster.edgeStatus(id)
+                return status.health.bufferDepth == 0 && (try cluster.edgeLastAssignedSeq(id)) >= 600
+            }
+            let assigned = try cluster.edgeLastAssignedSeq(id)
+            #expect(try cluster.centralEventSeqs(gate: id) == Array(1...assigned), "\(id): every event once, none missing")
+        }
+    }
+
+    @Test("a gate killed with SIGKILL holding unsent events loses nothing and doubles nothing")
+    func gateCrashWithUnsentEvents() throws {
+        let cluster = try Cluster()
+        try cluster.startCentral()
+        try cluster.prepareEdge("gate-a")
+        try cluster.startEdge("gate-a")
+        try cluster.waitUntil("gate connected", timeout: 20) { try cluster.edgeStatus("gate-a").connected }
+        // Central goes away: the gate keeps deciding and buffers.
+        cluster.killCentral()
+        for number in 0..<40 { _ = try cluster.inject("gate-a", String(format: "%04dXYZ", number)) }
+        #expect(try cluster.edgeStatus("gate-a").health.bufferDepth == 40)
+        cluster.signalEdge("gate-a", SIGKILL)
+
+        try cluster.startCentral()
+        try cluster.startEdge("gate-a")
+        try cluster.waitUntil("buffer drained", timeout: 30) { try cluster.edgeStatus("gate-a").health.bufferDepth == 0 }
+        #expect(try cluster.centralEventSeqs(gate: "gate-a") == Array(1...40))
+    }
+
+    @Test("a gate with an unregistered key is refused, and central logs it")
+    func unregisteredKeyRefused() throws {
+        let cluster = try Cluster()
+        try cluster.startCentral()
+        try cluster.prepareEdge("gate-x", register: false)
+        try cluster.startEdge("gate-x")
+        try cluster.waitUntil("central logs the refusal", timeout: 15) {
+            cluster.log(cluster.centralLog).contains("refused a gate key that is not registered")
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let status = try cluster.edgeStatus("gate-x")
+        #expect(!status.connected)
+        #expect(status.problems.contains { $0.contains("central unreachable") })
+        // It still decides offline and keeps its events.
+        #expect(try cluster.inject("gate-x", "1111BBB").decision == .violation)
+        #expect(try cluster.centralEventSeqs(gate: "gate-x").isEmpty)
+    }
+
+    @Test("a gate offline while permits change catches up after reconnecting")
+    func offlineGateCatchesUp() throws {
+        let cluster = try Self.twoGates()
+        cluster.signalEdge("gate-b", SIGTERM)
+        for number in 0..<25 {
+            _ = try cluster.centralCLI(["permits", "add", "--id", "Q-\(number)", "--plate", String(format: "%04dKTV", number)])
+        }
+        _ = try cluster.centralCLI(["permits", "revoke", "Q-3"])
+        let head = try cluster.centralHeadSeq()
+        try cluster.waitUntil("gate-a in step", timeout: 10) { try cluster.edgeStatus("gate-a").health.permitSeq == head }
+        #expect(try cluster.edgeStatus("gate-b").permitCount == 0)
+
+        try cluster.startEdge("gate-b")
+        try cluster.waitUntil("gate-b caught up", timeout: 15) { try cluster.edgeStatus("gate-b").health.permitSeq == head }
+        #expect(try cluster.edgeStatus("gate-b").permitCount == 25)
+        #expect(try cluster.inject("gate-b", "0007KTV").decision == .authorised)
+        #expect(try cluster.inject("gate-b", "0003KTV").decision == .violation)
+    }
+
+    @Test("garbage on central's port crashes nothing, and the gates keep syncing")
+    func garbageOnCentralPort() throws {
+        let cluster = try Self.twoGates()
+
+        // 1. Raw bytes on the TCP port: random data, a truncated ZMTP greeting.
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<20 {
+            let bytes: [UInt8] = round % 2 == 0
+                ? (0..<Int.random(in: 1...4096, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                : [0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3]
+            try Self.sendRaw(bytes, port: cluster.port)
+        }
+
+        // 2. An authenticated gate that sends nonsense.
+        try cluster.prepareEdge("gate-z")
+        let keys = try KeyFileReader.pair(cluster.edgeData("gate-z") + "/gate.key")
+        let central = try KeyFileReader.pair(cluster.centralData + "/central.pub")
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(context: context, type: .dealer)
+        defer { socket.close() }
+        try socket.makeCurveClient(serverPublicKey: central.public, publicKey: keys.public, secretKey: keys.secret!)
+        try socket.connect(cluster.endpoint)
+
+        func exchange(_ frames: [[UInt8]]) throws -> CentralMessage? {
+            try socket.send(frames)
+            let deadline = Date().addingTimeInterval(5)
+            while Date() < deadline {
+                if try !ZMQPoller.poll([socket], timeoutMilliseconds: 100)[0].isEmpty, let reply = try socket.receive() {
+                    let message = try WireCodec.decodeCentralMessage(reply.frames.last ?? [])
+                    if case .changes = message { continue }  // pushes may interleave
+                    return message
+                }
+            }
+            return nil
+        }
+        func errorCode(_ frame: String) throws -> WireError.Code? {
+            guard case .error(let error, _)? = try exchange([Array(frame.utf8)]) else { return nil }
+            return error.code
+        }
+        #expect(try errorCode("this is not json") == .malformed)
+        #expect(try errorCode("{\"v\": 1, \"type\": \"events\", \"events\": [{\"seq\": 1") == .malformed)
+        #expect(try errorCode("{\"v\": 1, \"type\": \"launch_missiles\"}") == .unknownType)
+        #expect(try errorCode("{\"v\": 99, \"type\": \"hello\"}") == .unsupportedVersion)
+        #expect(try errorCode("{\"v\": 1, \"type\": \"hello\", \"versions\": [7], \"software\": \"x\", \"permit_seq\": 0}") == .unsupportedVersion)
+        #expect(try errorCode("{\"v\": 1, \"type\": \"events\", \"events\": [{\"seq\": 0, \"at_ms\": 1, \"kind\": \"authorised\", \"confidence\": 1}]}") == .invalid)
+        #expect(try errorCode("[1, 2, 3]") == .malformed)
+        if case .error(let error, _)? = try exchange([Array("a".utf8), Array("b".utf8)]) {
+            #expect(error.code == .malformed)
+        } else {
+            Issue.record("a two-frame message got no error")
+        }
+        // An oversized frame: libzmq drops the connection; nothing reaches central's decoder.
+        try socket.send([[UInt8](repeating: 0x7B, count: 2 << 20)], dontWait: true)
+
+        // Central is alive and the real gates still sync.
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(cluster.central?.isRunning == true)
+        _ = try cluster.centralCLI(["permits", "add", "--id", "G-1", "--plate", Self.plate])
+        let head = try cluster.centralHeadSeq()
+        try cluster.waitUntil("gates still syncing", timeout: 10) {
+            try ["gate-a", "gate-b"].allSatisfy { try cluster.edgeStatus($0).health.permitSeq == head }
+        }
+        #expect(try cluster.inject("gate-a", Self.plate).decision == .authorised)
+    }
+
+    static func sendRaw(_ bytes: [UInt8], port: Int) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { throw ClusterError("cannot connect to central's port") }
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+}
+
+/// Reads key files for the raw test client.
+enum KeyFileReader {
+    static func pair(_ path: String) throws -> (public: String, secret: String?) {
+        let file = try KeyFile.read(path: path)
+        return (file.publicKey, file.secretKey)
+    }
+}

@@ -1,0 +1,134 @@
+import Domain
+import Foundation
+import Testing
+import WireProtocol
+
+@Suite struct WireCodecTests {
+    static let permit = Permit(
+        id: "P0000042", plate: PlateText("1234 BCD")!, profile: .delivery, zones: ["casco-viejo"],
+        validFrom: Date(timeIntervalSince1970: 1_764_111_600), validUntil: nil,
+        windows: [TimeWindow(days: [.monday, .saturday], start: 7 * 60, end: 11 * 60)], maxStaySeconds: 1800,
+        status: .active, holder: "H42", seq: 1187)
+
+    static let health = GateHealth(
+        permitSeq: 1187, bufferDepth: 3, bufferCapacity: 100_000, oldestUnsentSeconds: 0.5, droppedAuthorised: 0,
+        lastFrameMilliseconds: nil, recognitionRate: 12.5, diskFreeBytes: 5_000_000_000, clockMilliseconds: 1_764_157_200_123,
+        uptimeSeconds: 3600, software: "bollard-edge/0.1")
+
+    static let event = Event(
+        seq: 311, atMilliseconds: 1_764_157_200_123, kind: .review, plate: "1234BCD", confidence: 0.8,
+        permitID: nil, reason: "confusion_match", candidates: ["P1", "P2"])
+
+    static let gateMessages: [GateMessage] = [
+        .hello(.init(software: "bollard-edge/0.1", permitSeq: 7, gateID: "gate-07")),
+        .sync(fromSeq: 12),
+        .snapshot(afterID: nil),
+        .snapshot(afterID: "P0000100"),
+        .events([event]),
+        .heartbeat(health),
+    ]
+
+    static let centralMessages: [CentralMessage] = [
+        .welcome(.init(version: 1, gate: Gate(id: "gate-07", zone: "casco-viejo", direction: .exit), headSeq: 99, holidays: ["2026-12-25"], serverTimeMilliseconds: 5)),
+        .changes(.init(permits: [permit], headSeq: 1187)),
+        .snapshotRequired(headSeq: 1187),
+        .snapshotPage(.init(baseSeq: 1187, permits: [permit], nextAfter: nil)),
+        .ack(seqs: [1, 2, 3]),
+        .heartbeatAck(headSeq: 5, serverTimeMilliseconds: 1_764_157_200_123),
+        .error(WireError(.tooLarge, "too big"), inReplyTo: "events"),
+    ]
+
+    @Test(arguments: gateMessages)
+    func gateMessagesRoundTrip(_ message: GateMessage) throws {
+        #expect(try WireCodec.decodeGateMessage(WireCodec.encode(message)) == message)
+    }
+
+    @Test(arguments: centralMessages)
+    func centralMessagesRoundTrip(_ message: CentralMessage) throws {
+        #expect(try WireCodec.decodeCentralMessage(WireCodec.encode(message)) == message)
+    }
+
+    /// The examples of docs/protocol.md, written by hand, decode as documented.
+    @Test func documentedExamplesDecode() throws {
+        let frame = """
+            {"v": 1, "type": "events", "events": [{"seq": 311, "at_ms": 1764157200123, "kind": "violation",
+             "plate": "9876XYZ", "confidence": 0.97, "permit_id": "P0000007", "reason": "expired", "candidates": null,
+             "future_field": true}]}
+            """
+        guard case .events(let events) = try WireCodec.decodeGateMessage(Array(frame.utf8)) else {
+            Issue.record("not an events message")
+            return
+        }
+        #expect(events == [Event(seq: 311, atMilliseconds: 1_764_157_200_123, kind: .violation, plate: "9876XYZ", confidence: 0.97, permitID: "P0000007", reason: "expired")])
+
+        let changes = """
+            {"v": 1, "type": "changes", "head_seq": 1187, "permits": [{
+              "id": "P0000042", "plate": "1234BCD", "profile": "delivery",
+              "zones": ["casco-viejo"], "valid_from_ms": 1764111600000, "valid_until_ms": null,
+              "windows": [{"days": ["mon","sat"], "from": "07:00", "to": "11:00", "holidays": false}],
+              "max_stay_s": 1800, "status": "active", "holder": "H42", "seq": 1187}]}
+            """
+        #expect(try WireCodec.decodeCentralMessage(Array(changes.utf8)) == .changes(.init(permits: [Self.permit], headSeq: 1187)))
+    }
+
+    @Test func encodedFramesCarryVersionAndType() throws {
+        let object = try JSONSerialization.jsonObject(with: Data(WireCodec.encode(GateMessage.sync(fromSeq: 3)))) as? [String: Any]
+        #expect(object?["v"] as? Int == 1)
+        #expect(object?["type"] as? String == "sync")
+        #expect(object?["from_seq"] as? Int == 3)
+    }
+
+    @Test(arguments: [
+        ("", WireError.Code.malformed),
+        ("not json", .malformed),
+        ("[1,2]", .malformed),
+        ("{\"type\": \"sync\"}", .malformed),
+        ("{\"v\": \"1\", \"type\": \"sync\", \"from_seq\": 1}", .malformed),
+        ("{\"v\": 2, \"type\": \"sync\", \"from_seq\": 1}", .unsupportedVersion),
+        ("{\"v\": 1, \"type\": \"teleport\"}", .unknownType),
+        ("{\"v\": 1, \"type\": \"sync\"}", .malformed),
+        ("{\"v\": 1, \"type\": \"sync\", \"from_seq\": \"x\"}", .malformed),
+        ("{\"v\": 1, \"type\": \"events\", \"events\": [{\"seq\": 1}]}", .malformed),
+        ("{\"v\": 1, \"type\": \"heartbeat\", \"health\": {}}", .malformed),
+        ("{\"v\": 1, \"type\": \"events\", \"events\": [{\"seq\": 1, \"at_ms\": 1, \"kind\": \"party\", \"confidence\": 1}]}", .malformed),
+    ])
+    func badFramesGiveTheRightError(_ frame: String, _ code: WireError.Code) {
+        #expect(throws: WireError.self) { try WireCodec.decodeGateMessage(Array(frame.utf8)) }
+        do {
+            _ = try WireCodec.decodeGateMessage(Array(frame.utf8))
+        } catch {
+            #expect(error.code == code, "\(frame): \(error)")
+        }
+    }
+
+    @Test func oversizedFrameIsRefusedBeforeParsing() {
+        let frame = [UInt8](repeating: 0x20, count: ProtocolVersion.maxFrameBytes + 1)
+        #expect(throws: WireError(.tooLarge, "frame of \(frame.count) bytes exceeds \(ProtocolVersion.maxFrameBytes)")) {
+            try WireCodec.decodeGateMessage(frame)
+        }
+    }
+
+    @Test func randomBytesNeverTrap() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let frame = (0..<Int.random(in: 0...64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            #expect(throws: WireError.self) { try WireCodec.decodeGateMessage(frame) }
+        }
+    }
+
+    @Test func versionNegotiationPicksHighestCommon() {
+        #expect(ProtocolVersion.negotiate([1, 2, 3]) == 1)
+        #expect(ProtocolVersion.negotiate([2, 3]) == nil)
+    }
+
+    @Test func eventFromDecisionCarriesReasons() {
+        let read = PlateRead(text: "12-34 bcd", confidence: 0.97, at: Date(timeIntervalSince1970: 10))
+        let violation = Event(seq: 1, read: read, decision: .notAuthorised(permitID: "P9", validity: .expired))
+        #expect(violation.kind == .violation)
+        #expect(violation.plate == "1234BCD")
+        #expect(violation.reason == "expired")
+        #expect(violation.atMilliseconds == 10_000)
+        let review = Event(seq: 2, read: read, decision: .needsReview(.confusionMatch(permitIDs: ["A", "B"])))
+        #expect(review.kind == .review && review.reason == "confusion_match" && review.candidates == ["A", "B"])
+    }
+}
