@@ -1,0 +1,4 @@
+/// The outcome class of a decision, for counters and storage where the detail does not matter.
+public enum DecisionKind: String, Codable, Sendable {
+    case authorised, exit, violation, review
+}
