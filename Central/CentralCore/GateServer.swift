@@ -138,7 +138,10 @@ struct ServerLoop {
             do {
                 _ = try ZMQPoller.poll([zap.socket, router], timeoutMilliseconds: 20)
                 try refreshKeysIfStale()
-                while try zap.handleOne(dontWait: true, decide: { authenticate($0) }) {}
+                while try zap.handleOne(dontWait: true, decide: { request in
+                    if let key = request.curvePublicKey, keys[key] == nil { try? refreshKeysIfStale(maxAge: 0.1) }
+                    return authenticate(request)
+                }) {}
                 var handled = 0
                 while handled < 1_000, let message = try router.receive(dontWait: true) {
                     handle(message)
@@ -155,8 +158,10 @@ struct ServerLoop {
 
     // MARK: Authentication
 
-    mutating func refreshKeysIfStale() throws {
-        guard Date().timeIntervalSince(keysLoaded) > 1 else { return }
+    /// Registrations and revocations made by other processes (the CLI) are
+    /// seen within a second; an unknown key forces a fresh look (at most every 100 ms).
+    mutating func refreshKeysIfStale(maxAge: Double = 1) throws {
+        guard Date().timeIntervalSince(keysLoaded) > maxAge else { return }
         let records = try store.gates()
         keys = Dictionary(records.map { ($0.publicKey, $0) }, uniquingKeysWith: { first, _ in first })
         gatesByID = Dictionary(records.map { ($0.gate.id, $0) }, uniquingKeysWith: { first, _ in first })

@@ -35,6 +35,11 @@ extension BollardCentralCommand {
 
             let edgeBinary = siblingExecutable("bollard-edge")
             var children: [Process] = []
+            // Whatever ends the demo (an error included), no gate outlives it.
+            defer {
+                for child in children where child.isRunning { child.terminate() }
+                for child in children { child.waitUntilExit() }
+            }
             for number in 1...max(1, gates) {
                 let id = String(format: "gate-%02d", number)
                 let folder = "\(dataDirectory)/\(id)"
@@ -56,10 +61,11 @@ extension BollardCentralCommand {
             }
             print("central at \(endpoint); \(children.count) gates started from \(edgeBinary); Ctrl-C stops")
             let demo = DemoLoop(central: central, children: children, zone: zone, duration: duration)
-            let group = ServiceGroup(services: [demo], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // The loop ending (after --duration) stops the demo as a signal would.
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: demo, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
-            for child in children where child.isRunning { child.terminate() }
-            for child in children { child.waitUntilExit() }
             central.server.stop()
             print("demo stopped; data kept in \(dataDirectory)")
         }
@@ -77,9 +83,9 @@ struct DemoLoop: Service {
         let started = Date()
         var random = SystemRandomNumberGenerator()
         var tick = 0
-        while !Task.isCancelledOrShuttingDown {
-            try? await Task.sleep(for: .seconds(2)).cancelOnGracefulShutdown()
-            if Task.isCancelledOrShuttingDown { break }
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
+            if Task.isCancelled || Task.isShuttingDownGracefully { break }
             tick += 1
             // Permits change while the gates run: suspend, reinstate, and new hotel guests.
             let index = Int.random(in: 0..<1_000, using: &random)
@@ -95,7 +101,7 @@ struct DemoLoop: Service {
                 format: "t=%3.0fs  gates %d ok / %d lagging / %d offline (%d running)  events %d  violations %d  reviews %d  permit seq %lld",
                 Date().timeIntervalSince(started), counts.ok, counts.lagging, counts.offline, alive, status.events.total,
                 status.events.violations, status.events.reviews, status.headSeq))
-            fflush(stdout)
+            fflush(nil)
             if duration > 0, Date().timeIntervalSince(started) >= duration { break }
         }
     }

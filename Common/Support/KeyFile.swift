@@ -21,6 +21,10 @@ public struct KeyFile: Sendable, Equatable {
         public var path: String
         public var reason: String
         public var description: String { "key file \(path): \(reason)" }
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
     }
 
     /// Reads a key file; a bare 40-character line is taken as a public key.

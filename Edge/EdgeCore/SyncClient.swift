@@ -66,6 +66,23 @@ public final class SyncClient: Sendable {
 
     public func start() throws {
         let context = try ZMQContext()
+        // Fail fast on a bad endpoint or key: those are configuration errors.
+        let socket = try makeSocket(context)
+        let box = SocketBox(context: context, socket: socket)
+        let thread = Thread { [self] in
+            var session = Session(client: self, context: box.context, socket: box.socket)
+            session.run()
+            session.socket.close()
+            box.context.shutdown()
+            finished.signal()
+        }
+        thread.name = "sync-client"
+        started.store(true, ordering: .releasing)
+        thread.start()
+    }
+
+    /// A connected DEALER with our keys and options.
+    func makeSocket(_ context: ZMQContext) throws -> ZMQSocket {
         let socket = try ZMQSocket(context: context, type: .dealer)
         try socket.makeCurveClient(
             serverPublicKey: credentials.centralPublicKey, publicKey: credentials.publicKey,
@@ -79,18 +96,7 @@ public final class SyncClient: Sendable {
         try socket.setOption(ZMQOption.heartbeatTimeout, Int32(3000))
         try socket.setOption(ZMQOption.maxMessageSize, Int64(ProtocolVersion.maxFrameBytes * 8))
         try socket.connect(endpoint)
-        // The socket is handed to the thread and used only there from now on.
-        let box = SocketBox(context: context, socket: socket)
-        let thread = Thread { [self] in
-            var session = Session(client: self, socket: box.socket)
-            session.run()
-            box.socket.close()
-            box.context.shutdown()
-            finished.signal()
-        }
-        thread.name = "sync-client"
-        started.store(true, ordering: .releasing)
-        thread.start()
+        return socket
     }
 
     public func stop() {
@@ -117,7 +123,9 @@ public final class SyncClient: Sendable {
         }
 
         let client: SyncClient
-        let socket: ZMQSocket
+        let context: ZMQContext
+        var socket: ZMQSocket
+        var socketCreated = Date()
         var permitSync = PermitSync.idle
         var lastHello = Date.distantPast
         var lastHeartbeat = Date.distantPast
@@ -126,8 +134,9 @@ public final class SyncClient: Sendable {
         var controller: GateController { client.controller }
         var logger: Logger { client.logger }
 
-        init(client: SyncClient, socket: ZMQSocket) {
+        init(client: SyncClient, context: ZMQContext, socket: ZMQSocket) {
             self.client = client
+            self.context = context
             self.socket = socket
         }
 
@@ -149,6 +158,7 @@ public final class SyncClient: Sendable {
 
         mutating func tick(now: Date) throws {
             let connected = client.isConnected
+            try renewSocketIfSilent(now: now, connected: connected)
             if !connected, now.timeIntervalSince(lastHello) >= client.heartbeatInterval {
                 lastHello = now
                 inflight.removeAll()
@@ -165,6 +175,19 @@ public final class SyncClient: Sendable {
             case .idle: break
             }
             if connected { try upload(now: now) }
+        }
+
+        /// libzmq stops retrying after central refuses our key during the
+        /// handshake (say, before an operator registered this gate). A fresh
+        /// socket after 10 s of silence makes the gate try again by itself.
+        mutating func renewSocketIfSilent(now: Date, connected: Bool) throws {
+            guard !connected, now.timeIntervalSince(socketCreated) > 10 else { return }
+            if let heard = client.link.lastHeard, heard > socketCreated, now.timeIntervalSince(heard) < 10 { return }
+            socket.close()
+            socket = try client.makeSocket(context)
+            socketCreated = now
+            inflight.removeAll()
+            logger.debug("sync socket renewed after silence")
         }
 
         /// Sends the next batch when nothing is in flight, or resends one unanswered for 5 s.
