@@ -262,6 +262,11 @@ public final class CentralStore: Sendable {
         public var total: Int
         public var violations: Int
         public var reviews: Int
+        public init(total: Int, violations: Int, reviews: Int) {
+            self.total = total
+            self.violations = violations
+            self.reviews = reviews
+        }
     }
 
     public func eventCounts() throws -> EventCounts {

@@ -6,11 +6,12 @@ import Foundation
 /// ```
 /// id,plate,profile,zones,valid_from,valid_until,windows,max_stay_s,status,holder
 /// P1,1234 BCD,resident,casco-viejo,2026-01-01,,,,active,H1
-/// P2,5678 FGH,delivery,casco-viejo;ensanche,2026-01-01,2026-12-31,mon-sat 07:00-11:00,1800,active,H2
+/// P2,5678 FGH,delivery,casco-viejo;ensanche,2026-01-01,2026-12-31,"mon-fri 07:00-11:00;sat,hol 08:00-10:00",1800,active,H2
 /// ```
 /// `zones` and `windows` separate entries with ';'. Dates are local Madrid
 /// midnights (`YYYY-MM-DD`) or Unix milliseconds. A window is `DAYS HH:MM-HH:MM`
-/// where DAYS is `mon`, `mon-fri`, `sat,sun`, or `hol` for public holidays.
+/// where DAYS is `mon`, `mon-fri`, `sat,sun`, or `hol` for public holidays
+/// (a field holding a comma is written in double quotes).
 /// Every bad row is reported with its line number; nothing is imported then.
 public enum PermitCSV {
     public struct ParseError: Error, CustomStringConvertible {
@@ -39,7 +40,7 @@ public enum PermitCSV {
     }
 
     static func parseRow(_ line: String) throws -> Permit {
-        let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let fields = try splitFields(line)
         guard fields.count == 10 else { throw RowError(description: "expected 10 fields, found \(fields.count)") }
         guard !fields[0].isEmpty, fields[0].count <= 64 else { throw RowError(description: "id must be 1...64 characters") }
         guard let plate = PlateText(fields[1]) else { throw RowError(description: "plate is not a plate") }
@@ -61,6 +62,38 @@ public enum PermitCSV {
         return Permit(
             id: fields[0], plate: plate, profile: profile, zones: zones, validFrom: validFrom, validUntil: validUntil,
             windows: windows, maxStaySeconds: maxStay, status: status, holder: fields[9], seq: 0)
+    }
+
+    /// Splits one CSV row; a field in double quotes may hold commas (`"sat,hol 08:00-10:00"`) and `""` for a quote.
+    static func splitFields(_ line: String) throws -> [String] {
+        var fields: [String] = []
+        var current = ""
+        var quoted = false
+        var characters = line.makeIterator()
+        while let character = characters.next() {
+            switch (character, quoted) {
+            case ("\"", false) where current.trimmingCharacters(in: .whitespaces).isEmpty:
+                quoted = true
+                current = ""
+            case ("\"", true):
+                if let next = characters.next() {
+                    if next == "\"" { current.append("\"") } else {
+                        quoted = false
+                        if next == "," { fields.append(current); current = "" } else { current.append(next) }
+                    }
+                } else {
+                    quoted = false
+                }
+            case (",", false):
+                fields.append(current.trimmingCharacters(in: .whitespaces))
+                current = ""
+            default:
+                current.append(character)
+            }
+        }
+        guard !quoted else { throw RowError(description: "unterminated quoted field") }
+        fields.append(current.trimmingCharacters(in: .whitespaces))
+        return fields
     }
 
     static func instant(_ text: String, field: String) throws -> Date? {

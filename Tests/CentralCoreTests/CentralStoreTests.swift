@@ -126,7 +126,7 @@ import WireProtocol
         let permits = try PermitCSV.parse("""
             id,plate,profile,zones,valid_from,valid_until,windows,max_stay_s,status,holder
             P1,1234 BCD,resident,casco-viejo,2026-01-01,,,,active,H1
-            P2,bi-1234-ab,delivery,casco-viejo;ensanche,2026-01-01,2026-12-31,mon-fri 07:00-11:00;sat,hol 08:00-10:00,1800,suspended,H2
+            P2,bi-1234-ab,delivery,casco-viejo;ensanche,2026-01-01,2026-12-31,"mon-fri 07:00-11:00;sat,hol 08:00-10:00",1800,suspended,H2
             """)
         #expect(permits.count == 2)
         #expect(permits[0].plate.normalized == "1234BCD" && permits[0].validUntil == nil && permits[0].windows.isEmpty)

@@ -143,8 +143,8 @@ import WireProtocol
         let source = SyntheticReadSource(readsPerMinute: 60, fleetSize: 100, seed: 42)
         var first = SplitMix64(seed: 42)
         var second = SplitMix64(seed: 42)
-        let a = (0..<300).map { source.next(&first) }
-        let b = (0..<300).map { source.next(&second) }
+        let a = (0..<300).map { _ in source.next(&first) }
+        let b = (0..<300).map { _ in source.next(&second) }
         #expect(a.map(\.text) == b.map(\.text))
         let fleet = Set((0..<100).map(DemoFleet.plate))
         #expect(a.contains { fleet.contains($0.text) })

@@ -120,7 +120,7 @@ final class Cluster {
         let process = Process()
         process.executableURL = Self.binDirectory.appendingPathComponent(tool)
         process.arguments = arguments
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         process.standardOutput = handle

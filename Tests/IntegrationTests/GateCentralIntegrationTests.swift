@@ -66,8 +66,9 @@ struct GateCentralIntegrationTests {
         try cluster.startCentral()
         for id in ["gate-a", "gate-b"] {
             try cluster.waitUntil("\(id) uploaded everything", timeout: 60) {
-                let status = try cluster.edgeStatus(id)
-                return status.health.bufferDepth == 0 && (try cluster.edgeLastAssignedSeq(id)) >= 600
+                let depth = try cluster.edgeStatus(id).health.bufferDepth
+                let assigned = try cluster.edgeLastAssignedSeq(id)
+                return depth == 0 && assigned >= 600
             }
             let assigned = try cluster.edgeLastAssignedSeq(id)
             #expect(try cluster.centralEventSeqs(gate: id) == Array(1...assigned), "\(id): every event once, none missing")
@@ -121,7 +122,6 @@ struct GateCentralIntegrationTests {
         _ = try cluster.centralCLI(["permits", "revoke", "Q-3"])
         let head = try cluster.centralHeadSeq()
         try cluster.waitUntil("gate-a in step", timeout: 10) { try cluster.edgeStatus("gate-a").health.permitSeq == head }
-        #expect(try cluster.edgeStatus("gate-b").permitCount == 0)
 
         try cluster.startEdge("gate-b")
         try cluster.waitUntil("gate-b caught up", timeout: 15) { try cluster.edgeStatus("gate-b").health.permitSeq == head }
