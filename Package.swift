@@ -125,7 +125,10 @@ let package = Package(
         .testTarget(name: "PlateRecognitionTests", dependencies: ["PlateRecognition"], path: "Tests/PlateRecognitionTests"),
         .testTarget(
             name: "EdgeCoreTests",
-            dependencies: ["EdgeCore", "Domain", "WireProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "EdgeCore", "Domain", "WireProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/EdgeCoreTests"
         ),
         .testTarget(

@@ -241,6 +241,7 @@ public final class CentralStore: Sendable {
 
     /// Commits events from a gate and returns the sequences now held,
     /// including ones that were already there (a retry after a lost ack).
+    @discardableResult
     public func store(events: [Event], from gateID: String) throws -> [Int64] {
         try database.write { db in
             let now = Self.nowMilliseconds()
@@ -255,6 +256,19 @@ public final class CentralStore: Sendable {
                 ])
             }
             return events.map(\.seq)
+        }
+    }
+
+    /// Forgets the plates of authorised passages and exits older than `cutoff`:
+    /// a plate is personal data, and an authorised vehicle's read is kept only
+    /// as long as a rule (a maximum stay) may need it. Violations and reviews keep theirs.
+    @discardableResult
+    public func forgetAuthorisedPlates(before cutoff: Date) throws -> Int {
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE events SET plate = NULL WHERE kind IN ('authorised', 'exit') AND at_ms < ? AND plate IS NOT NULL",
+                arguments: [Int64(cutoff.timeIntervalSince1970 * 1000)])
+            return db.changesCount
         }
     }
 
@@ -281,6 +295,17 @@ public final class CentralStore: Sendable {
     /// Every (gate, seq) pair stored, for tests and audits.
     public func eventKeys(gateID: String) throws -> [Int64] {
         try database.read { db in try Int64.fetchAll(db, sql: "SELECT seq FROM events WHERE gate_id = ? ORDER BY seq", arguments: [gateID]) }
+    }
+
+    /// Plates stored per event sequence, for audits and tests.
+    public func eventPlates(gateID: String) throws -> [Int64: String?] {
+        try database.read { db in
+            var plates: [Int64: String?] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT seq, plate FROM events WHERE gate_id = ?", arguments: [gateID]) {
+                plates[row["seq"]] = .some(row["plate"])
+            }
+            return plates
+        }
     }
 
     // MARK: Health

@@ -20,6 +20,8 @@ public final class GateServer: Sendable {
         public var liveWindow: Double = 10
         public var pushInterval: Double = 0.05
         public var healthFlushInterval: Double = 1
+        /// How long an authorised vehicle's plate is kept (the longest maximum stay a rule needs).
+        public var authorisedPlateRetention: Double = 24 * 3600
         public init(endpoint: String, secretKey: String) {
             self.endpoint = endpoint
             self.secretKey = secretKey
@@ -123,6 +125,7 @@ struct ServerLoop {
     var lastPushedSeq: Int64 = 0
     var lastPush = Date.distantPast
     var lastHealthFlush = Date()
+    var lastPurge = Date.distantPast
     var logger: Logger { server.logger }
     var store: CentralStore { server.store }
 
@@ -271,6 +274,11 @@ struct ServerLoop {
             lastHealthFlush = now
             flushHealth()
             peers = peers.filter { now.timeIntervalSince($0.value.lastSeen) < 3600 }
+        }
+        if now.timeIntervalSince(lastPurge) >= 60 {
+            lastPurge = now
+            let forgotten = try store.forgetAuthorisedPlates(before: now.addingTimeInterval(-server.options.authorisedPlateRetention))
+            if forgotten > 0 { logger.info("forgot plates of authorised passages", metadata: ["events.count": "\(forgotten)"]) }
         }
     }
 

@@ -38,6 +38,8 @@ public struct DiagnosticsHandler: Sendable {
             do {
                 let event = try controller.handle(PlateRead(text: plate, confidence: confidence, at: Date()))
                 return DiagnosticsReply(ok: true, decision: event.kind, eventSeq: event.seq)
+            } catch let error as GateController.StorageError {
+                return DiagnosticsReply(ok: false, error: error.description, decision: error.decision.kind)
             } catch {
                 return .failure("decided, but could not store the event: \(error)")
             }
@@ -50,6 +52,9 @@ public struct DiagnosticsHandler: Sendable {
         let connected = sync.isConnected
         let sinceCentral = link.lastHeard.map { Date().timeIntervalSince($0) }
         var problems: [String] = []
+        if let storage = controller.storageProblem {
+            problems.append("cannot write the event buffer (\(storage.error)): \(storage.held) decisions held in memory")
+        }
         if !connected {
             let since = sinceCentral.map { String(format: "for %.0f s", $0) } ?? "since start"
             problems.append("central unreachable at \(configuration.centralEndpoint) \(since): deciding offline with permit seq \(health.permitSeq)"

@@ -89,9 +89,8 @@ public struct EdgeService: Service {
                 group.addTask {
                     do {
                         try await source.run { read in
-                            do { try controller.handle(read) } catch {
-                                logger.error("event not stored", metadata: ["error": "\(error)"])
-                            }
+                            // A storage failure is logged and held by the controller.
+                            _ = try? controller.handle(read)
                         }
                     } catch is CancellationError {
                     } catch {

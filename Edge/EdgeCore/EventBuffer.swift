@@ -17,10 +17,15 @@ public final class EventBuffer: Sendable {
     public let directory: String
 
     /// Opens (creating and migrating) the buffer at `path`.
-    public init(path: String, capacity: Int) throws {
+    /// - Parameter maxBytes: a cap on the database file; past it writes fail as on a full disk.
+    public init(path: String, capacity: Int, maxBytes: Int64? = nil) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            if let maxBytes {
+                let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                try db.execute(sql: "PRAGMA max_page_count = \(max(16, maxBytes / pageSize))")
+            }
         }
         configuration.journalMode = .wal
         database = try DatabaseQueue(path: path, configuration: configuration)

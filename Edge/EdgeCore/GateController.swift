@@ -18,6 +18,20 @@ public final class GateController: Sendable {
     struct Counters {
         var reads: [Date] = []
         var lastFrame: Date?
+        /// Decisions made while the buffer could not store them (a full disk),
+        /// oldest first; written as soon as the disk takes them again.
+        var held: [(read: PlateRead, decision: Decision)] = []
+        var storageError: String?
+    }
+
+    /// Most decisions kept in memory while the disk refuses them (about 1 MB).
+    public static let heldCapacity = 10_000
+
+    /// Raised when a decision was made but could not be committed yet.
+    public struct StorageError: Error, CustomStringConvertible {
+        public var decision: Decision
+        public var underlying: String
+        public var description: String { "decided \(decision.kind.rawValue), held in memory until the disk takes it: \(underlying)" }
     }
 
     public init(permits: PermitStore, buffer: EventBuffer, policy: DecisionPolicy, logger: Logger) {
@@ -27,12 +41,25 @@ public final class GateController: Sendable {
         self.logger = logger
     }
 
-    /// Decides and commits. Throws only if the event could not be stored
-    /// (e.g. disk full); the decision is still returned to the caller through the error.
+    /// Decides and commits. If the event cannot be stored (a full disk), the
+    /// decision is held in memory and retried, and `StorageError` says so.
     @discardableResult
     public func handle(_ read: PlateRead) throws -> Event {
         let decision = permits.decide(read, policy: policy)
-        let event = try buffer.append(read: read, decision: decision)
+        let event: Event
+        do {
+            try storeHeld()
+            event = try buffer.append(read: read, decision: decision)
+        } catch {
+            let dropped = counters.withLock { counters -> Bool in
+                counters.storageError = "\(error)"
+                guard counters.held.count < Self.heldCapacity else { return true }
+                counters.held.append((read, decision))
+                return false
+            }
+            logger.error("event not stored", metadata: ["error": "\(error)", "event.kind": "\(decision.kind.rawValue)", "held.dropped": "\(dropped)"])
+            throw StorageError(decision: decision, underlying: "\(error)")
+        }
         counters.withLock { counters in
             counters.reads.append(read.at)
             let cutoff = Date().addingTimeInterval(-300)
@@ -44,6 +71,23 @@ public final class GateController: Sendable {
         logger.info("passage", metadata: ["event.seq": "\(event.seq)", "event.kind": "\(event.kind.rawValue)"])
         logger.debug("passage detail", metadata: ["event.seq": "\(event.seq)", "plate": "\(event.plate ?? "-")"])
         return event
+    }
+
+    /// Writes decisions held during a storage failure, oldest first.
+    /// Called before each new event and by the sync loop.
+    public func storeHeld() throws {
+        while let next = counters.withLock({ $0.held.first }) {
+            _ = try buffer.append(read: next.read, decision: next.decision)
+            counters.withLock { counters in
+                counters.held.removeFirst()
+                if counters.held.isEmpty { counters.storageError = nil }
+            }
+        }
+    }
+
+    /// Why events are being held in memory, if they are.
+    public var storageProblem: (error: String, held: Int)? {
+        counters.withLock { counters in counters.storageError.map { ($0, counters.held.count) } }
     }
 
     /// Reads per minute over the last five minutes.

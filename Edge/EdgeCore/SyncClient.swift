@@ -174,6 +174,7 @@ public final class SyncClient: Sendable {
                 if now.timeIntervalSince(since) > 10 { setPermitSync(.idle) }
             case .idle: break
             }
+            if controller.storageProblem != nil { try? controller.storeHeld() }
             if connected { try upload(now: now) }
         }
 

@@ -160,3 +160,23 @@ import WireProtocol
         }
     }
 }
+
+@Suite struct RetentionTests {
+    @Test func authorisedPlatesAreForgottenViolationsKept() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-retention-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let store = try CentralStore(path: folder + "/central.sqlite")
+        let old: Int64 = 1_000
+        let recent = Int64(Date().timeIntervalSince1970 * 1000)
+        try store.store(events: [
+            Event(seq: 1, atMilliseconds: old, kind: .authorised, plate: "1111BBB", confidence: 1, permitID: "P1"),
+            Event(seq: 2, atMilliseconds: old, kind: .violation, plate: "2222CCC", confidence: 1),
+            Event(seq: 3, atMilliseconds: old, kind: .review, plate: "3333DDD", confidence: 0.5),
+            Event(seq: 4, atMilliseconds: recent, kind: .authorised, plate: "4444FFF", confidence: 1, permitID: "P4"),
+            Event(seq: 5, atMilliseconds: old, kind: .exit, plate: "5555GGG", confidence: 1),
+        ], from: "g")
+        #expect(try store.forgetAuthorisedPlates(before: Date(timeIntervalSinceNow: -3600)) == 2)
+        let plates = try store.eventPlates(gateID: "g")
+        #expect(plates == [1: nil, 2: "2222CCC", 3: "3333DDD", 4: "4444FFF", 5: nil])
+    }
+}

@@ -1,6 +1,7 @@
 import Domain
 import EdgeCore
 import Foundation
+import Logging
 import Testing
 import WireProtocol
 
@@ -150,5 +151,41 @@ import WireProtocol
         #expect(a.contains { fleet.contains($0.text) })
         #expect(a.contains { !fleet.contains($0.text) && $0.confidence >= 0.9 })
         #expect(a.contains { $0.confidence < 0.9 })
+    }
+}
+
+@Suite struct FullDiskTests {
+    /// A buffer capped at 64 KiB fills like a full disk: decisions are held
+    /// in memory, reported, and written in order once space returns.
+    @Test func decisionsSurviveAFullDisk() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-full-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let buffer = try EventBuffer(path: folder + "/edge.sqlite", capacity: 1_000_000, maxBytes: 64 * 1024)
+        let gate = Gate(id: "g", zone: "z", direction: .entry)
+        let store = PermitStore(index: PermitIndex(), seq: 0, gate: gate, holidays: HolidayCalendar())
+        let controller = GateController(permits: store, buffer: buffer, policy: .standard, logger: .init(label: "test"))
+
+        var stored = 0
+        var refused = 0
+        for number in 0..<5_000 where refused < 3 {
+            do {
+                _ = try controller.handle(PlateRead(text: String(format: "%04dBCD", number), confidence: 0.99, at: Date()))
+                stored += 1
+            } catch let error as GateController.StorageError {
+                #expect(error.decision.kind == .violation)
+                refused += 1
+            }
+        }
+        #expect(refused == 3 && stored > 100)
+        #expect(controller.storageProblem?.held == 3)
+
+        // Central acknowledges everything: space returns, the held decisions go in first, in order.
+        try buffer.acknowledge(try buffer.pending(limit: 100_000).map(\.seq))
+        let next = try controller.handle(PlateRead(text: "9999BCD", confidence: 0.99, at: Date()))
+        #expect(controller.storageProblem == nil)
+        let pending = try buffer.pending(limit: 10)
+        #expect(pending.count == 4)
+        #expect(pending.last?.seq == next.seq)
+        #expect(pending.map(\.plate) == [String(format: "%04dBCD", stored), String(format: "%04dBCD", stored + 1), String(format: "%04dBCD", stored + 2), "9999BCD"])
     }
 }

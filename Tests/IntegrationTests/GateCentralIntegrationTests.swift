@@ -75,23 +75,29 @@ struct GateCentralIntegrationTests {
         }
     }
 
-    @Test("a gate killed with SIGKILL holding unsent events loses nothing and doubles nothing")
+    @Test("a gate killed with SIGKILL holding unsent events loses nothing and doubles nothing, and restarts deciding offline")
     func gateCrashWithUnsentEvents() throws {
         let cluster = try Cluster()
         try cluster.startCentral()
         try cluster.prepareEdge("gate-a")
         try cluster.startEdge("gate-a")
-        try cluster.waitUntil("gate connected", timeout: 20) { try cluster.edgeStatus("gate-a").connected }
+        _ = try cluster.centralCLI(["permits", "add", "--id", "P-7", "--plate", "7777BCD"])
+        let head = try cluster.centralHeadSeq()
+        try cluster.waitUntil("gate holds the permit", timeout: 20) { try cluster.edgeStatus("gate-a").health.permitSeq == head }
         // Central goes away: the gate keeps deciding and buffers.
         cluster.killCentral()
         for number in 0..<40 { _ = try cluster.inject("gate-a", String(format: "%04dXYZ", number)) }
         #expect(try cluster.edgeStatus("gate-a").health.bufferDepth == 40)
         cluster.signalEdge("gate-a", SIGKILL)
 
-        try cluster.startCentral()
+        // Restarted while central is still down, it decides with the permits it had.
         try cluster.startEdge("gate-a")
+        #expect(try cluster.edgeStatus("gate-a").permitCount == 1)
+        #expect(try cluster.inject("gate-a", "7777 bcd").decision == .authorised)
+
+        try cluster.startCentral()
         try cluster.waitUntil("buffer drained", timeout: 30) { try cluster.edgeStatus("gate-a").health.bufferDepth == 0 }
-        #expect(try cluster.centralEventSeqs(gate: "gate-a") == Array(1...40))
+        #expect(try cluster.centralEventSeqs(gate: "gate-a") == Array(1...41))
     }
 
     @Test("a gate with an unregistered key is refused, and central logs it")
