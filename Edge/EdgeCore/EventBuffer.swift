@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import GRDB
+import Synchronization
 import WireProtocol
 
 /// The gate's durable state: events not yet acknowledged by central, the
@@ -15,6 +16,9 @@ public final class EventBuffer: Sendable {
     public let capacity: Int
     /// Folder of the database file, whose volume's free space health reports.
     public let directory: String
+    /// Rows in `events`, kept beside the table so that appending never counts
+    /// it; only changed inside write transactions, which the queue serialises.
+    private let rowCount = Mutex(0)
 
     /// Opens (creating and migrating) the buffer at `path`.
     /// - Parameter maxBytes: a cap on the database file; past it writes fail as on a full disk.
@@ -32,6 +36,8 @@ public final class EventBuffer: Sendable {
         self.capacity = max(1, capacity)
         directory = (path as NSString).deletingLastPathComponent
         try Self.migrator.migrate(database)
+        let count = try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
+        rowCount.withLock { $0 = count }
     }
 
     private static var migrator: DatabaseMigrator {
@@ -64,8 +70,10 @@ public final class EventBuffer: Sendable {
     /// Commits an event and returns its sequence. Makes room first if the
     /// buffer is full, by dropping the oldest unsent authorised passages.
     public func append(read: PlateRead, decision: Decision, now: Date = Date()) throws -> Event {
-        try database.write { db in
-            let depth = try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0
+        // The count changes only once the transaction has committed.
+        let (event, delta) = try database.write { db -> (Event, Int) in
+            var delta = 1
+            let depth = rowCount.withLock { $0 }
             if depth >= capacity {
                 let excess = depth - capacity + 1
                 try db.execute(
@@ -74,6 +82,7 @@ public final class EventBuffer: Sendable {
                 let dropped = db.changesCount
                 if dropped > 0 {
                     try Self.addToCounter(db, "dropped_authorised", dropped)
+                    delta -= dropped
                 }
             }
             var event = Event(seq: 0, read: read, decision: decision)
@@ -88,8 +97,10 @@ public final class EventBuffer: Sendable {
                     event.reason, candidates, Int64(now.timeIntervalSince1970 * 1000),
                 ])
             event.seq = db.lastInsertedRowID
-            return event
+            return (event, delta)
         }
+        rowCount.withLock { $0 += delta }
+        return event
     }
 
     /// The oldest unacknowledged events, in sequence order.
@@ -112,14 +123,18 @@ public final class EventBuffer: Sendable {
     /// Forgets events central has committed.
     public func acknowledge(_ seqs: [Int64]) throws {
         guard !seqs.isEmpty else { return }
-        try database.write { db in
+        let removed = try database.write { db -> Int in
+            var removed = 0
             for chunk in stride(from: 0, to: seqs.count, by: 500) {
                 let part = Array(seqs[chunk..<min(chunk + 500, seqs.count)])
                 try db.execute(
                     sql: "DELETE FROM events WHERE seq IN (\(databaseQuestionMarks(count: part.count)))",
                     arguments: StatementArguments(part))
+                removed += db.changesCount
             }
+            return removed
         }
+        rowCount.withLock { $0 -= removed }
     }
 
     public struct Depth: Sendable {
@@ -130,10 +145,10 @@ public final class EventBuffer: Sendable {
 
     public func depth() throws -> Depth {
         try database.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, min(created_ms) AS oldest FROM events")
-            let oldest: Int64? = row?["oldest"]
+            // The oldest row has the smallest seq: one index probe, not a scan.
+            let oldest = try Int64.fetchOne(db, sql: "SELECT created_ms FROM events ORDER BY seq LIMIT 1")
             return Depth(
-                count: row?["n"] ?? 0,
+                count: rowCount.withLock { $0 },
                 oldestCreated: oldest.map { Date(timeIntervalSince1970: Double($0) / 1000) },
                 droppedAuthorised: try Self.counter(db, "dropped_authorised"))
         }

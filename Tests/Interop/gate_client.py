@@ -224,6 +224,16 @@ class Gate:
             self.report.check(False, "changes has permits[] and head_seq", str(msg)[:200])
             return False
         self.head_seq = msg["head_seq"]
+        seqs = [p.get("seq") if isinstance(p, dict) else None for p in permits]
+        if seqs and (not all(is_int(q) for q in seqs)
+                     or seqs != list(range(seqs[0], seqs[0] + len(seqs)))):
+            # §4.2: changes carry consecutive seq ascending, whatever held is
+            self.report.check(False, "changes message has consecutive ascending seqs",
+                              "seqs %s" % seqs[:10])
+            return False
+        if len(permits) > MAX_CHANGES:
+            self.report.check(False, "changes holds at most %d permits" % MAX_CHANGES,
+                              "got %d" % len(permits))
         fresh = [p for p in permits if is_int(p.get("seq")) and p["seq"] > self.held]
         expect = self.held + 1
         for p in fresh:
@@ -291,9 +301,6 @@ class Gate:
                 if stats["gaps"] > 3:
                     return False, "repeated gaps in changes (consecutive-sequence rule)", stats
                 continue
-            if seqs and (seqs[0] != before + 1 or seqs != list(range(seqs[0], seqs[0] + len(seqs)))):
-                return False, ("answer to sync from_seq=%d is not consecutive from %d: %s"
-                               % (before, before + 1, seqs[:10])), stats
             if msg["head_seq"] > self.held:
                 if not permits:
                     return False, ("empty changes but head_seq %d > held %d"
@@ -556,27 +563,49 @@ def run(gate, report, args, expected_id, started):
                      "held %d, welcome head %d" % (gate.held, welcome_head))
     print("permits: %d held at sequence %d" % (len(gate.permits), gate.held), flush=True)
 
-    # sync at head: answered by an empty changes
+    # sync at head: answered by changes with nothing new (or, if permits are
+    # changing right now, only consecutive newer ones)
+    before = gate.held
     gate.send({"v": 1, "type": "sync", "from_seq": gate.held})
     msg = gate.wait_for({"changes", "snapshot_required", "error"}, REQUEST_TIMEOUT_S)
-    report.check(msg is not None and msg["type"] == "changes"
-                 and [p for p in msg.get("permits", []) if p.get("seq", 0) > gate.held] == []
-                 and msg.get("head_seq") == gate.held,
-                 "sync at head answered by changes with nothing new",
-                 "got %s" % (str(msg)[:160] if msg else "nothing"))
+    ok = msg is not None and msg["type"] == "changes" and gate.apply_changes(msg, pushed=False)
+    report.check(ok and msg.get("head_seq") >= before and all(
+                     p.get("seq", 0) > before for p in msg.get("permits", [])),
+                 "sync at head answered by changes with nothing old",
+                 "from_seq %d: %d permits, head_seq %r" % (before, len(msg.get("permits", [])),
+                                                          msg.get("head_seq"))
+                 if msg else "nothing")
 
-    # an explicit snapshot must agree with the synced set
-    synced = dict(gate.permits)
-    synced_held = gate.held
+    # an explicit snapshot (all pages) + sync must agree with the changes-only state
+    synced, synced_held = dict(gate.permits), gate.held
     stats2 = {"pages": 0}
     ok, detail = gate.snapshot(stats2)
     if ok:
-        # held is now the first base_seq; catch up with sync from there
-        ok2, detail2, _ = gate.sync()
-        same = ok2 and gate.held == synced_held and gate.permits == synced
-        report.check(same, "snapshot pages + sync agree with changes-only sync",
-                     detail2 or "%d permits in %d pages, held %d" % (len(gate.permits),
-                                                                      stats2["pages"], gate.held))
+        base = gate.held
+        ok2, detail2, _ = gate.sync()       # §5.2.4: sync from the first base_seq
+        snap, snap_held = dict(gate.permits), gate.held
+        if ok2:
+            # bring the changes-only state to at least the same sequence
+            gate.permits, gate.held = synced, synced_held
+            ok2, detail2, _ = gate.sync()
+        diff = []
+        if ok2:
+            # compare the two states as of min(held): a permit changed after
+            # that may legitimately differ
+            upto = min(snap_held, gate.held)
+            for pid in set(snap) | set(gate.permits):
+                a, b = snap.get(pid), gate.permits.get(pid)
+                if a is not None and b is not None and a["seq"] <= upto and b["seq"] <= upto:
+                    if a != b:
+                        diff.append(pid)
+                elif (a is None and b["seq"] <= upto) or (b is None and a["seq"] <= upto):
+                    diff.append(pid)
+            if snap_held > gate.held:        # keep the newer state
+                gate.permits, gate.held = snap, snap_held
+        report.check(ok2 and not diff, "snapshot pages + sync agree with changes-only sync",
+                     detail2 or ("%d permits in %d pages, base_seq %d, held %d%s"
+                                 % (len(snap), stats2["pages"], base, snap_held,
+                                    "; differ: %s" % diff[:5] if diff else "")))
     else:
         report.check(False, "snapshot pages", detail)
 
@@ -610,8 +639,11 @@ def run(gate, report, args, expected_id, started):
                  "head_seq=%r server_time_ms=%r" % (msg.get("head_seq"), msg.get("server_time_ms"))
                  if msg else "nothing within 5 s")
     if ok:
-        report.check(msg["head_seq"] == gate.held, "heartbeat_ack.head_seq equals held",
-                     "%d vs %d" % (msg["head_seq"], gate.held))
+        ack_head = msg["head_seq"]
+        if ack_head > gate.held:             # §5.2.1: catch up
+            gate.sync()
+        report.check(ack_head <= gate.held, "heartbeat_ack.head_seq <= held after catch-up",
+                     "head_seq %d, held %d" % (ack_head, gate.held))
 
     # ---- 5. bad messages -----------------------------------------------
     expect_error(gate, report, "unknown type -> error unknown_type",
@@ -647,11 +679,11 @@ def run(gate, report, args, expected_id, started):
                  "central still serves after bad messages (final heartbeat acked)",
                  "got %s" % (str(msg)[:120] if msg else "nothing"))
 
-    if gate.pushes:
-        report.note("%d pushed changes applied, %d with gaps" % (gate.pushes, gate.gaps_in_push))
     for m in gate.unexpected:
         report.note("unexpected message: %s" % str(m)[:200])
 
+    print("permits at end: %d held at sequence %d (%d pushed changes applied, %d discarded as gaps)"
+          % (len(gate.permits), gate.held, gate.pushes, gate.gaps_in_push), flush=True)
     print("summary: %d checks passed, %d failed" % (report.passed, report.failed), flush=True)
     return 0 if report.failed == 0 else 1
 
