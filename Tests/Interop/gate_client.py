@@ -563,15 +563,17 @@ def run(gate, report, args, expected_id, started):
                      "held %d, welcome head %d" % (gate.held, welcome_head))
     print("permits: %d held at sequence %d" % (len(gate.permits), gate.held), flush=True)
 
-    # sync at head: answered by changes with nothing new (or, if permits are
-    # changing right now, only consecutive newer ones)
+    # sync at head: answered by changes; nothing new unless permits are changing
+    # right now. Answers carry no request id, so a late answer to an earlier
+    # sync (or a push) may arrive instead: permits with seq <= held are then
+    # ignored (§5.2.3), which is all a gate can do.
     before = gate.held
     gate.send({"v": 1, "type": "sync", "from_seq": gate.held})
     msg = gate.wait_for({"changes", "snapshot_required", "error"}, REQUEST_TIMEOUT_S)
-    ok = msg is not None and msg["type"] == "changes" and gate.apply_changes(msg, pushed=False)
-    report.check(ok and msg.get("head_seq") >= before and all(
-                     p.get("seq", 0) > before for p in msg.get("permits", [])),
-                 "sync at head answered by changes with nothing old",
+    ok = msg is not None and msg["type"] == "changes" and is_int(msg.get("head_seq"))
+    if ok:
+        gate.apply_changes(msg, pushed=False)
+    report.check(ok and msg["head_seq"] >= before, "sync at head answered by changes",
                  "from_seq %d: %d permits, head_seq %r" % (before, len(msg.get("permits", [])),
                                                           msg.get("head_seq"))
                  if msg else "nothing")
