@@ -198,11 +198,13 @@ public final class CentralStore: Sendable {
     }
 
     /// Changes after `seq`, at most `limit`; or "snapshot required" when the
-    /// log no longer reaches back that far or the gate is too far behind.
+    /// log no longer reaches back that far, the gate is more than
+    /// `snapshotBeyond` behind, or it claims a sequence central never issued.
     public func changes(after seq: Int64, limit: Int, snapshotBeyond: Int64 = 50_000) throws -> ChangesAnswer {
         try database.read { db in
             let head = try Self.headSeq(db)
-            if seq >= head { return .changes([], head: head) }
+            if seq > head { return .snapshotRequired(head: head) }
+            if seq == head { return .changes([], head: head) }
             let oldest = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM permit_changes") ?? 1
             if seq < 0 || seq + 1 < oldest || head - seq > snapshotBeyond { return .snapshotRequired(head: head) }
             let decoder = JSONDecoder()

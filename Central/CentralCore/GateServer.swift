@@ -177,10 +177,11 @@ struct ServerLoop {
         }
         guard let record = keys[key], !record.revoked else {
             server.counters.withLock { $0.refusedKeys += 1 }
+            let revokedGate = keys[key]?.gate.id
             logger.warning(
-                "refused a gate key that is not registered",
-                metadata: ["peer.address": "\(request.address)", "key.prefix": "\(key.prefix(8))", "key.known": "\(keys[key] != nil)"])
-            return .refuse("gate key not registered")
+                revokedGate == nil ? "refused a gate key that is not registered" : "refused a revoked gate key",
+                metadata: ["peer.address": "\(request.address)", "key.prefix": "\(key.prefix(8))", "gate.id": "\(revokedGate ?? "-")"])
+            return .refuse(revokedGate == nil ? "gate key not registered" : "gate key revoked")
         }
         return .accept(userID: record.gate.id)
     }
@@ -242,8 +243,8 @@ struct ServerLoop {
             guard events.count <= ProtocolVersion.maxEventsPerBatch else {
                 return .error(WireError(.tooLarge, "at most \(ProtocolVersion.maxEventsPerBatch) events per message"), inReplyTo: "events")
             }
-            guard events.allSatisfy({ $0.seq > 0 && ($0.plate?.utf8.count ?? 0) <= 16 }) else {
-                return .error(WireError(.invalid, "event seq must be positive and plates at most 16 characters"), inReplyTo: "events")
+            if let problem = Event.problem(inBatch: events) {
+                return .error(WireError(.invalid, problem), inReplyTo: "events")
             }
             let seqs = try store.store(events: events, from: gate.id)
             server.counters.withLock { $0.eventsStored += seqs.count }
@@ -279,6 +280,8 @@ struct ServerLoop {
             lastPurge = now
             let forgotten = try store.forgetAuthorisedPlates(before: now.addingTimeInterval(-server.options.authorisedPlateRetention))
             if forgotten > 0 { logger.info("forgot plates of authorised passages", metadata: ["events.count": "\(forgotten)"]) }
+            // Gates further behind than the log reaches fetch a snapshot instead.
+            try store.compactChangeLog(keep: 100_000)
         }
     }
 

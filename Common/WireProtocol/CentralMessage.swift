@@ -92,7 +92,7 @@ public enum CentralMessage: Sendable, Hashable {
 
 extension CentralMessage: Codable {
     enum CodingKeys: String, CodingKey {
-        case v, type, seqs, code, message
+        case v, type, seqs, code, message, versions
         case headSeq = "head_seq"
         case serverTimeMilliseconds = "server_time_ms"
         case inReplyTo = "in_reply_to"
@@ -137,7 +137,9 @@ extension CentralMessage: Codable {
         case .error(let error, let inReplyTo):
             try container.encode(error.code.rawValue, forKey: .code)
             try container.encode(error.message, forKey: .message)
-            try container.encodeIfPresent(inReplyTo, forKey: .inReplyTo)
+            try container.encode(inReplyTo, forKey: .inReplyTo)
+            // Machine-readable, so a peer can pick a version it shares.
+            if error.code == .unsupportedVersion { try container.encode(ProtocolVersion.supported, forKey: .versions) }
         }
     }
 }

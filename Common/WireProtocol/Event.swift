@@ -42,6 +42,28 @@ public struct Event: Codable, Sendable, Hashable {
 }
 
 extension Event {
+    /// Why a batch of events is not acceptable, or nil when it is
+    /// (docs/protocol.md §3.3): 1…256 events with strictly increasing positive
+    /// sequences, confidences within 0…1, normalised plates, bounded strings.
+    public static func problem(inBatch events: [Event]) -> String? {
+        guard !events.isEmpty else { return "a batch holds at least one event" }
+        var previous: Int64 = 0
+        for event in events {
+            guard event.seq > previous else { return "event seqs must be positive and strictly increasing within a batch" }
+            previous = event.seq
+            guard event.confidence.isFinite, (0...1).contains(event.confidence) else { return "event \(event.seq): confidence must be within 0...1" }
+            if let plate = event.plate, PlateText(plate)?.normalized != plate {
+                return "event \(event.seq): plate must be normalised (2-10 of A-Z, 0-9)"
+            }
+            if let reason = event.reason, reason.count > 40 { return "event \(event.seq): reason longer than 40 characters" }
+            if let permitID = event.permitID, permitID.isEmpty || permitID.count > 64 { return "event \(event.seq): permit_id must be 1-64 characters" }
+            if let candidates = event.candidates, candidates.count > 16 || candidates.contains(where: { $0.isEmpty || $0.count > 64 }) {
+                return "event \(event.seq): at most 16 candidates of 1-64 characters"
+            }
+        }
+        return nil
+    }
+
     /// The event a decision produces; plate text kept as normalised.
     public init(seq: Int64, read: PlateRead, decision: Decision) {
         let plate = PlateText(read.text)?.normalized

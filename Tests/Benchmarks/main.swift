@@ -25,6 +25,15 @@ let changeCount = option("--changes", 100)
 var logger = Logger(label: "bench")
 logger.logLevel = .error
 
+/// Resident memory of this process, from /proc/self/status.
+func residentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+        let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+    else { return 0 }
+    return kilobytes * 1024
+}
+
 func percentile(_ values: [Double], _ p: Double) -> Double {
     let sorted = values.sorted()
     return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
@@ -38,10 +47,11 @@ defer { try? FileManager.default.removeItem(atPath: root) }
 
 do {
     let now = Date()
-    let permits = (0..<1_000_000).map { DemoFleet.permit($0, zone: "casco-viejo", now: now) }
+    let rssBefore = residentBytes()
     let buildStart = ContinuousClock.now
-    let index = PermitIndex(permits)
+    let index = PermitIndex((0..<1_000_000).lazy.map { DemoFleet.permit($0, zone: "casco-viejo", now: now) })
     let buildTime = ContinuousClock.now - buildStart
+    let indexBytes = residentBytes() - rssBefore
     let gate = Gate(id: "gate-01", zone: "casco-viejo", direction: .entry)
     var random = SystemRandomNumberGenerator()
     // Half holders, half strangers; reads prepared up front so only decide() is timed.
@@ -65,9 +75,9 @@ do {
     }
     rounds.sort()
     let outcomes = kinds.map { "\($0.key.rawValue) \($0.value)" }.sorted().joined(separator: ", ")
-    print(String(format: "decision: %.2f µs per decision with 1,000,000 permits (median of 5 rounds of %d reads; best %.2f µs; index built in %.1f s; %@)",
+    print(String(format: "decision: %.2f µs per decision with 1,000,000 permits (median of 5 rounds of %d reads; best %.2f µs; index built in %.1f s, %d MiB resident; %@)",
                  rounds[2] / 1000, reads.count, rounds[0] / 1000,
-                 Double(buildTime.components.seconds) + Double(buildTime.components.attoseconds) / 1e18, outcomes))
+                 Double(buildTime.components.seconds) + Double(buildTime.components.attoseconds) / 1e18, indexBytes >> 20, outcomes))
 }
 
 // MARK: 2. Central ingest of durable events

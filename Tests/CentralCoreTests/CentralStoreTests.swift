@@ -47,6 +47,10 @@ import WireProtocol
             Issue.record("the log no longer reaches seq 21")
             return
         }
+        guard case .snapshotRequired = try store.changes(after: 31, limit: 100) else {
+            Issue.record("a gate ahead of central (a restored central) must snapshot")
+            return
+        }
         guard case .changes(let permits, _) = try store.changes(after: 25, limit: 100) else {
             Issue.record("the log still reaches seq 26")
             return

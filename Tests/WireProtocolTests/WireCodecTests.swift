@@ -132,3 +132,34 @@ import WireProtocol
         #expect(review.kind == .review && review.reason == "confusion_match" && review.candidates == ["A", "B"])
     }
 }
+
+@Suite struct EventBatchValidationTests {
+    static func event(_ seq: Int64, plate: String? = "1234BCD", confidence: Double = 0.9) -> Event {
+        Event(seq: seq, atMilliseconds: 1, kind: .violation, plate: plate, confidence: confidence)
+    }
+
+    @Test func aGoodBatchPasses() {
+        #expect(Event.problem(inBatch: [Self.event(1), Self.event(2), Self.event(7, plate: nil)]) == nil)
+    }
+
+    @Test(arguments: [
+        ([Event](), "at least one"),
+        ([event(0)], "strictly increasing"),
+        ([event(2), event(2)], "strictly increasing"),
+        ([event(3), event(1)], "strictly increasing"),
+        ([event(1, confidence: 7)], "confidence"),
+        ([event(1, confidence: .nan)], "confidence"),
+        ([event(1, plate: "12 ab-c")], "normalised"),
+        ([event(1, plate: "A")], "normalised"),
+        ([event(1, plate: "ABCDEFGHIJKLMNOP")], "normalised"),
+    ])
+    func badBatchesAreNamed(_ batch: [Event], _ expected: String) {
+        #expect(Event.problem(inBatch: batch)?.contains(expected) == true)
+    }
+
+    @Test func unsupportedVersionErrorsListVersions() throws {
+        let frame = WireCodec.encode(CentralMessage.error(WireError(.unsupportedVersion, "no"), inReplyTo: "hello"))
+        let object = try JSONSerialization.jsonObject(with: Data(frame)) as? [String: Any]
+        #expect(object?["versions"] as? [Int] == ProtocolVersion.supported)
+    }
+}
