@@ -136,6 +136,24 @@ struct GateCentralIntegrationTests {
         #expect(try cluster.inject("gate-b", "0003KTV").decision == .violation)
     }
 
+    @Test("a new gate far behind a large permit set installs a paged snapshot")
+    func newGateInstallsSnapshot() throws {
+        let cluster = try Cluster()
+        // 60,000 permits: more changes than central serves as a change list (50,000), so the gate must snapshot.
+        let rows = (0..<60_000).map { "S\($0),\(String(format: "%04d", $0 % 10_000))\(["BCD", "FGH", "JKL", "MNP", "RST", "VWX"][$0 / 10_000]),resident,casco-viejo,2026-01-01,,,,active," }
+        let csv = cluster.root.appendingPathComponent("permits.csv").path
+        try (["id,plate,profile,zones,valid_from,valid_until,windows,max_stay_s,status,holder"] + rows).joined(separator: "\n")
+            .write(toFile: csv, atomically: true, encoding: .utf8)
+        _ = try cluster.centralCLI(["permits", "import", csv])
+        try cluster.startCentral()
+        try cluster.prepareEdge("gate-new")
+        try cluster.startEdge("gate-new")
+        try cluster.waitUntil("snapshot installed", timeout: 90) { try cluster.edgeStatus("gate-new").health.permitSeq == 60_000 }
+        #expect(try cluster.edgeStatus("gate-new").permitCount == 60_000)
+        #expect(cluster.log(cluster.edgeData("gate-new") + ".log").contains("permit snapshot installed"))
+        #expect(try cluster.inject("gate-new", "0042RST").decision == .authorised)
+    }
+
     @Test("garbage on central's port crashes nothing, and the gates keep syncing")
     func garbageOnCentralPort() throws {
         let cluster = try Self.twoGates()
