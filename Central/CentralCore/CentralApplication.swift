@@ -43,14 +43,7 @@ public struct CentralService: Service {
         try server.start()
         notifier.ready(status: "serving gates at \(server.boundEndpoint ?? "?")")
         await withTaskGroup(of: Void.self) { group in
-            if let interval = SystemdNotifier.watchdogInterval(environment: ProcessInfo.processInfo.environment) {
-                group.addTask {
-                    while !Task.isCancelled {
-                        notifier.watchdog()
-                        try? await Task.sleep(for: interval / 2)
-                    }
-                }
-            }
+            group.addTask { await notifier.keepWatchdogFed(environment: ProcessInfo.processInfo.environment) }
             try? await gracefulShutdown()
             group.cancelAll()
         }

@@ -1,3 +1,4 @@
+import BollardSupport
 import Domain
 import Foundation
 import Logging
@@ -71,8 +72,9 @@ public final class GateServer: Sendable {
         try router.bind(options.endpoint)
         let endpoint = try router.lastEndpoint()
         bound.withLock { $0 = endpoint }
-        let sockets = Sockets(context: context, zap: zap, router: router)
+        let handOff = ThreadHandOff((context: context, zap: zap, router: router))
         let thread = Thread { [self] in
+            let sockets = handOff.value
             var loop = ServerLoop(server: self, zap: sockets.zap, router: sockets.router)
             loop.run()
             sockets.zap.close()
@@ -92,18 +94,6 @@ public final class GateServer: Sendable {
     }
 
     var isStopped: Bool { stopped.load(ordering: .acquiring) }
-
-    /// Hands the sockets to the server thread, which alone uses them.
-    private final class Sockets: @unchecked Sendable {
-        let context: ZMQContext
-        let zap: ZAPHandler
-        let router: ZMQSocket
-        init(context: ZMQContext, zap: ZAPHandler, router: ZMQSocket) {
-            self.context = context
-            self.zap = zap
-            self.router = router
-        }
-    }
 }
 
 /// The server thread's state; touched by that thread only.

@@ -98,14 +98,7 @@ public struct EdgeService: Service {
                     }
                 }
             }
-            if let interval = SystemdNotifier.watchdogInterval(environment: ProcessInfo.processInfo.environment) {
-                group.addTask {
-                    while !Task.isCancelled {
-                        notifier.watchdog()
-                        try? await Task.sleep(for: interval / 2)
-                    }
-                }
-            }
+            group.addTask { await notifier.keepWatchdogFed(environment: ProcessInfo.processInfo.environment) }
             try? await gracefulShutdown()
             group.cancelAll()
         }

@@ -1,3 +1,4 @@
+import BollardSupport
 import Domain
 import Foundation
 import Logging
@@ -68,12 +69,13 @@ public final class SyncClient: Sendable {
         let context = try ZMQContext()
         // Fail fast on a bad endpoint or key: those are configuration errors.
         let socket = try makeSocket(context)
-        let box = SocketBox(context: context, socket: socket)
+        let handOff = ThreadHandOff((context: context, socket: socket))
         let thread = Thread { [self] in
-            var session = Session(client: self, context: box.context, socket: box.socket)
+            let (context, socket) = handOff.value
+            var session = Session(client: self, context: context, socket: socket)
             session.run()
             session.socket.close()
-            box.context.shutdown()
+            context.shutdown()
             finished.signal()
         }
         thread.name = "sync-client"
@@ -102,16 +104,6 @@ public final class SyncClient: Sendable {
     public func stop() {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         if started.load(ordering: .acquiring) { finished.wait() }
-    }
-
-    /// Carries the socket to its thread; never touched by two threads at once.
-    private final class SocketBox: @unchecked Sendable {
-        let context: ZMQContext
-        let socket: ZMQSocket
-        init(context: ZMQContext, socket: ZMQSocket) {
-            self.context = context
-            self.socket = socket
-        }
     }
 
     /// The thread's state. Everything here is touched by the sync thread only.
