@@ -211,6 +211,15 @@ public final class SyncClient: Sendable {
                 logger.warning("undecodable message from central", metadata: ["error": "\(error)"])
                 return
             }
+            if case .error(let error, _) = decoded, error.code == .revoked {
+                // Central answers, but only to say no: this gate is not connected in any useful sense.
+                client.linkState.withLock {
+                    $0.lastHeard = nil
+                    $0.lastError = "central revoked this gate's key: \(error.message)"
+                }
+                logger.error("central revoked this gate's key; deciding offline until it is registered again")
+                return
+            }
             client.linkState.withLock { $0.lastHeard = Date() }
             do { try handle(decoded) } catch {
                 client.linkState.withLock { $0.lastError = "\(error)" }

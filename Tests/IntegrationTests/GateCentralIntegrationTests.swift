@@ -118,6 +118,37 @@ struct GateCentralIntegrationTests {
         #expect(try cluster.centralEventSeqs(gate: "gate-x").isEmpty)
     }
 
+    @Test("a revoked gate is cut off, keeps deciding offline, and the other gates carry on")
+    func revokedGateIsCutOff() throws {
+        let cluster = try Self.twoGates()
+        _ = try cluster.centralCLI(["gates", "revoke", "gate-b"])
+        try cluster.waitUntil("gate-b knows it is revoked", timeout: 15) {
+            let status = try cluster.edgeStatus("gate-b")
+            return !status.connected && status.problems.contains { $0.contains("revoked") }
+        }
+        #expect(try cluster.inject("gate-b", "5555KTV").decision == .violation)
+        _ = try cluster.inject("gate-a", "6666KTV")
+        try cluster.waitUntil("gate-a still uploads", timeout: 10) { try cluster.centralEventSeqs(gate: "gate-a").count == 1 }
+        Thread.sleep(forTimeInterval: 1)
+        #expect(try cluster.centralEventSeqs(gate: "gate-b").isEmpty)
+        let status = try cluster.centralCLI(["status", "--json"])
+        #expect(!status.contains("\"gate-b\""))
+    }
+
+    @Test("bollardctl keygen writes a 0600 secret key and a public key central accepts")
+    func keygenWritesPrivateFiles() throws {
+        let cluster = try Cluster()
+        let base = cluster.root.appendingPathComponent("tech").path
+        let result = try cluster.run("bollardctl", ["keygen", base])
+        #expect(result.status == 0)
+        let secretMode = try FileManager.default.attributesOfItem(atPath: base + ".key")[.posixPermissions] as? Int
+        #expect(secretMode == 0o600)
+        #expect(try cluster.centralCLI(["gates", "register", "--id", "tech", "--key", base + ".pub"]).contains("registered"))
+        // A second keygen never overwrites a secret key.
+        #expect(try cluster.run("bollardctl", ["keygen", base]).status != 0)
+        #expect(try cluster.run("bollard-central", ["gates", "register", "--id", "x", "--key", "not-a-key", "--data-dir", cluster.centralData]).status != 0)
+    }
+
     @Test("a gate offline while permits change catches up after reconnecting")
     func offlineGateCatchesUp() throws {
         let cluster = try Self.twoGates()
