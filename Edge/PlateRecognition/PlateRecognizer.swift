@@ -1,0 +1,164 @@
+/// One plate read in one image.
+public struct PlateCandidate: Sendable, Equatable, Codable {
+    /// Characters without separators, e.g. `1234BCD` or `BI1234AB`.
+    public var text: String
+    /// Probability of each character of `text`, in order.
+    public var characterConfidences: [Double]
+    /// Calibrated probability that `text` is exactly right.
+    public var confidence: Double
+    /// The plate's box in the pixels of the image given to `recognize`.
+    public var box: PlateBox
+    public var layout: PlateLayout
+
+    public init(text: String, characterConfidences: [Double], confidence: Double, box: PlateBox, layout: PlateLayout) {
+        self.text = text
+        self.characterConfidences = characterConfidences
+        self.confidence = confidence
+        self.box = box
+        self.layout = layout
+    }
+}
+
+/// Finds and reads plates in grayscale frames.
+///
+/// Pipeline: local-contrast threshold → character-shaped components → rows of
+/// components of similar height and baseline → each component classified by
+/// the trained MLP (with a "not a character" class) → plate syntax → confidence.
+/// Not thread-safe: it reuses its buffers; make one recogniser per thread.
+public final class PlateRecognizer {
+    public struct Configuration: Sendable {
+        /// Frames wider than this are box-downscaled by an integer factor before analysis.
+        public var maxAnalysisWidth = 1024
+        /// Smallest character height (pixels after downscaling) that is looked at.
+        public var minCharacterHeight = 9
+        /// At most this many plates are reported, best first.
+        public var maxPlates = 5
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    private let finder = BlobFinder()
+    private let classifier = CharacterClassifier()
+    private var crop: [Float]
+    private var probabilities: [Float]
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        crop = [Float](repeating: 0, count: CharacterModel.cropWidth * CharacterModel.cropHeight)
+        probabilities = [Float](repeating: 0, count: CharacterModel.alphabet.count + 1)
+        finder.minHeight = configuration.minCharacterHeight
+    }
+
+    /// Plates in the image, best first (possibly none).
+    public func recognize(_ image: GrayImage) -> [PlateCandidate] {
+        guard image.width >= 16, image.height >= 16 else { return [] }
+        let factor = max(1, (image.width + configuration.maxAnalysisWidth - 1) / configuration.maxAnalysisWidth)
+        let work = image.downscaled(by: factor)
+        let rows = RowGrouper.rows(finder.blobs(in: work))
+        var found: [(candidate: PlateCandidate, score: Float)] = []
+        for row in rows {
+            if let read = read(row: row, in: work, factor: factor) { found.append(read) }
+        }
+        found.sort { $0.score > $1.score }
+        var kept: [PlateCandidate] = []
+        for (candidate, _) in found where !kept.contains(where: { $0.box.iou(candidate.box) > 0.2 }) {
+            kept.append(candidate)
+            if kept.count == configuration.maxPlates { break }
+        }
+        return kept
+    }
+
+    /// Character distributions of the blobs of a row, without those the model rejects.
+    func classify(row: [Blob], in image: GrayImage) -> [(blob: Blob, p: [Float])] {
+        var out: [(blob: Blob, p: [Float])] = []
+        let reject = CharacterModel.rejectClass
+        for blob in row {
+            classifier.sample(image, x0: Float(blob.minX), y0: Float(blob.minY), x1: Float(blob.maxX + 1), y1: Float(blob.maxY + 1), into: &crop)
+            classifier.classify(crop, probabilities: &probabilities)
+            if probabilities[reject] >= 0.5 { continue }
+            out.append((blob, probabilities))
+        }
+        return out
+    }
+
+    private func read(row: [Blob], in image: GrayImage, factor: Int) -> (candidate: PlateCandidate, score: Float)? {
+        let chars = classify(row: row, in: image)
+        guard chars.count >= 4 else { return nil }
+        var best: (reading: SyntaxReading, range: Range<Int>)?
+        let lengths = chars.count <= 8 ? [chars.count] : [8, 7]
+        for length in lengths {
+            for start in 0...(chars.count - length) {
+                let range = start..<(start + length)
+                guard let reading = PlateSyntax.read(chars[range].map { $0.p }) else { continue }
+                if best == nil || reading.score > best!.reading.score { best = (reading, range) }
+            }
+        }
+        guard let (reading, range) = best else { return nil }
+        let blobs = chars[range].map { $0.blob }
+        // Box: the character span with the plate's margins.
+        let minX = blobs.map(\.minX).min()!, maxX = blobs.map(\.maxX).max()!
+        let minY = blobs.map(\.minY).min()!, maxY = blobs.map(\.maxY).max()!
+        let heights = blobs.map(\.height).sorted()
+        let h = heights[heights.count / 2]
+        let box = PlateBox(
+            x: max(0, minX - h / 2) * factor,
+            y: max(0, minY - h / 4) * factor,
+            width: (maxX - minX + 1 + h) * factor,
+            height: (maxY - minY + 1 + h / 2) * factor
+        )
+        let confidence = ConfidenceCalibration.confidence(reading: reading, blobs: blobs, rowLength: row.count)
+        let candidate = PlateCandidate(
+            text: reading.text,
+            characterConfidences: reading.charConfidences.map { Double($0) },
+            confidence: Double(confidence),
+            box: box,
+            layout: reading.layout
+        )
+        return (candidate, reading.score)
+    }
+}
+
+/// Maps the model's raw reading probability to a calibrated confidence.
+///
+/// Raw probabilities of a softmax trained on synthetic plates are over-confident
+/// on real photos; the exponent and the caps below were fitted on a held-out
+/// rendered set (see docs/recognition.md) and then made stricter, because a
+/// read at ≥ 0.9 is acted on without a person looking.
+enum ConfidenceCalibration {
+    static let exponent: Float = 2
+    static let capOtherLayout: Float = 0.85
+    static let capIrregular: Float = 0.8
+
+    static func confidence(reading: SyntaxReading, blobs: [Blob], rowLength: Int) -> Float {
+        var c = powf(reading.probability, exponent)
+        if reading.layout == .other { c = min(c, capOtherLayout) }
+        // Heights or baselines that wander suggest a merged or broken character.
+        let hs = blobs.map { Float($0.height) }
+        let mean = hs.reduce(0, +) / Float(hs.count)
+        let spread = hs.map { abs($0 - mean) }.max()! / mean
+        let bottoms = blobs.map { Float($0.maxY) }
+        var slopeResidual: Float = 0
+        if blobs.count >= 3 {
+            let xs = blobs.map { $0.centerX }
+            let mx = xs.reduce(0, +) / Float(xs.count), my = bottoms.reduce(0, +) / Float(bottoms.count)
+            var sxy: Float = 0, sxx: Float = 0
+            for (x, y) in zip(xs, bottoms) {
+                sxy += (x - mx) * (y - my)
+                sxx += (x - mx) * (x - mx)
+            }
+            let slope = sxx > 0 ? sxy / sxx : 0
+            for (x, y) in zip(xs, bottoms) { slopeResidual = max(slopeResidual, abs(y - my - slope * (x - mx))) }
+        }
+        if spread > 0.15 || slopeResidual > 0.15 * mean { c = min(c, capIrregular) }
+        // Extra blobs in the row that were kept out of the reading: a piece may be missing.
+        if rowLength > blobs.count + 2 { c = min(c, capIrregular) }
+        return c
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

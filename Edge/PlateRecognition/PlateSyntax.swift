@@ -1,0 +1,96 @@
+/// Plate layouts and the choice of a text from per-character probabilities.
+///
+/// Spanish layouts are preferred; a few widespread European ones help with
+/// letter/digit confusions; any 4–8 characters are accepted as "other" but never
+/// reach a confident read on syntax alone.
+public enum PlateLayout: String, Sendable, Codable {
+    case spanish          // NNNN LLL, consonants only
+    case spanishProvincial  // BI-1234-AB
+    case european         // LL NNN LL, LL NN LLL (UK), ...
+    case other
+}
+
+struct PlatePattern {
+    enum Slot { case digit, letter, consonant, any }
+    let slots: [Slot]
+    let layout: PlateLayout
+    let prior: Float
+
+    static let all: [PlatePattern] = {
+        var p: [PlatePattern] = []
+        let d = Slot.digit, l = Slot.letter, c = Slot.consonant
+        p.append(PlatePattern(slots: [d, d, d, d, c, c, c], layout: .spanish, prior: 1.0))
+        for a in 1...2 {
+            for b in 1...2 {
+                p.append(PlatePattern(slots: Array(repeating: l, count: a) + [d, d, d, d] + Array(repeating: l, count: b), layout: .spanishProvincial, prior: 0.9))
+            }
+        }
+        p.append(PlatePattern(slots: [l, l, d, d, d, l, l], layout: .european, prior: 0.8))  // SK, IT, FR
+        p.append(PlatePattern(slots: [l, l, d, d, l, l, l], layout: .european, prior: 0.8))  // GB
+        p.append(PlatePattern(slots: [l, l, d, d, d, d, l, l], layout: .european, prior: 0.7))  // HR
+        p.append(PlatePattern(slots: [l, l, d, d, d, d, d], layout: .european, prior: 0.6))  // PL
+        for n in 4...8 {
+            p.append(PlatePattern(slots: Array(repeating: .any, count: n), layout: .other, prior: 0.3))
+        }
+        return p
+    }()
+}
+
+struct SyntaxReading {
+    var text: String
+    var charConfidences: [Float]
+    var layout: PlateLayout
+    var score: Float  // prior x product of probabilities
+    var probability: Float  // product of probabilities
+}
+
+enum PlateSyntax {
+    static let digits = Array("0123456789")
+    static let consonants = Set("BCDFGHJKLMNPRSTVWXYZ")
+
+    /// Best reading of a row of character distributions (each alphabet.count + 1 long,
+    /// alphabet order `0-9A-Z`, then reject). O and 0 share their mass: plates of
+    /// most countries treat them as one glyph, and the layout decides which to print.
+    static func read(_ probabilities: [[Float]]) -> SyntaxReading? {
+        let n = probabilities.count
+        guard n >= 4, n <= 8 else { return nil }
+        let alphabet = CharacterModel.alphabet
+        let zero = 0, oh = alphabet.firstIndex(of: "O")!
+        var best: SyntaxReading?
+        for pattern in PlatePattern.all where pattern.slots.count == n {
+            var text = ""
+            var confidences: [Float] = []
+            var product: Float = 1
+            for (i, slot) in pattern.slots.enumerated() {
+                let p = probabilities[i]
+                var bestIndex = -1
+                var bestP: Float = -1
+                for k in 0..<alphabet.count {
+                    let ch = alphabet[k]
+                    let isDigit = k < 10
+                    switch slot {
+                    case .digit: if !isDigit { continue }
+                    case .letter: if isDigit { continue }
+                    case .consonant: if !consonants.contains(ch) { continue }
+                    case .any: break
+                    }
+                    var v = p[k]
+                    if k == zero || k == oh { v = p[zero] + p[oh] }
+                    if v > bestP || (v == bestP && k == oh && slot == .any && p[oh] > p[zero]) {
+                        bestP = v
+                        bestIndex = k
+                    }
+                }
+                if slot == .any, bestIndex == zero || bestIndex == oh { bestIndex = p[oh] > p[zero] ? oh : zero }
+                text.append(alphabet[bestIndex])
+                confidences.append(bestP)
+                product *= bestP
+            }
+            let score = product * pattern.prior
+            if best == nil || score > best!.score {
+                best = SyntaxReading(text: text, charConfidences: confidences, layout: pattern.layout, score: score, probability: product)
+            }
+        }
+        return best
+    }
+}
