@@ -21,13 +21,24 @@ final class BlobFinder {
     /// Minimum character height in pixels of the analysed image.
     var minHeight = 8
 
+    /// One binarisation: ink is darker than the local mean of a (2r+1)² window by
+    /// `constant + mean / divisor`. Several passes stand in for a stable-region search:
+    /// a low margin joins strokes broken by blur, a high one separates touching glyphs.
+    struct Threshold: Sendable {
+        var radiusScale: Float
+        var constant: Int32
+        var divisor: Int32
+    }
+
+    var threshold = Threshold(radiusScale: 1, constant: 7, divisor: 14)
+
     func blobs(in image: GrayImage) -> [Blob] {
         let w = image.width, h = image.height
         guard w > 4, h > 4 else { return [] }
         let iw = w + 1
         if integral.count != iw * (h + 1) { integral = [Int32](repeating: 0, count: iw * (h + 1)) }
         if ink.count != w * h { ink = [UInt8](repeating: 0, count: w * h) }
-        let radius = min(20, max(8, w / 48))
+        let radius = max(4, Int(Float(min(20, max(8, w / 48))) * threshold.radiusScale))
         let maxHeight = max(minHeight + 1, h / 3)
         var found: [Blob] = []
         image.pixels.withUnsafeBufferPointer { px in
@@ -39,6 +50,7 @@ final class BlobFinder {
                         ii[(y + 1) * iw + x + 1] = ii[y * iw + x + 1] + rowSum
                     }
                 }
+                let constant = threshold.constant, divisor = threshold.divisor
                 ink.withUnsafeMutableBufferPointer { mark in
                     for y in 0..<h {
                         let y0 = max(0, y - radius), y1 = min(h, y + radius + 1)
@@ -49,7 +61,7 @@ final class BlobFinder {
                             let p = Int32(px[y * w + x])
                             // dark by a margin that grows with brightness (shade keeps contrast low)
                             let mean = s / n
-                            mark[y * w + x] = (p + 7 + mean / 14) < mean ? 1 : 0
+                            mark[y * w + x] = (p + constant + mean / divisor) < mean ? 1 : 0
                         }
                     }
                 }
@@ -86,7 +98,7 @@ final class BlobFinder {
                 }
                 let bw = blob.width, bh = blob.height
                 guard bh >= minHeight, bh <= maxHeight else { continue }
-                guard bw * 100 <= bh * 115, bw * 12 >= bh else { continue }
+                guard bw * 100 <= bh * 150, bw * 12 >= bh else { continue }
                 let fill = Float(blob.area) / Float(bw * bh)
                 guard fill >= 0.12, fill <= (bh > 3 * bw ? 1.0 : 0.92) else { continue }
                 found.append(blob)

@@ -33,11 +33,19 @@ public final class PlateRecognizer {
         public var minCharacterHeight = 9
         /// At most this many plates are reported, best first.
         public var maxPlates = 5
+        /// Also look for light characters on a dark plate (never reported as confident).
+        public var readsLightOnDark = true
 
         public init() {}
     }
 
     public let configuration: Configuration
+
+    static let passes: [BlobFinder.Threshold] = [
+        .init(radiusScale: 1, constant: 7, divisor: 14),
+        .init(radiusScale: 1, constant: 2, divisor: 40),
+        .init(radiusScale: 0.6, constant: 12, divisor: 10),
+    ]
     private let finder = BlobFinder()
     private let classifier = CharacterClassifier()
     private var crop: [Float]
@@ -55,10 +63,21 @@ public final class PlateRecognizer {
         guard image.width >= 16, image.height >= 16 else { return [] }
         let factor = max(1, (image.width + configuration.maxAnalysisWidth - 1) / configuration.maxAnalysisWidth)
         let work = image.downscaled(by: factor)
-        let rows = RowGrouper.rows(finder.blobs(in: work))
         var found: [(candidate: PlateCandidate, score: Float)] = []
-        for row in rows {
-            if let read = read(row: row, in: work, factor: factor) { found.append(read) }
+        for threshold in Self.passes {
+            finder.threshold = threshold
+            for row in RowGrouper.rows(finder.blobs(in: work)) {
+                if let read = read(row: row, in: work, factor: factor, inverted: false) { found.append(read) }
+            }
+        }
+        if configuration.readsLightOnDark {
+            // White (or yellow) characters on a dark plate: same pipeline on the negative.
+            var negative = work
+            for i in negative.pixels.indices { negative.pixels[i] = 255 - negative.pixels[i] }
+            finder.threshold = Self.passes[0]
+            for row in RowGrouper.rows(finder.blobs(in: negative)) {
+                if let read = read(row: row, in: negative, factor: factor, inverted: true) { found.append(read) }
+            }
         }
         found.sort { $0.score > $1.score }
         var kept: [PlateCandidate] = []
@@ -69,20 +88,66 @@ public final class PlateRecognizer {
         return kept
     }
 
-    /// Character distributions of the blobs of a row, without those the model rejects.
+    /// A human-readable trace of the pipeline (rows, blobs, top classes), for tuning on synthetic data.
+    public func explain(_ image: GrayImage) -> String {
+        let factor = max(1, (image.width + configuration.maxAnalysisWidth - 1) / configuration.maxAnalysisWidth)
+        let work = image.downscaled(by: factor)
+        let blobs = finder.blobs(in: work)
+        var out = "factor \(factor), \(blobs.count) blobs\n"
+        for b in blobs { out += "blob \(b.minX) \(b.minY) \(b.width) \(b.height)\n" }
+        let alphabet = CharacterModel.alphabet.map(String.init) + ["#"]
+        for row in RowGrouper.rows(blobs) {
+            out += "row of \(row.count):"
+            for blob in row {
+                classifier.sample(work, x0: Float(blob.minX), y0: Float(blob.minY), x1: Float(blob.maxX + 1), y1: Float(blob.maxY + 1), into: &crop)
+                classifier.classify(crop, probabilities: &probabilities)
+                let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
+                out += " \(alphabet[top])\(Int(probabilities[top] * 100))@\(blob.minX),\(blob.minY) \(blob.width)x\(blob.height)"
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    /// Character distributions of the blobs of a row, without those that are not characters.
+    ///
+    /// The model's reject class alone decides for blobs that do not fit the row's
+    /// geometry; a blob of the row's height on its baseline is kept unless the model
+    /// is sure, because real fonts differ from rendered ones and a dropped character
+    /// is a confident misread. Its reject mass then lowers the read's confidence.
     func classify(row: [Blob], in image: GrayImage) -> [(blob: Blob, p: [Float])] {
         var out: [(blob: Blob, p: [Float])] = []
         let reject = CharacterModel.rejectClass
+        let heights = row.map { Float($0.height) }.sorted()
+        let medianHeight = heights[heights.count / 2]
+        let (slope, intercept) = baseline(row)
         for blob in row {
             classifier.sample(image, x0: Float(blob.minX), y0: Float(blob.minY), x1: Float(blob.maxX + 1), y1: Float(blob.maxY + 1), into: &crop)
             classifier.classify(crop, probabilities: &probabilities)
-            if probabilities[reject] >= 0.5 { continue }
+            let fits = abs(Float(blob.height) - medianHeight) <= 0.12 * medianHeight
+                && abs(Float(blob.maxY) - (slope * blob.centerX + intercept)) <= 0.12 * medianHeight
+                && Float(blob.width) >= 0.18 * medianHeight
+            let limit: Float = fits ? 0.97 : 0.5
+            if probabilities[reject] >= limit { continue }
             out.append((blob, probabilities))
         }
         return out
     }
 
-    private func read(row: [Blob], in image: GrayImage, factor: Int) -> (candidate: PlateCandidate, score: Float)? {
+    /// Least-squares line through the blobs' bottoms (y = slope * x + intercept).
+    private func baseline(_ row: [Blob]) -> (Float, Float) {
+        let xs = row.map(\.centerX), ys = row.map { Float($0.maxY) }
+        let mx = xs.reduce(0, +) / Float(xs.count), my = ys.reduce(0, +) / Float(ys.count)
+        var sxy: Float = 0, sxx: Float = 0
+        for (x, y) in zip(xs, ys) {
+            sxy += (x - mx) * (y - my)
+            sxx += (x - mx) * (x - mx)
+        }
+        let slope = sxx > 0 ? sxy / sxx : 0
+        return (slope, my - slope * mx)
+    }
+
+    private func read(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool) -> (candidate: PlateCandidate, score: Float)? {
         let chars = classify(row: row, in: image)
         guard chars.count >= 4 else { return nil }
         var best: (reading: SyntaxReading, range: Range<Int>)?
@@ -107,7 +172,8 @@ public final class PlateRecognizer {
             width: (maxX - minX + 1 + h) * factor,
             height: (maxY - minY + 1 + h / 2) * factor
         )
-        let confidence = ConfidenceCalibration.confidence(reading: reading, blobs: blobs, rowLength: row.count)
+        var confidence = ConfidenceCalibration.confidence(reading: reading, blobs: blobs, rowLength: row.count)
+        if inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
         let candidate = PlateCandidate(
             text: reading.text,
             characterConfidences: reading.charConfidences.map { Double($0) },

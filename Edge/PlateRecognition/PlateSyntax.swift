@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Plate layouts and the choice of a text from per-character probabilities.
 ///
 /// Spanish layouts are preferred; a few widespread European ones help with
@@ -86,7 +92,9 @@ enum PlateSyntax {
                 confidences.append(bestP)
                 product *= bestP
             }
-            let score = product * pattern.prior
+            // Each character read with p above 0.6 raises the score: a row that lost a
+            // character to the detector must not win by having fewer factors.
+            let score = product * pattern.prior * powf(1 / 0.6, Float(n))
             if best == nil || score > best!.score {
                 best = SyntaxReading(text: text, charConfidences: confidences, layout: pattern.layout, score: score, probability: product)
             }

@@ -169,6 +169,12 @@ def render_plate(rng, groups, country, font_path, char_px=None):
         plate.paste(int(fg), (x, y, x + im.width, y + im.height), im)
         boxes.append((c, (x, y, x + im.width, y + im.height)))
         x += im.width + spacing
+    # stroke weight varies between fonts, dies and wear: thicken or thin the ink
+    r = rng.random()
+    if r < 0.25:
+        plate = plate.filter(ImageFilter.MinFilter(3 if char_px < 55 else 5))
+    elif r < 0.4:
+        plate = plate.filter(ImageFilter.MaxFilter(3))
     arr = np.asarray(plate, dtype=np.float32)
     return arr, boxes
 

@@ -16,6 +16,9 @@ struct RecognizeCommand: ParsableCommand {
     @Flag(help: "Print JSON lines in the format tools/score-plates reads.")
     var json = false
 
+    @Flag(help: ArgumentHelp("Print the detector's rows and character guesses (tuning aid).", visibility: .hidden))
+    var explain = false
+
     @Argument(help: "Image files (JPEG, PGM, PPM).")
     var images: [String]
 
@@ -34,6 +37,7 @@ struct RecognizeCommand: ParsableCommand {
                 if json { print("{\"image\": \(jsonString(path)), \"error\": \(jsonString(why)), \"plates\": []}") }
                 continue
             }
+            if explain { print(recognizer.explain(image), terminator: "") }
             let clock = ContinuousClock()
             var plates: [PlateCandidate] = []
             let elapsed = clock.measure { plates = recognizer.recognize(image) }

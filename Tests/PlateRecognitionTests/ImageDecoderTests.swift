@@ -78,7 +78,7 @@ enum Fixtures {
     /// labels.csv rows: image name → plate texts.
     static func labels() throws -> [(image: String, plate: String)] {
         let text = try String(contentsOf: directory.appendingPathComponent("labels.csv"), encoding: .utf8)
-        return text.split(separator: "\n").dropFirst().map { line in
+        return text.split(whereSeparator: \.isNewline).dropFirst().map { line in
             let f = line.split(separator: ",")
             return (String(f[0]), String(f[5]))
         }
