@@ -115,8 +115,9 @@ public final class PlateRecognizer {
     /// geometry; a blob of the row's height on its baseline is kept unless the model
     /// is sure, because real fonts differ from rendered ones and a dropped character
     /// is a confident misread. Its reject mass then lowers the read's confidence.
-    func classify(row: [Blob], in image: GrayImage) -> [(blob: Blob, p: [Float])] {
+    func classify(row: [Blob], in image: GrayImage) -> (chars: [(blob: Blob, p: [Float])], droppedFitting: Int) {
         var out: [(blob: Blob, p: [Float])] = []
+        var droppedFitting = 0
         let reject = CharacterModel.rejectClass
         let heights = row.map { Float($0.height) }.sorted()
         let medianHeight = heights[heights.count / 2]
@@ -128,10 +129,13 @@ public final class PlateRecognizer {
                 && abs(Float(blob.maxY) - (slope * blob.centerX + intercept)) <= 0.12 * medianHeight
                 && Float(blob.width) >= 0.18 * medianHeight
             let limit: Float = fits ? 0.97 : 0.5
-            if probabilities[reject] >= limit { continue }
+            if probabilities[reject] >= limit {
+                if fits { droppedFitting += 1 }
+                continue
+            }
             out.append((blob, probabilities))
         }
-        return out
+        return (out, droppedFitting)
     }
 
     /// Least-squares line through the blobs' bottoms (y = slope * x + intercept).
@@ -148,7 +152,7 @@ public final class PlateRecognizer {
     }
 
     private func read(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool) -> (candidate: PlateCandidate, score: Float)? {
-        let chars = classify(row: row, in: image)
+        let (chars, droppedFitting) = classify(row: row, in: image)
         guard chars.count >= 4 else { return nil }
         var best: (reading: SyntaxReading, range: Range<Int>)?
         let lengths = chars.count <= 8 ? [chars.count] : [8, 7]
@@ -174,6 +178,8 @@ public final class PlateRecognizer {
         )
         var confidence = ConfidenceCalibration.confidence(reading: reading, blobs: blobs, rowLength: row.count)
         if inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
+        // A glyph-shaped blob on the row that the model refused may be a lost character.
+        if droppedFitting > 0 || range.count < chars.count { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         let candidate = PlateCandidate(
             text: reading.text,
             characterConfidences: reading.charConfidences.map { Double($0) },

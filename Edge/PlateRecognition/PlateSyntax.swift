@@ -92,9 +92,9 @@ enum PlateSyntax {
                 confidences.append(bestP)
                 product *= bestP
             }
-            // Each character read with p above 0.6 raises the score: a row that lost a
+            // Each character read with p above 0.8 raises the score: a row that lost a
             // character to the detector must not win by having fewer factors.
-            let score = product * pattern.prior * powf(1 / 0.6, Float(n))
+            let score = product * pattern.prior * powf(1 / 0.8, Float(n))
             if best == nil || score > best!.score {
                 best = SyntaxReading(text: text, charConfidences: confidences, layout: pattern.layout, score: score, probability: product)
             }

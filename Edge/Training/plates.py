@@ -90,6 +90,42 @@ def random_text(rng, spanish_share=0.5):
 _GLYPHS = {}
 
 
+DRAWN = "MWNHV"
+
+
+def drawn_glyph(rng, c):
+    """Stroke-drawn glyphs in the style of plate fonts (DIN 1451, FE-Schrift), whose
+    M and W differ from every packaged font: M's V stops near mid-height, W's middle
+    apex is low. Drawn at 130 px, like `glyph`."""
+    h = 130
+    w = int(h * rng.uniform(0.62, 0.8))
+    t = int(h * rng.uniform(0.11, 0.17))
+    im = Image.new("L", (w + 2 * t, h + 2 * t), 0)
+    d = ImageDraw.Draw(im)
+    o = t
+    def line(pts):
+        d.line([(x + o, y + o) for x, y in pts], fill=255, width=t, joint="curve")
+    if c == "M":
+        depth = h * rng.uniform(0.45, 0.8)
+        line([(t / 2, h), (t / 2, 0)])
+        line([(w - t / 2, h), (w - t / 2, 0)])
+        line([(t / 2, 0), (w / 2, depth), (w - t / 2, 0)])
+    elif c == "W":
+        apex = h * rng.uniform(0.2, 0.55)
+        line([(0, 0), (w * 0.25, h), (w / 2, apex), (w * 0.75, h), (w, 0)])
+    elif c == "N":
+        line([(t / 2, h), (t / 2, 0), (w - t / 2, h), (w - t / 2, 0)])
+    elif c == "H":
+        line([(t / 2, h), (t / 2, 0)])
+        line([(w - t / 2, h), (w - t / 2, 0)])
+        line([(t / 2, h / 2), (w - t / 2, h / 2)])
+    elif c == "V":
+        line([(0, 0), (w / 2, h), (w, 0)])
+    a = np.asarray(im)
+    ys, xs = np.nonzero(a > 80)
+    return im.crop((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))
+
+
 def glyph(font_path, c):
     """Ink-cropped glyph rendered once per font at 96 px (cached)."""
     key = (font_path, c)
@@ -112,7 +148,8 @@ def render_plate(rng, groups, country, font_path, char_px=None):
     glyphs = []
     for g in groups:
         for c in g:
-            glyphs.append((c, glyph(font_path, c)))
+            drawn = c in DRAWN and rng.random() < 0.5
+            glyphs.append((c, drawn_glyph(rng, c) if drawn else glyph(font_path, c)))
         glyphs.append((" ", None))
     glyphs.pop()
     h_target = char_px

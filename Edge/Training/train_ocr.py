@@ -52,16 +52,18 @@ def make_samples(rng, n_plates, fonts):
             j1 = rng.normal(0, 0.04, 4) * bh
             X.append(P.crop_char(img, (x0 + j1[0], y0 + j1[1], x1 + j1[2], y1 + j1[3])))
             Y.append(P.ALPHABET.index(c))
-        # rejects: straddles, slivers, top/bottom halves, band, background, between rows
-        # (no merged pairs: they look like M and W to a small model and the detector drops most by aspect)
+        # rejects: plate edges, top/bottom halves, band, background, between rows. No crops that
+        # straddle two glyphs or merge a pair: to a small model they look like M, W, H and N,
+        # and the detector centres its crops on single blobs anyway.
         for _ in range(2):
             k = rng.integers(6)
             j = rng.integers(len(tboxes))
             _, (x0, y0, x1, y1) = tboxes[j]
             bw, bh = x1 - x0, y1 - y0
-            if k == 0:  # straddling two characters (a centred real blob never looks like this)
-                s = rng.choice([-1, 1]) * max(bw * 0.5, bh * rng.uniform(0.3, 0.45))
-                box = (x0 + s, y0, x1 + s, y1)
+            if k == 0:  # the plate's left edge (band side)
+                q = P.apply_h(Hm, [(0, 0), (0, ph)])
+                ex = (q[0, 0] + q[1, 0]) / 2 + rng.uniform(-0.1, 0.3) * mh
+                box = (ex - mh * 0.2, y0, ex + mh * 0.2, y1)
             elif k == 1:  # the plate's right edge or frame, past the last character
                 q = P.apply_h(Hm, [(pw, 0), (pw, ph)])
                 ex = (q[0, 0] + q[1, 0]) / 2 + rng.uniform(-0.1, 0.1) * mh
