@@ -5,37 +5,41 @@
 OCR_PY_DIR   := Edge/Training
 OCR_VENV     := $(OCR_PY_DIR)/.venv
 OCR_PY       := $(OCR_VENV)/bin/python
+OCR_STAMP    := $(OCR_VENV)/.installed
 OCR_WEIGHTS  := Edge/PlateRecognition/CharacterModelWeights.swift
 OCR_RELEASE  := .build-ocr-release
 OCR_BENCH    := .build-ocr-bench
 OCR_DEV_SET  ?= ../shared/datasets/openalpr-eu-dev
 OCR_SCORER   ?= ../shared/tools/score-plates
 OCR_SEED     ?= 7
-OCR_PLATES   ?= 15000
+OCR_PLATES   ?= 20000
 OCR_EPOCHS   ?= 12
 OCR_FONTS    := fonts-opendin fonts-liberation fonts-roboto-unhinted fonts-routed-gothic fonts-dejavu-extra fonts-freefont-ttf fonts-b612
 
 .PHONY: train-ocr bench-recognition ocr-venv ocr-fonts ocr-spanish-set
 
-$(OCR_PY): $(OCR_PY_DIR)/requirements.txt
+$(OCR_STAMP): $(OCR_PY_DIR)/requirements.txt
 	python3 -m venv $(OCR_VENV)
 	$(OCR_VENV)/bin/pip install -q -r $(OCR_PY_DIR)/requirements.txt
-	touch $(OCR_PY)
+	touch $(OCR_STAMP)
 
-ocr-venv: $(OCR_PY)
+ocr-venv: $(OCR_STAMP)
 
 # Fonts close to plate fonts (DIN 1451-like OSP-DIN first); needs root and apt.
 ocr-fonts:
-	@test -f /usr/share/fonts/truetype/opendin/OSP-DIN.ttf || \
+	@test -f /usr/share/fonts/truetype/opendin/OSP-DIN.ttf -a -f /usr/share/fonts/opentype/b612/B612-Bold.otf \
+	  -a -f /usr/share/fonts/truetype/routed-gothic/routed-gothic-narrow.ttf -a -f /usr/share/fonts/truetype/freefont/FreeSansBold.ttf \
+	  -a -f /usr/share/fonts/truetype/roboto/unhinted/RobotoCondensed-Bold.ttf -a -f /usr/share/fonts/truetype/liberation/LiberationSansNarrow-Bold.ttf \
+	  -a -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_FONTS))
 
 # Render plates, train the character MLP on one thread, write the Swift weights.
-train-ocr: $(OCR_PY) ocr-fonts
+train-ocr: $(OCR_STAMP) ocr-fonts
 	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
 	  --seed $(OCR_SEED) --plates $(OCR_PLATES) --epochs $(OCR_EPOCHS) --out ../../$(OCR_WEIGHTS)
 
 # The rendered Spanish benchmark set (fixed seed, never used for training).
-ocr-spanish-set: $(OCR_PY) ocr-fonts
+ocr-spanish-set: $(OCR_STAMP) ocr-fonts
 	@test -f $(OCR_BENCH)/spanish/labels.csv || \
 	  (cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 ../../$(OCR_PY) render_scenes.py --out ../../$(OCR_BENCH)/spanish --count 200 --seed 2024 --layout spanish)
 

@@ -50,6 +50,12 @@ public final class PlateRecognizer {
     private let classifier = CharacterClassifier()
     private var crop: [Float]
     private var probabilities: [Float]
+    /// Class probabilities of blobs already read in this image (passes share many blobs).
+    private var cache: [BlobKey: [Float]] = [:]
+
+    private struct BlobKey: Hashable {
+        var minX: Int, minY: Int, maxX: Int, maxY: Int
+    }
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -64,13 +70,17 @@ public final class PlateRecognizer {
         let factor = max(1, (image.width + configuration.maxAnalysisWidth - 1) / configuration.maxAnalysisWidth)
         let work = image.downscaled(by: factor)
         var found: [(candidate: PlateCandidate, score: Float)] = []
+        cache.removeAll(keepingCapacity: true)
         for threshold in Self.passes {
             finder.threshold = threshold
             for row in RowGrouper.rows(finder.blobs(in: work)) {
                 if let read = read(row: row, in: work, factor: factor, inverted: false) { found.append(read) }
             }
+            // A clean, confident read: the other binarisations would only find it again.
+            if found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit }) { break }
         }
-        if configuration.readsLightOnDark {
+        cache.removeAll(keepingCapacity: true)
+        if configuration.readsLightOnDark, !found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit }) {
             // White (or yellow) characters on a dark plate: same pipeline on the negative.
             var negative = work
             for i in negative.pixels.indices { negative.pixels[i] = 255 - negative.pixels[i] }
@@ -115,25 +125,34 @@ public final class PlateRecognizer {
     /// geometry; a blob of the row's height on its baseline is kept unless the model
     /// is sure, because real fonts differ from rendered ones and a dropped character
     /// is a confident misread. Its reject mass then lowers the read's confidence.
-    func classify(row: [Blob], in image: GrayImage) -> (chars: [(blob: Blob, p: [Float])], droppedFitting: Int) {
-        var out: [(blob: Blob, p: [Float])] = []
+    func classify(row: [Blob], in image: GrayImage) -> (chars: [(blob: Blob, p: [Float], fits: Bool)], droppedFitting: Int) {
+        var out: [(blob: Blob, p: [Float], fits: Bool)] = []
         var droppedFitting = 0
         let reject = CharacterModel.rejectClass
         let heights = row.map { Float($0.height) }.sorted()
         let medianHeight = heights[heights.count / 2]
+        let widths = row.map { Float($0.width) }.sorted()
+        let medianWidth = widths[widths.count / 2]
         let (slope, intercept) = baseline(row)
         for blob in row {
-            classifier.sample(image, x0: Float(blob.minX), y0: Float(blob.minY), x1: Float(blob.maxX + 1), y1: Float(blob.maxY + 1), into: &crop)
-            classifier.classify(crop, probabilities: &probabilities)
+            let key = BlobKey(minX: blob.minX, minY: blob.minY, maxX: blob.maxX, maxY: blob.maxY)
+            if let known = cache[key] {
+                probabilities = known
+            } else {
+                classifier.sample(image, x0: Float(blob.minX), y0: Float(blob.minY), x1: Float(blob.maxX + 1), y1: Float(blob.maxY + 1), into: &crop)
+                classifier.classify(crop, probabilities: &probabilities)
+                cache[key] = probabilities
+            }
             let fits = abs(Float(blob.height) - medianHeight) <= 0.12 * medianHeight
                 && abs(Float(blob.maxY) - (slope * blob.centerX + intercept)) <= 0.12 * medianHeight
                 && Float(blob.width) >= 0.18 * medianHeight
+                && Float(blob.width) <= 1.8 * medianWidth
             let limit: Float = fits ? 0.97 : 0.5
             if probabilities[reject] >= limit {
                 if fits { droppedFitting += 1 }
                 continue
             }
-            out.append((blob, probabilities))
+            out.append((blob, probabilities, fits))
         }
         return (out, droppedFitting)
     }
@@ -155,10 +174,14 @@ public final class PlateRecognizer {
         let (chars, droppedFitting) = classify(row: row, in: image)
         guard chars.count >= 4 else { return nil }
         var best: (reading: SyntaxReading, range: Range<Int>)?
-        let lengths = chars.count <= 8 ? [chars.count] : [8, 7]
+        // Whole row, or the row less up to two characters at its ends (frame pieces,
+        // a neighbouring sticker); a window must then earn its place by its score.
+        let lengths = chars.count <= 8 ? Array(max(4, chars.count - 2)...chars.count) : [8, 7]
         for length in lengths {
             for start in 0...(chars.count - length) {
                 let range = start..<(start + length)
+                // only blobs that do not fit the row may be cut (unless the row is too long)
+                if chars.count <= 8, chars.indices.contains(where: { !range.contains($0) && chars[$0].fits }) { continue }
                 guard let reading = PlateSyntax.read(chars[range].map { $0.p }) else { continue }
                 if best == nil || reading.score > best!.reading.score { best = (reading, range) }
             }
@@ -179,7 +202,8 @@ public final class PlateRecognizer {
         var confidence = ConfidenceCalibration.confidence(reading: reading, blobs: blobs, rowLength: row.count)
         if inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
         // A glyph-shaped blob on the row that the model refused may be a lost character.
-        if droppedFitting > 0 || range.count < chars.count { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
+        let cutFitting = chars.indices.contains { !range.contains($0) && chars[$0].fits }
+        if droppedFitting > 0 || cutFitting { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         let candidate = PlateCandidate(
             text: reading.text,
             characterConfidences: reading.charConfidences.map { Double($0) },
@@ -201,6 +225,8 @@ enum ConfidenceCalibration {
     static let exponent: Float = 2
     static let capOtherLayout: Float = 0.85
     static let capIrregular: Float = 0.8
+    /// A read this confident ends the search for more binarisations.
+    static let earlyExit: Double = 0.95
 
     static func confidence(reading: SyntaxReading, blobs: [Blob], rowLength: Int) -> Float {
         var c = powf(reading.probability, exponent)

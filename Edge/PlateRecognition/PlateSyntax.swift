@@ -12,7 +12,7 @@ import Darwin
 public enum PlateLayout: String, Sendable, Codable {
     case spanish          // NNNN LLL, consonants only
     case spanishProvincial  // BI-1234-AB
-    case european         // LL NNN LL, LL NN LLL (UK), ...
+    case european         // LL NNN LL, LL NN LLL (UK), N L[LN] NNNN (CZ), ...
     case other
 }
 
@@ -35,6 +35,9 @@ struct PlatePattern {
         p.append(PlatePattern(slots: [l, l, d, d, l, l, l], layout: .european, prior: 0.8))  // GB
         p.append(PlatePattern(slots: [l, l, d, d, d, d, l, l], layout: .european, prior: 0.7))  // HR
         p.append(PlatePattern(slots: [l, l, d, d, d, d, d], layout: .european, prior: 0.6))  // PL
+        p.append(PlatePattern(slots: [l, l, l, d, d, d], layout: .european, prior: 0.6))  // SE, FI, LT
+        p.append(PlatePattern(slots: [d, l, d, d, d, d, d], layout: .european, prior: 0.6))  // CZ
+        p.append(PlatePattern(slots: [d, l, l, d, d, d, d], layout: .european, prior: 0.6))  // CZ
         for n in 4...8 {
             p.append(PlatePattern(slots: Array(repeating: .any, count: n), layout: .other, prior: 0.3))
         }

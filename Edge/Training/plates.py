@@ -33,10 +33,11 @@ FONT_CANDIDATES = [
 
 
 def available_fonts():
-    fonts = [f for f in FONT_CANDIDATES if os.path.exists(f)]
-    if not fonts:
-        raise SystemExit("no plate fonts found: apt-get install fonts-opendin fonts-liberation fonts-roboto-unhinted")
-    return fonts
+    """All plate fonts; a missing one would silently change the model, so it is an error."""
+    missing = [f for f in FONT_CANDIDATES if not os.path.exists(f)]
+    if missing:
+        raise SystemExit(f"missing fonts {missing}: run `make ocr-fonts` (Debian font packages)")
+    return list(FONT_CANDIDATES)
 
 
 # ---------------------------------------------------------------- plate texts
