@@ -39,7 +39,7 @@ struct PlatePattern {
         p.append(PlatePattern(slots: [d, l, d, d, d, d, d], layout: .european, prior: 0.6))  // CZ
         p.append(PlatePattern(slots: [d, l, l, d, d, d, d], layout: .european, prior: 0.6))  // CZ
         for n in 4...8 {
-            p.append(PlatePattern(slots: Array(repeating: .any, count: n), layout: .other, prior: 0.3))
+            p.append(PlatePattern(slots: Array(repeating: .any, count: n), layout: .other, prior: 0.15))
         }
         return p
     }()
