@@ -36,6 +36,7 @@ struct PlatePattern {
         p.append(PlatePattern(slots: [l, l, d, d, d, d, l, l], layout: .european, prior: 0.7))  // HR
         p.append(PlatePattern(slots: [l, l, d, d, d, d, d], layout: .european, prior: 0.6))  // PL
         p.append(PlatePattern(slots: [l, l, l, d, d, d], layout: .european, prior: 0.6))  // SE, FI, LT
+        p.append(PlatePattern(slots: [l, l, l, d, d, d, d], layout: .european, prior: 0.5))  // former CS series
         p.append(PlatePattern(slots: [d, l, d, d, d, d, d], layout: .european, prior: 0.6))  // CZ
         p.append(PlatePattern(slots: [d, l, l, d, d, d, d], layout: .european, prior: 0.6))  // CZ
         for n in 4...8 {
