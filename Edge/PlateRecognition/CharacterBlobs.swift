@@ -100,7 +100,7 @@ final class BlobFinder {
                 guard bh >= minHeight, bh <= maxHeight else { continue }
                 guard bw * 100 <= bh * 150, bw * 12 >= bh else { continue }
                 let fill = Float(blob.area) / Float(bw * bh)
-                guard fill >= 0.12, fill <= (bh > 3 * bw ? 1.0 : 0.92) else { continue }
+                guard fill >= 0.12, fill <= (bh >= 2 * bw ? 1.0 : 0.92) else { continue }  // I and 1 can be solid bars
                 found.append(blob)
             }
         }

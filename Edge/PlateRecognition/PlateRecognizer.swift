@@ -92,6 +92,10 @@ public final class PlateRecognizer {
         found.sort { $0.score > $1.score }
         var kept: [PlateCandidate] = []
         for (candidate, _) in found where !kept.contains(where: { $0.box.iou(candidate.box) > 0.2 }) {
+            var candidate = candidate
+            // Another binarisation read something else here: one of them lost or merged a glyph.
+            let disputed = found.contains { $0.candidate.box.iou(candidate.box) > 0.2 && $0.candidate.text != candidate.text }
+            if disputed { candidate.confidence = min(candidate.confidence, Double(ConfidenceCalibration.capIrregular)) }
             kept.append(candidate)
             if kept.count == configuration.maxPlates { break }
         }
