@@ -45,6 +45,7 @@ public final class PlateRecognizer {
         .init(radiusScale: 1, constant: 7, divisor: 14),
         .init(radiusScale: 1, constant: 2, divisor: 40),
         .init(radiusScale: 0.6, constant: 12, divisor: 10),
+        .init(radiusScale: 1, constant: 22, divisor: 6),
     ]
     private let finder = BlobFinder()
     private let classifier = CharacterClassifier()
@@ -129,24 +130,33 @@ public final class PlateRecognizer {
     /// geometry; a blob of the row's height on its baseline is kept unless the model
     /// is sure, because real fonts differ from rendered ones and a dropped character
     /// is a confident misread. Its reject mass then lowers the read's confidence.
-    func classify(row: [Blob], in image: GrayImage) -> (chars: [(blob: Blob, p: [Float], fits: Bool)], droppedFitting: Int) {
+    func classify(row: [Blob], in image: GrayImage, splitting: Bool) -> (chars: [(blob: Blob, p: [Float], fits: Bool)], droppedFitting: Int, didSplit: Bool) {
         var out: [(blob: Blob, p: [Float], fits: Bool)] = []
         var droppedFitting = 0
         let reject = CharacterModel.rejectClass
         let heights = row.map { Float($0.height) }.sorted()
         let medianHeight = heights[heights.count / 2]
-        let widths = row.map { Float($0.width) }.sorted()
+        // Glyphs that touch (blur, bold dies, tight spacing) arrive as one blob wider
+        // than any single glyph: the splitting variant cuts it at its lightest columns.
+        var pieces: [Blob] = []
+        var didSplit = false
+        for blob in row {
+            let tallEnough = abs(Float(blob.height) - medianHeight) <= 0.12 * medianHeight
+            if splitting, tallEnough, Float(blob.width) > 1.05 * medianHeight {
+                let parts = split(blob, into: Float(blob.width) > 1.6 * medianHeight ? 3 : 2, in: image)
+                if (parts.map { bestCharacter(classified($0, in: image)) }.min() ?? 0) > 0.5 {
+                    pieces += parts
+                    didSplit = true
+                    continue
+                }
+            }
+            pieces.append(blob)
+        }
+        let widths = pieces.map { Float($0.width) }.sorted()
         let medianWidth = widths[widths.count / 2]
         let (slope, intercept) = baseline(row)
-        for blob in row {
-            let key = BlobKey(minX: blob.minX, minY: blob.minY, maxX: blob.maxX, maxY: blob.maxY)
-            if let known = cache[key] {
-                probabilities = known
-            } else {
-                classifier.sample(image, x0: Float(blob.minX), y0: Float(blob.minY), x1: Float(blob.maxX + 1), y1: Float(blob.maxY + 1), into: &crop)
-                classifier.classify(crop, probabilities: &probabilities)
-                cache[key] = probabilities
-            }
+        for blob in pieces {
+            probabilities = classified(blob, in: image)
             let fits = abs(Float(blob.height) - medianHeight) <= 0.12 * medianHeight
                 && abs(Float(blob.maxY) - (slope * blob.centerX + intercept)) <= 0.12 * medianHeight
                 && Float(blob.width) >= 0.18 * medianHeight
@@ -158,7 +168,56 @@ public final class PlateRecognizer {
             }
             out.append((blob, probabilities, fits))
         }
-        return (out, droppedFitting)
+        return (out, droppedFitting, didSplit)
+    }
+
+    /// Class probabilities of a blob, through the per-image cache.
+    private func classified(_ blob: Blob, in image: GrayImage) -> [Float] {
+        let key = BlobKey(minX: blob.minX, minY: blob.minY, maxX: blob.maxX, maxY: blob.maxY)
+        if let known = cache[key] { return known }
+        classifier.sample(image, x0: Float(blob.minX), y0: Float(blob.minY), x1: Float(blob.maxX + 1), y1: Float(blob.maxY + 1), into: &crop)
+        classifier.classify(crop, probabilities: &probabilities)
+        cache[key] = probabilities
+        return probabilities
+    }
+
+    private static let letterO = CharacterModel.alphabet.firstIndex(of: "O")!
+
+    /// Probability of the most likely real character (not the reject class), O and 0 as one.
+    private func bestCharacter(_ p: [Float]) -> Float {
+        var best: Float = 0
+        for k in 0..<CharacterModel.rejectClass { best = max(best, p[k]) }
+        return max(best, p[0] + p[Self.letterO])
+    }
+
+    /// Cuts a blob into `parts` pieces at its lightest columns near the even cut points.
+    private func split(_ blob: Blob, into parts: Int, in image: GrayImage) -> [Blob] {
+        let w = blob.width
+        var cuts: [Int] = []
+        image.pixels.withUnsafeBufferPointer { px in
+            for k in 1..<parts {
+                let centre = blob.minX + w * k / parts
+                let reach = max(1, w / (parts * 4))
+                var bestX = centre
+                var bestSum = -1
+                for x in max(blob.minX + 2, centre - reach)...min(blob.maxX - 2, centre + reach) {
+                    var sum = 0
+                    for y in blob.minY...blob.maxY { sum += Int(px[y * image.width + x]) }
+                    if sum > bestSum {
+                        bestSum = sum
+                        bestX = x
+                    }
+                }
+                cuts.append(bestX)
+            }
+        }
+        var pieces: [Blob] = []
+        var start = blob.minX
+        for cut in cuts + [blob.maxX + 1] {
+            pieces.append(Blob(minX: start, minY: blob.minY, maxX: cut - 1, maxY: blob.maxY, area: 0))
+            start = cut + 1
+        }
+        return pieces
     }
 
     /// Least-squares line through the blobs' bottoms (y = slope * x + intercept).
@@ -174,8 +233,18 @@ public final class PlateRecognizer {
         return (slope, my - slope * mx)
     }
 
+    /// The row read as it is and with its over-wide blobs cut; the syntax score decides.
     private func read(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool) -> (candidate: PlateCandidate, score: Float)? {
-        let (chars, droppedFitting) = classify(row: row, in: image)
+        let whole = read(row: row, in: image, factor: factor, inverted: inverted, splitting: false)
+        guard let cut = read(row: row, in: image, factor: factor, inverted: inverted, splitting: true) else { return whole }
+        guard let whole else { return cut }
+        // a cut must explain the row much better (a wide W is not VV)
+        return cut.score > 3 * whole.score ? cut : whole
+    }
+
+    private func read(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool, splitting: Bool) -> (candidate: PlateCandidate, score: Float)? {
+        let (chars, droppedFitting, didSplit) = classify(row: row, in: image, splitting: splitting)
+        if splitting, !didSplit { return nil }
         guard chars.count >= 4 else { return nil }
         var best: (reading: SyntaxReading, range: Range<Int>)?
         // Whole row, or the row less up to two characters at its ends (frame pieces,
@@ -207,7 +276,8 @@ public final class PlateRecognizer {
         if inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
         // A glyph-shaped blob on the row that the model refused may be a lost character.
         let cutFitting = chars.indices.contains { !range.contains($0) && chars[$0].fits }
-        if droppedFitting > 0 || cutFitting { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
+        // Cut glyphs are a guess about where one character ends.
+        if droppedFitting > 0 || cutFitting || didSplit { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         let candidate = PlateCandidate(
             text: reading.text,
             characterConfidences: reading.charConfidences.map { Double($0) },
