@@ -6,14 +6,11 @@ OCR_PY_DIR   := Edge/Training
 OCR_VENV     := $(OCR_PY_DIR)/.venv
 OCR_PY       := $(OCR_VENV)/bin/python
 OCR_STAMP    := $(OCR_VENV)/.installed
-OCR_WEIGHTS  := Edge/PlateRecognition/CharacterModelWeights.swift
+OCR_WEIGHTS  := Edge/PlateRecognition/CharacterModelWeights
 OCR_RELEASE  := .build-ocr-release
 OCR_BENCH    := .build-ocr-bench
 OCR_DEV_SET  ?= ../shared/datasets/openalpr-eu-dev
 OCR_SCORER   ?= ../shared/tools/score-plates
-OCR_SEED     ?= 7
-OCR_PLATES   ?= 20000
-OCR_EPOCHS   ?= 12
 OCR_FONTS    := fonts-opendin fonts-liberation fonts-roboto-unhinted fonts-routed-gothic fonts-dejavu-extra fonts-freefont-ttf fonts-b612
 
 .PHONY: train-ocr bench-recognition ocr-venv ocr-fonts ocr-spanish-set
@@ -33,10 +30,13 @@ ocr-fonts:
 	  -a -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_FONTS))
 
-# Render plates, train the character MLP on one thread, write the Swift weights.
+# Render plates and train the two character MLPs of the ensemble on one thread
+# (about 10 and 15 minutes), writing the generated Swift weight files.
 train-ocr: $(OCR_STAMP) ocr-fonts
 	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
-	  --seed $(OCR_SEED) --plates $(OCR_PLATES) --epochs $(OCR_EPOCHS) --out ../../$(OCR_WEIGHTS)
+	  --seed 7 --plates 20000 --epochs 12 --hidden 256 128 --member 1 --out ../../$(OCR_WEIGHTS)1.swift
+	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
+	  --seed 11 --plates 30000 --epochs 14 --hidden 384 192 --member 2 --out ../../$(OCR_WEIGHTS)2.swift
 
 # The rendered Spanish benchmark set (fixed seed, never used for training).
 ocr-spanish-set: $(OCR_STAMP) ocr-fonts
