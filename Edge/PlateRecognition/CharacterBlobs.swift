@@ -28,6 +28,9 @@ final class BlobFinder {
         var radiusScale: Float
         var constant: Int32
         var divisor: Int32
+        /// Peel one pixel off both sides of every horizontal ink run (separates glyphs
+        /// joined by a thin bridge); blob boxes are widened back by that pixel.
+        var erode = false
     }
 
     var threshold = Threshold(radiusScale: 1, constant: 7, divisor: 14)
@@ -67,6 +70,20 @@ final class BlobFinder {
                 }
             }
         }
+        if threshold.erode {
+            ink.withUnsafeMutableBufferPointer { mark in
+                for y in 0..<h {
+                    var previous: UInt8 = 0
+                    for x in 0..<w {
+                        let here = mark[y * w + x]
+                        let next: UInt8 = x + 1 < w ? mark[y * w + x + 1] : 0
+                        mark[y * w + x] = previous & here & next
+                        previous = here
+                    }
+                }
+            }
+        }
+        let grow = threshold.erode ? 1 : 0
         // 8-connected components by flood fill; `ink` is cleared as pixels are taken.
         ink.withUnsafeMutableBufferPointer { mark in
             for start in 0..<(w * h) where mark[start] == 1 {
@@ -96,6 +113,8 @@ final class BlobFinder {
                         }
                     }
                 }
+                blob.minX = max(0, blob.minX - grow)
+                blob.maxX = min(w - 1, blob.maxX + grow)
                 let bw = blob.width, bh = blob.height
                 guard bh >= minHeight, bh <= maxHeight else { continue }
                 guard bw * 100 <= bh * 150, bw * 12 >= bh else { continue }

@@ -46,6 +46,7 @@ public final class PlateRecognizer {
         .init(radiusScale: 1, constant: 2, divisor: 40),
         .init(radiusScale: 0.6, constant: 12, divisor: 10),
         .init(radiusScale: 1, constant: 22, divisor: 6),
+        .init(radiusScale: 1, constant: 7, divisor: 14, erode: true),
     ]
     private let finder = BlobFinder()
     private let classifier = CharacterClassifier()
