@@ -131,7 +131,7 @@ public final class PlateRecognizer {
     /// geometry; a blob of the row's height on its baseline is kept unless the model
     /// is sure, because real fonts differ from rendered ones and a dropped character
     /// is a confident misread. Its reject mass then lowers the read's confidence.
-    func classify(row: [Blob], in image: GrayImage, splitting: Bool) -> (chars: [(blob: Blob, p: [Float], fits: Bool)], droppedFitting: Int, didSplit: Bool) {
+    func classify(row: [Blob], in image: GrayImage, splitting: Bool = false) -> (chars: [(blob: Blob, p: [Float], fits: Bool)], droppedFitting: Int, didSplit: Bool) {
         var out: [(blob: Blob, p: [Float], fits: Bool)] = []
         var droppedFitting = 0
         let reject = CharacterModel.rejectClass

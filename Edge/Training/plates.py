@@ -92,6 +92,9 @@ _GLYPHS = {}
 
 
 DRAWN = "MWNHV"
+# Height (from the top, in glyph heights) of W's middle apex; member 3 also draws
+# the full-height apex of DIN 1451 and FE-Schrift (train_ocr.py --w-apex).
+W_APEX = (0.2, 0.55)
 
 
 def drawn_glyph(rng, c):
@@ -112,7 +115,7 @@ def drawn_glyph(rng, c):
         line([(w - t / 2, h), (w - t / 2, 0)])
         line([(t / 2, 0), (w / 2, depth), (w - t / 2, 0)])
     elif c == "W":
-        apex = h * rng.uniform(0.2, 0.55)
+        apex = h * rng.uniform(*W_APEX)
         line([(0, 0), (w * 0.25, h), (w / 2, apex), (w * 0.75, h), (w, 0)])
     elif c == "N":
         line([(t / 2, h), (t / 2, 0), (w - t / 2, h), (w - t / 2, 0)])

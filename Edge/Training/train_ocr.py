@@ -168,8 +168,10 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--member", type=int, default=1, help="ensemble member number (CharacterModelWeights.memberN)")
     ap.add_argument("--cache", default="")
+    ap.add_argument("--w-apex", type=float, nargs=2, default=list(P.W_APEX), help="range of W's middle apex height")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
+    P.W_APEX = tuple(a.w_apex)
     fonts = P.available_fonts()
     print(f"fonts: {len(fonts)}")
     t0 = time.time()
@@ -198,7 +200,7 @@ def main():
     pv = model.predict(Xv)
     chars = Yv != P.REJECT
     print(f"held-out: char acc {np.mean(pv[chars] == Yv[chars]):.4f}, reject recall {np.mean(pv[~chars] == P.REJECT):.4f}")
-    command = f"train_ocr.py --seed {a.seed} --plates {a.plates} --epochs {a.epochs} --hidden {' '.join(map(str, a.hidden))} --member {a.member}"
+    command = f"train_ocr.py --seed {a.seed} --plates {a.plates} --epochs {a.epochs} --hidden {' '.join(map(str, a.hidden))} --w-apex {a.w_apex[0]} {a.w_apex[1]} --member {a.member}"
     export_swift(model, a.out, a.member, command)
 
 

@@ -90,3 +90,33 @@ private func canvas(width: Int, height: Int, bars: [(x: Int, y: Int, w: Int, h: 
         #expect(PlateSyntax.read(Array(repeating: dist([("1", 0.9)]), count: 9)) == nil)
     }
 }
+
+@Suite struct ClassifierStageTests {
+    @Test func ensembleLoadsAndGivesDistributions() throws {
+        #expect(CharacterModel.ensemble.count == CharacterModelWeights.members.count)
+        #expect(CharacterModel.alphabet.count == 36)
+        let classifier = CharacterClassifier()
+        let image = try Fixtures.image("scene_0004.jpg")  // 6307HHP
+        var crop = [Float](repeating: 0, count: CharacterModel.cropWidth * CharacterModel.cropHeight)
+        var p = [Float](repeating: 0, count: 37)
+        classifier.sample(image, x0: 10, y0: 10, x1: 30, y1: 40, into: &crop)
+        let mean = crop.reduce(0, +) / Float(crop.count)
+        #expect(abs(mean) < 1e-3)
+        classifier.classify(crop, probabilities: &p)
+        #expect(abs(p.reduce(0, +) - 1) < 1e-4)
+        #expect(p.allSatisfy { $0 >= 0 })
+    }
+
+    @Test func readsTheGlyphsOfARenderedPlateOneByOne() throws {
+        let image = try Fixtures.image("scene_0004.jpg")
+        let recognizer = PlateRecognizer()
+        let rows = RowGrouper.rows(BlobFinder().blobs(in: image))
+        let texts = rows.map { row in
+            String(recognizer.classify(row: row, in: image).chars.map { c -> Character in
+                let best = (0..<CharacterModel.alphabet.count).max { c.p[$0] < c.p[$1] }!
+                return CharacterModel.alphabet[best]
+            })
+        }
+        #expect(texts.contains("6307HHP"), "rows read as \(texts)")
+    }
+}
