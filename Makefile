@@ -30,13 +30,15 @@ ocr-fonts:
 	  -a -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_FONTS))
 
-# Render plates and train the two character MLPs of the ensemble on one thread
-# (about 10 and 15 minutes), writing the generated Swift weight files.
+# Render plates and train the three character MLPs of the ensemble on one thread
+# (about 10, 15 and 15 minutes), writing the generated Swift weight files.
 train-ocr: $(OCR_STAMP) ocr-fonts
 	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
 	  --seed 7 --plates 20000 --epochs 12 --hidden 256 128 --member 1 --out ../../$(OCR_WEIGHTS)1.swift
 	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
 	  --seed 11 --plates 30000 --epochs 14 --hidden 384 192 --member 2 --out ../../$(OCR_WEIGHTS)2.swift
+	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
+	  --seed 13 --plates 30000 --epochs 14 --hidden 384 192 --w-apex 0.0 0.55 --member 3 --out ../../$(OCR_WEIGHTS)3.swift
 
 # The rendered Spanish benchmark set (fixed seed, never used for training).
 ocr-spanish-set: $(OCR_STAMP) ocr-fonts
