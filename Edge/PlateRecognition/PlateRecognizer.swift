@@ -108,19 +108,23 @@ public final class PlateRecognizer {
     public func explain(_ image: GrayImage) -> String {
         let factor = max(1, (image.width + configuration.maxAnalysisWidth - 1) / configuration.maxAnalysisWidth)
         let work = image.downscaled(by: factor)
-        let blobs = finder.blobs(in: work)
-        var out = "factor \(factor), \(blobs.count) blobs\n"
-        for b in blobs { out += "blob \(b.minX) \(b.minY) \(b.width) \(b.height)\n" }
+        var out = "factor \(factor)\n"
         let alphabet = CharacterModel.alphabet.map(String.init) + ["#"]
-        for row in RowGrouper.rows(blobs) {
-            out += "row of \(row.count):"
-            for blob in row {
-                classifier.sample(work, x0: Float(blob.minX), y0: Float(blob.minY), x1: Float(blob.maxX + 1), y1: Float(blob.maxY + 1), into: &crop)
-                classifier.classify(crop, probabilities: &probabilities)
-                let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
-                out += " \(alphabet[top])\(Int(probabilities[top] * 100))@\(blob.minX),\(blob.minY) \(blob.width)x\(blob.height)"
+        for (index, threshold) in Self.passes.enumerated() {
+            finder.threshold = threshold
+            let blobs = finder.blobs(in: work)
+            out += "pass \(index): \(blobs.count) blobs\n"
+            for b in blobs { out += "blob \(b.minX) \(b.minY) \(b.width) \(b.height) pass \(index)\n" }
+            for row in RowGrouper.rows(blobs) {
+                out += "row of \(row.count) (pass \(index)):"
+                for blob in row {
+                    classifier.sample(work, x0: Float(blob.minX), y0: Float(blob.minY), x1: Float(blob.maxX + 1), y1: Float(blob.maxY + 1), into: &crop)
+                    classifier.classify(crop, probabilities: &probabilities)
+                    let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
+                    out += " \(alphabet[top])\(Int(probabilities[top] * 100))@\(blob.minX),\(blob.minY) \(blob.width)x\(blob.height)"
+                }
+                out += "\n"
             }
-            out += "\n"
         }
         return out
     }
