@@ -57,6 +57,13 @@ struct SyntaxReading {
 enum PlateSyntax {
     static let digits = Array("0123456789")
     static let consonants = Set("BCDFGHJKLMNPRSTVWXYZ")
+    /// Province codes of the Spanish provincial series (1971–2000), current and former.
+    static let provinceCodes = [
+        "A", "AB", "AL", "AV", "B", "BA", "BI", "BU", "C", "CA", "CC", "CE", "CO", "CR", "CS", "CU",
+        "GC", "GE", "GI", "GR", "GU", "H", "HU", "IB", "J", "L", "LE", "LO", "LU", "M", "MA", "ML",
+        "MU", "NA", "O", "OR", "OU", "P", "PM", "PO", "S", "SA", "SE", "SG", "SO", "SS", "T", "TE",
+        "TF", "TO", "V", "VA", "VI", "Z", "ZA",
+    ]
 
     /// Best reading of a row of character distributions (each alphabet.count + 1 long,
     /// alphabet order `0-9A-Z`, then reject). O and 0 share their mass: plates of
@@ -95,6 +102,28 @@ enum PlateSyntax {
                 text.append(alphabet[bestIndex])
                 confidences.append(bestP)
                 product *= bestP
+            }
+            if pattern.layout == .spanishProvincial {
+                // The prefix is a province code, not any letters (NA, not NK).
+                let length = pattern.slots.prefix { $0 == .letter }.count
+                var bestCode = ""
+                var bestCodeP: [Float] = []
+                var bestProduct: Float = -1
+                for code in provinceCodes where code.count == length {
+                    let ps = code.enumerated().map { i, ch -> Float in
+                        let k = alphabet.firstIndex(of: ch)!
+                        return k == oh ? probabilities[i][oh] + probabilities[i][zero] : probabilities[i][k]
+                    }
+                    let prod = ps.reduce(1, *)
+                    if prod > bestProduct {
+                        bestProduct = prod
+                        bestCode = code
+                        bestCodeP = ps
+                    }
+                }
+                product = product / confidences.prefix(length).reduce(1, *) * bestProduct
+                text = bestCode + text.dropFirst(length)
+                confidences.replaceSubrange(0..<length, with: bestCodeP)
             }
             // Each character read with p above 0.8 raises the score: a row that lost a
             // character to the detector must not win by having fewer factors.
