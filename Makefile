@@ -33,3 +33,58 @@ bench-sync: deps
 	$(SWIFT) build -c release --product bollard-bench
 	$(SWIFT) build -c release --product bollard-edge
 	.build/release/bollard-bench sync
+
+# ---------------------------------------------------------------- plate recognition (issue 3)
+# Python is used offline only: to render synthetic plates and train the character model.
+OCR_PY_DIR   := Edge/Training
+OCR_VENV     := $(OCR_PY_DIR)/.venv
+OCR_PY       := $(OCR_VENV)/bin/python
+OCR_STAMP    := $(OCR_VENV)/.installed
+OCR_WEIGHTS  := Edge/PlateRecognition/CharacterModelWeights
+OCR_RELEASE  := .build-ocr-release
+OCR_BENCH    := .build-ocr-bench
+OCR_DEV_SET  ?= ../shared/datasets/openalpr-eu-dev
+OCR_SCORER   ?= ../shared/tools/score-plates
+OCR_FONTS    := fonts-opendin fonts-liberation fonts-roboto-unhinted fonts-routed-gothic fonts-dejavu-extra fonts-freefont-ttf fonts-b612
+
+.PHONY: train-ocr bench-recognition ocr-venv ocr-fonts ocr-spanish-set
+
+$(OCR_STAMP): $(OCR_PY_DIR)/requirements.txt
+	python3 -m venv $(OCR_VENV)
+	$(OCR_VENV)/bin/pip install -q -r $(OCR_PY_DIR)/requirements.txt
+	touch $(OCR_STAMP)
+
+ocr-venv: $(OCR_STAMP)
+
+# Fonts close to plate fonts (DIN 1451-like OSP-DIN first); needs root and apt.
+ocr-fonts:
+	@test -f /usr/share/fonts/truetype/opendin/OSP-DIN.ttf -a -f /usr/share/fonts/opentype/b612/B612-Bold.otf \
+	  -a -f /usr/share/fonts/truetype/routed-gothic/routed-gothic-narrow.ttf -a -f /usr/share/fonts/truetype/freefont/FreeSansBold.ttf \
+	  -a -f /usr/share/fonts/truetype/roboto/unhinted/RobotoCondensed-Bold.ttf -a -f /usr/share/fonts/truetype/liberation/LiberationSansNarrow-Bold.ttf \
+	  -a -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_FONTS))
+
+# Render plates and train the three character MLPs of the ensemble on one thread
+# (about 10, 15 and 15 minutes), writing the generated Swift weight files.
+train-ocr: $(OCR_STAMP) ocr-fonts
+	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
+	  --seed 7 --plates 20000 --epochs 12 --hidden 256 128 --member 1 --out ../../$(OCR_WEIGHTS)1.swift
+	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
+	  --seed 11 --plates 30000 --epochs 14 --hidden 384 192 --member 2 --out ../../$(OCR_WEIGHTS)2.swift
+	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
+	  --seed 13 --plates 30000 --epochs 14 --hidden 384 192 --w-apex 0.0 0.55 --member 3 --out ../../$(OCR_WEIGHTS)3.swift
+
+# The rendered Spanish benchmark set (fixed seed, never used for training).
+ocr-spanish-set: $(OCR_STAMP) ocr-fonts
+	@test -f $(OCR_BENCH)/spanish/labels.csv || \
+	  (cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 ../../$(OCR_PY) render_scenes.py --out ../../$(OCR_BENCH)/spanish --count 200 --seed 2024 --layout spanish)
+
+# Release build, then the scorer's line for the dev set and the rendered Spanish set, plus throughput.
+bench-recognition: ocr-spanish-set
+	swift build -c release --product bollard-edge --scratch-path $(OCR_RELEASE)
+	@mkdir -p $(OCR_BENCH)
+	@$(OCR_RELEASE)/release/bollard-edge recognize --json $(OCR_DEV_SET)/*.jpg > $(OCR_BENCH)/dev.jsonl
+	@echo "openalpr-eu-dev:"; $(OCR_SCORER) $(OCR_DEV_SET)/labels.csv $(OCR_BENCH)/dev.jsonl | tail -1
+	@$(OCR_RELEASE)/release/bollard-edge recognize --json $(OCR_BENCH)/spanish/*.jpg > $(OCR_BENCH)/spanish.jsonl
+	@echo "rendered Spanish (seed 2024, 200 images):"; $(OCR_SCORER) $(OCR_BENCH)/spanish/labels.csv $(OCR_BENCH)/spanish.jsonl | tail -1
+	@cat $(OCR_BENCH)/dev.jsonl $(OCR_BENCH)/spanish.jsonl | python3 -c 'import sys,json; ms=[json.loads(l)["ms"] for l in sys.stdin if "\"ms\"" in l]; print(f"throughput: {len(ms)} images in {sum(ms):.0f} ms of recognition = {1000*len(ms)/sum(ms):.1f} images/s on one thread")'

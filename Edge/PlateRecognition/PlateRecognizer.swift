@@ -1,0 +1,341 @@
+/// One plate read in one image.
+public struct PlateCandidate: Sendable, Equatable, Codable {
+    /// Characters without separators, e.g. `1234BCD` or `BI1234AB`.
+    public var text: String
+    /// Probability of each character of `text`, in order.
+    public var characterConfidences: [Double]
+    /// Calibrated probability that `text` is exactly right.
+    public var confidence: Double
+    /// The plate's box in the pixels of the image given to `recognize`.
+    public var box: PlateBox
+    public var layout: PlateLayout
+
+    public init(text: String, characterConfidences: [Double], confidence: Double, box: PlateBox, layout: PlateLayout) {
+        self.text = text
+        self.characterConfidences = characterConfidences
+        self.confidence = confidence
+        self.box = box
+        self.layout = layout
+    }
+}
+
+/// Finds and reads plates in grayscale frames.
+///
+/// Pipeline: local-contrast threshold → character-shaped components → rows of
+/// components of similar height and baseline → each component classified by
+/// the trained MLP (with a "not a character" class) → plate syntax → confidence.
+/// Not thread-safe: it reuses its buffers; make one recogniser per thread.
+public final class PlateRecognizer {
+    public struct Configuration: Sendable {
+        /// Frames wider than this are box-downscaled by an integer factor before analysis.
+        public var maxAnalysisWidth = 1024
+        /// Smallest character height (pixels after downscaling) that is looked at.
+        public var minCharacterHeight = 9
+        /// At most this many plates are reported, best first.
+        public var maxPlates = 5
+        /// Also look for light characters on a dark plate (never reported as confident).
+        public var readsLightOnDark = true
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+
+    static let passes: [BlobFinder.Threshold] = [
+        .init(radiusScale: 1, constant: 7, divisor: 14),
+        .init(radiusScale: 1, constant: 2, divisor: 40),
+        .init(radiusScale: 0.6, constant: 12, divisor: 10),
+        .init(radiusScale: 1, constant: 22, divisor: 6),
+        .init(radiusScale: 1, constant: 7, divisor: 14, erode: true),
+    ]
+    private let finder = BlobFinder()
+    private let classifier = CharacterClassifier()
+    private var crop: [Float]
+    private var probabilities: [Float]
+    /// Class probabilities of blobs already read in this image (passes share many blobs).
+    private var cache: [BlobKey: [Float]] = [:]
+
+    private struct BlobKey: Hashable {
+        var minX: Int, minY: Int, maxX: Int, maxY: Int
+    }
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        crop = [Float](repeating: 0, count: CharacterModel.cropWidth * CharacterModel.cropHeight)
+        probabilities = [Float](repeating: 0, count: CharacterModel.alphabet.count + 1)
+        finder.minHeight = configuration.minCharacterHeight
+    }
+
+    /// Plates in the image, best first (possibly none).
+    public func recognize(_ image: GrayImage) -> [PlateCandidate] {
+        guard image.width >= 16, image.height >= 16 else { return [] }
+        let factor = max(1, (image.width + configuration.maxAnalysisWidth - 1) / configuration.maxAnalysisWidth)
+        let work = image.downscaled(by: factor)
+        var found: [(candidate: PlateCandidate, score: Float)] = []
+        cache.removeAll(keepingCapacity: true)
+        for threshold in Self.passes {
+            finder.threshold = threshold
+            for row in RowGrouper.rows(finder.blobs(in: work)) {
+                if let read = read(row: row, in: work, factor: factor, inverted: false) { found.append(read) }
+            }
+            // A clean, confident read: the other binarisations would only find it again.
+            if found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit }) { break }
+        }
+        cache.removeAll(keepingCapacity: true)
+        if configuration.readsLightOnDark, !found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit }) {
+            // White (or yellow) characters on a dark plate: same pipeline on the negative.
+            var negative = work
+            for i in negative.pixels.indices { negative.pixels[i] = 255 - negative.pixels[i] }
+            finder.threshold = Self.passes[0]
+            for row in RowGrouper.rows(finder.blobs(in: negative)) {
+                if let read = read(row: row, in: negative, factor: factor, inverted: true) { found.append(read) }
+            }
+        }
+        found.sort { $0.score > $1.score }
+        var kept: [PlateCandidate] = []
+        for (candidate, _) in found where !kept.contains(where: { $0.box.iou(candidate.box) > 0.2 }) {
+            var candidate = candidate
+            // Another binarisation read something else here: one of them lost or merged a glyph.
+            let disputed = found.contains { $0.candidate.box.iou(candidate.box) > 0.2 && $0.candidate.text != candidate.text }
+            if disputed { candidate.confidence = min(candidate.confidence, Double(ConfidenceCalibration.capIrregular)) }
+            kept.append(candidate)
+            if kept.count == configuration.maxPlates { break }
+        }
+        return kept
+    }
+
+    /// A human-readable trace of the pipeline (rows, blobs, top classes), for tuning on synthetic data.
+    public func explain(_ image: GrayImage) -> String {
+        let factor = max(1, (image.width + configuration.maxAnalysisWidth - 1) / configuration.maxAnalysisWidth)
+        let work = image.downscaled(by: factor)
+        var out = "factor \(factor)\n"
+        let alphabet = CharacterModel.alphabet.map(String.init) + ["#"]
+        for (index, threshold) in Self.passes.enumerated() {
+            finder.threshold = threshold
+            let blobs = finder.blobs(in: work)
+            out += "pass \(index): \(blobs.count) blobs\n"
+            for b in blobs { out += "blob \(b.minX) \(b.minY) \(b.width) \(b.height) pass \(index)\n" }
+            for row in RowGrouper.rows(blobs) {
+                out += "row of \(row.count) (pass \(index)):"
+                for blob in row {
+                    classifier.sample(work, x0: Float(blob.minX), y0: Float(blob.minY), x1: Float(blob.maxX + 1), y1: Float(blob.maxY + 1), into: &crop)
+                    classifier.classify(crop, probabilities: &probabilities)
+                    let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
+                    out += " \(alphabet[top])\(Int(probabilities[top] * 100))@\(blob.minX),\(blob.minY) \(blob.width)x\(blob.height)"
+                }
+                out += "\n"
+            }
+        }
+        return out
+    }
+
+    /// Character distributions of the blobs of a row, without those that are not characters.
+    ///
+    /// The model's reject class alone decides for blobs that do not fit the row's
+    /// geometry; a blob of the row's height on its baseline is kept unless the model
+    /// is sure, because real fonts differ from rendered ones and a dropped character
+    /// is a confident misread. Its reject mass then lowers the read's confidence.
+    func classify(row: [Blob], in image: GrayImage, splitting: Bool = false) -> (chars: [(blob: Blob, p: [Float], fits: Bool)], droppedFitting: Int, didSplit: Bool) {
+        var out: [(blob: Blob, p: [Float], fits: Bool)] = []
+        var droppedFitting = 0
+        let reject = CharacterModel.rejectClass
+        let heights = row.map { Float($0.height) }.sorted()
+        let medianHeight = heights[heights.count / 2]
+        // Glyphs that touch (blur, bold dies, tight spacing) arrive as one blob wider
+        // than any single glyph: the splitting variant cuts it at its lightest columns.
+        var pieces: [Blob] = []
+        var didSplit = false
+        for blob in row {
+            let tallEnough = abs(Float(blob.height) - medianHeight) <= 0.12 * medianHeight
+            if splitting, tallEnough, Float(blob.width) > 1.05 * medianHeight {
+                let parts = split(blob, into: Float(blob.width) > 1.6 * medianHeight ? 3 : 2, in: image)
+                if (parts.map { bestCharacter(classified($0, in: image)) }.min() ?? 0) > 0.5 {
+                    pieces += parts
+                    didSplit = true
+                    continue
+                }
+            }
+            pieces.append(blob)
+        }
+        let widths = pieces.map { Float($0.width) }.sorted()
+        let medianWidth = widths[widths.count / 2]
+        let (slope, intercept) = baseline(row)
+        for blob in pieces {
+            probabilities = classified(blob, in: image)
+            let fits = abs(Float(blob.height) - medianHeight) <= 0.12 * medianHeight
+                && abs(Float(blob.maxY) - (slope * blob.centerX + intercept)) <= 0.12 * medianHeight
+                && Float(blob.width) >= 0.18 * medianHeight
+                && Float(blob.width) <= 1.8 * medianWidth
+            let limit: Float = fits ? 0.97 : 0.5
+            if probabilities[reject] >= limit {
+                if fits { droppedFitting += 1 }
+                continue
+            }
+            out.append((blob, probabilities, fits))
+        }
+        return (out, droppedFitting, didSplit)
+    }
+
+    /// Class probabilities of a blob, through the per-image cache.
+    private func classified(_ blob: Blob, in image: GrayImage) -> [Float] {
+        let key = BlobKey(minX: blob.minX, minY: blob.minY, maxX: blob.maxX, maxY: blob.maxY)
+        if let known = cache[key] { return known }
+        classifier.sample(image, x0: Float(blob.minX), y0: Float(blob.minY), x1: Float(blob.maxX + 1), y1: Float(blob.maxY + 1), into: &crop)
+        classifier.classify(crop, probabilities: &probabilities)
+        cache[key] = probabilities
+        return probabilities
+    }
+
+    private static let letterO = CharacterModel.alphabet.firstIndex(of: "O")!
+
+    /// Probability of the most likely real character (not the reject class), O and 0 as one.
+    private func bestCharacter(_ p: [Float]) -> Float {
+        var best: Float = 0
+        for k in 0..<CharacterModel.rejectClass { best = max(best, p[k]) }
+        return max(best, p[0] + p[Self.letterO])
+    }
+
+    /// Cuts a blob into `parts` pieces at its lightest columns near the even cut points.
+    private func split(_ blob: Blob, into parts: Int, in image: GrayImage) -> [Blob] {
+        let w = blob.width
+        var cuts: [Int] = []
+        image.pixels.withUnsafeBufferPointer { px in
+            for k in 1..<parts {
+                let centre = blob.minX + w * k / parts
+                let reach = max(1, w / (parts * 4))
+                var bestX = centre
+                var bestSum = -1
+                for x in max(blob.minX + 2, centre - reach)...min(blob.maxX - 2, centre + reach) {
+                    var sum = 0
+                    for y in blob.minY...blob.maxY { sum += Int(px[y * image.width + x]) }
+                    if sum > bestSum {
+                        bestSum = sum
+                        bestX = x
+                    }
+                }
+                cuts.append(bestX)
+            }
+        }
+        var pieces: [Blob] = []
+        var start = blob.minX
+        for cut in cuts + [blob.maxX + 1] {
+            pieces.append(Blob(minX: start, minY: blob.minY, maxX: cut - 1, maxY: blob.maxY, area: 0))
+            start = cut + 1
+        }
+        return pieces
+    }
+
+    /// Least-squares line through the blobs' bottoms (y = slope * x + intercept).
+    private func baseline(_ row: [Blob]) -> (Float, Float) {
+        let xs = row.map(\.centerX), ys = row.map { Float($0.maxY) }
+        let mx = xs.reduce(0, +) / Float(xs.count), my = ys.reduce(0, +) / Float(ys.count)
+        var sxy: Float = 0, sxx: Float = 0
+        for (x, y) in zip(xs, ys) {
+            sxy += (x - mx) * (y - my)
+            sxx += (x - mx) * (x - mx)
+        }
+        let slope = sxx > 0 ? sxy / sxx : 0
+        return (slope, my - slope * mx)
+    }
+
+    /// The row read as it is and with its over-wide blobs cut; the syntax score decides.
+    private func read(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool) -> (candidate: PlateCandidate, score: Float)? {
+        let whole = read(row: row, in: image, factor: factor, inverted: inverted, splitting: false)
+        guard let cut = read(row: row, in: image, factor: factor, inverted: inverted, splitting: true) else { return whole }
+        guard let whole else { return cut }
+        // a cut must explain the row much better (a wide W is not VV)
+        return cut.score > 3 * whole.score ? cut : whole
+    }
+
+    private func read(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool, splitting: Bool) -> (candidate: PlateCandidate, score: Float)? {
+        let (chars, droppedFitting, didSplit) = classify(row: row, in: image, splitting: splitting)
+        if splitting, !didSplit { return nil }
+        guard chars.count >= 4 else { return nil }
+        var best: (reading: SyntaxReading, range: Range<Int>)?
+        // Whole row, or the row less up to two characters at its ends (frame pieces,
+        // a neighbouring sticker); a window must then earn its place by its score.
+        let lengths = chars.count <= 8 ? Array(max(4, chars.count - 2)...chars.count) : [8, 7]
+        for length in lengths {
+            for start in 0...(chars.count - length) {
+                let range = start..<(start + length)
+                // only blobs that do not fit the row may be cut (unless the row is too long)
+                if chars.count <= 8, chars.indices.contains(where: { !range.contains($0) && chars[$0].fits }) { continue }
+                guard let reading = PlateSyntax.read(chars[range].map { $0.p }) else { continue }
+                if best == nil || reading.score > best!.reading.score { best = (reading, range) }
+            }
+        }
+        guard let (reading, range) = best else { return nil }
+        let blobs = chars[range].map { $0.blob }
+        // Box: the character span with the plate's margins.
+        let minX = blobs.map(\.minX).min()!, maxX = blobs.map(\.maxX).max()!
+        let minY = blobs.map(\.minY).min()!, maxY = blobs.map(\.maxY).max()!
+        let heights = blobs.map(\.height).sorted()
+        let h = heights[heights.count / 2]
+        let box = PlateBox(
+            x: max(0, minX - h / 2) * factor,
+            y: max(0, minY - h / 4) * factor,
+            width: (maxX - minX + 1 + h) * factor,
+            height: (maxY - minY + 1 + h / 2) * factor
+        )
+        var confidence = ConfidenceCalibration.confidence(reading: reading, blobs: blobs, rowLength: row.count)
+        if inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
+        // A glyph-shaped blob on the row that the model refused may be a lost character.
+        let cutFitting = chars.indices.contains { !range.contains($0) && chars[$0].fits }
+        // Cut glyphs are a guess about where one character ends.
+        if droppedFitting > 0 || cutFitting || didSplit { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
+        let candidate = PlateCandidate(
+            text: reading.text,
+            characterConfidences: reading.charConfidences.map { Double($0) },
+            confidence: Double(confidence),
+            box: box,
+            layout: reading.layout
+        )
+        return (candidate, reading.score)
+    }
+}
+
+/// Maps the model's raw reading probability to a calibrated confidence.
+///
+/// Raw probabilities of a softmax trained on synthetic plates are over-confident
+/// on real photos; the exponent and the caps below were fitted on a held-out
+/// rendered set (see docs/recognition.md) and then made stricter, because a
+/// read at ≥ 0.9 is acted on without a person looking.
+enum ConfidenceCalibration {
+    static let exponent: Float = 2
+    static let capOtherLayout: Float = 0.85
+    static let capIrregular: Float = 0.8
+    /// A read this confident ends the search for more binarisations.
+    static let earlyExit: Double = 0.95
+
+    static func confidence(reading: SyntaxReading, blobs: [Blob], rowLength: Int) -> Float {
+        var c = powf(reading.probability, exponent)
+        if reading.layout == .other { c = min(c, capOtherLayout) }
+        // Heights or baselines that wander suggest a merged or broken character.
+        let hs = blobs.map { Float($0.height) }
+        let mean = hs.reduce(0, +) / Float(hs.count)
+        let spread = hs.map { abs($0 - mean) }.max()! / mean
+        let bottoms = blobs.map { Float($0.maxY) }
+        var slopeResidual: Float = 0
+        if blobs.count >= 3 {
+            let xs = blobs.map { $0.centerX }
+            let mx = xs.reduce(0, +) / Float(xs.count), my = bottoms.reduce(0, +) / Float(bottoms.count)
+            var sxy: Float = 0, sxx: Float = 0
+            for (x, y) in zip(xs, bottoms) {
+                sxy += (x - mx) * (y - my)
+                sxx += (x - mx) * (x - mx)
+            }
+            let slope = sxx > 0 ? sxy / sxx : 0
+            for (x, y) in zip(xs, bottoms) { slopeResidual = max(slopeResidual, abs(y - my - slope * (x - mx))) }
+        }
+        if spread > 0.15 || slopeResidual > 0.15 * mean { c = min(c, capIrregular) }
+        // Extra blobs in the row that were kept out of the reading: a piece may be missing.
+        if rowLength > blobs.count + 2 { c = min(c, capIrregular) }
+        return c
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

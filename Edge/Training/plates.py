@@ -1,0 +1,351 @@
+"""Synthetic licence-plate rendering shared by the trainer and the benchmark set.
+
+Everything is driven by a numpy Generator so a seed reproduces a data set exactly.
+Plates are drawn flat (text, blue EU band, border, optional emblem), then warped
+by a random homography, degraded (blur, noise, lighting, dirt, JPEG) and either
+cut into character crops (training) or pasted into a scene (benchmark / tests).
+"""
+import io
+import os
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+DIGITS = "0123456789"
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+CONSONANTS = "BCDFGHJKLMNPRSTVWXYZ"
+ALPHABET = DIGITS + LETTERS  # class order used by the Swift classifier; class 36 = reject
+REJECT = len(ALPHABET)
+
+FONT_CANDIDATES = [
+    "/usr/share/fonts/truetype/opendin/OSP-DIN.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Bold.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Regular.ttf",
+    "/usr/share/fonts/truetype/roboto/unhinted/RobotoCondensed-Bold.ttf",
+    "/usr/share/fonts/truetype/roboto/unhinted/RobotoCondensed-Medium.ttf",
+    "/usr/share/fonts/truetype/roboto/unhinted/RobotoCondensed-Regular.ttf",
+    "/usr/share/fonts/truetype/routed-gothic/routed-gothic-narrow.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf",
+    "/usr/share/fonts/truetype/freefont/FreeSansBold.ttf",
+    "/usr/share/fonts/opentype/b612/B612-Bold.otf",
+]
+
+
+def available_fonts():
+    """All plate fonts; a missing one would silently change the model, so it is an error."""
+    missing = [f for f in FONT_CANDIDATES if not os.path.exists(f)]
+    if missing:
+        raise SystemExit(f"missing fonts {missing}: run `make ocr-fonts` (Debian font packages)")
+    return list(FONT_CANDIDATES)
+
+
+# ---------------------------------------------------------------- plate texts
+
+def _pick(rng, chars, n):
+    return "".join(chars[rng.integers(len(chars))] for _ in range(n))
+
+
+def spanish_current(rng):
+    return [_pick(rng, DIGITS, 4), _pick(rng, CONSONANTS, 3)]
+
+
+def spanish_provincial(rng):
+    prov = ["BI", "M", "B", "SS", "VI", "NA", "Z", "V", "SE", "MA", "C", "O", "S", "LO", "BU", "GR"]
+    return [prov[rng.integers(len(prov))], _pick(rng, DIGITS, 4), _pick(rng, LETTERS, int(rng.integers(1, 3)))]
+
+
+def european(rng):
+    """Groups of a random European-looking layout (never used to tune to a data set)."""
+    k = rng.integers(9)
+    if k == 0:  # LL NNN LL
+        return [_pick(rng, LETTERS, 2), _pick(rng, DIGITS, 3) + _pick(rng, LETTERS, 2)]
+    if k == 1:  # L LL NNNN
+        return [_pick(rng, LETTERS, int(rng.integers(1, 4))), _pick(rng, LETTERS, int(rng.integers(1, 3))), _pick(rng, DIGITS, int(rng.integers(1, 5)))]
+    if k == 2:  # LL NNNNN
+        return [_pick(rng, LETTERS, 2), _pick(rng, DIGITS + LETTERS, 5)]
+    if k == 3:  # LL NNNN-LL
+        return [_pick(rng, LETTERS, 2), _pick(rng, DIGITS, int(rng.integers(3, 5))), _pick(rng, LETTERS, 2)]
+    if k == 4:  # LLNN LLL
+        return [_pick(rng, LETTERS, 2) + _pick(rng, DIGITS, 2), _pick(rng, LETTERS, 3)]
+    if k == 5:  # LL-NNN-LL
+        return [_pick(rng, LETTERS, 2), _pick(rng, DIGITS, 3), _pick(rng, LETTERS, 2)]
+    if k == 6:  # NLL NNNN
+        return [_pick(rng, DIGITS, 1) + _pick(rng, LETTERS, 2), _pick(rng, DIGITS, 4)]
+    if k == 7:
+        return [_pick(rng, DIGITS + LETTERS, int(rng.integers(4, 9)))]
+    return [_pick(rng, LETTERS, 3), _pick(rng, DIGITS, 3)]
+
+
+def random_text(rng, spanish_share=0.5):
+    r = rng.random()
+    if r < spanish_share * 0.75:
+        return spanish_current(rng), "E"
+    if r < spanish_share:
+        return spanish_provincial(rng), "E"
+    return european(rng), ["D", "SK", "PL", "HR", "F", "I", "NL", "CZ", "A", "GB"][rng.integers(10)]
+
+
+# ---------------------------------------------------------------- flat plate
+
+_GLYPHS = {}
+
+
+DRAWN = "MWNHV"
+# Height (from the top, in glyph heights) of W's middle apex; member 3 also draws
+# the full-height apex of DIN 1451 and FE-Schrift (train_ocr.py --w-apex).
+W_APEX = (0.2, 0.55)
+
+
+def drawn_glyph(rng, c):
+    """Stroke-drawn glyphs in the style of plate fonts (DIN 1451, FE-Schrift), whose
+    M and W differ from every packaged font: M's V stops near mid-height, W's middle
+    apex is low. Drawn at 130 px, like `glyph`."""
+    h = 130
+    w = int(h * rng.uniform(0.62, 0.8))
+    t = int(h * rng.uniform(0.11, 0.17))
+    im = Image.new("L", (w + 2 * t, h + 2 * t), 0)
+    d = ImageDraw.Draw(im)
+    o = t
+    def line(pts):
+        d.line([(x + o, y + o) for x, y in pts], fill=255, width=t, joint="curve")
+    if c == "M":
+        depth = h * rng.uniform(0.45, 0.8)
+        line([(t / 2, h), (t / 2, 0)])
+        line([(w - t / 2, h), (w - t / 2, 0)])
+        line([(t / 2, 0), (w / 2, depth), (w - t / 2, 0)])
+    elif c == "W":
+        apex = h * rng.uniform(*W_APEX)
+        line([(0, 0), (w * 0.25, h), (w / 2, apex), (w * 0.75, h), (w, 0)])
+    elif c == "N":
+        line([(t / 2, h), (t / 2, 0), (w - t / 2, h), (w - t / 2, 0)])
+    elif c == "H":
+        line([(t / 2, h), (t / 2, 0)])
+        line([(w - t / 2, h), (w - t / 2, 0)])
+        line([(t / 2, h / 2), (w - t / 2, h / 2)])
+    elif c == "V":
+        line([(0, 0), (w / 2, h), (w, 0)])
+    a = np.asarray(im)
+    ys, xs = np.nonzero(a > 80)
+    return im.crop((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))
+
+
+def glyph(font_path, c):
+    """Ink-cropped glyph rendered once per font at 96 px (cached)."""
+    key = (font_path, c)
+    if key not in _GLYPHS:
+        font = ImageFont.truetype(font_path, 130)
+        im = Image.new("L", (300, 300), 0)
+        ImageDraw.Draw(im).text((50, 50), c, font=font, fill=255)
+        a = np.asarray(im)
+        ys, xs = np.nonzero(a > 80)
+        _GLYPHS[key] = im.crop((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))
+    return _GLYPHS[key]
+
+
+def render_plate(rng, groups, country, font_path, char_px=None):
+    """Draw a flat plate; returns (gray image float32 0..255, list of (char, box)).
+
+    box = (x0, y0, x1, y1) ink box in plate pixels.
+    """
+    char_px = char_px or int(rng.integers(40, 70))
+    glyphs = []
+    for g in groups:
+        for c in g:
+            drawn = c in DRAWN and rng.random() < 0.5
+            glyphs.append((c, drawn_glyph(rng, c) if drawn else glyph(font_path, c)))
+        glyphs.append((" ", None))
+    glyphs.pop()
+    h_target = char_px
+    spacing = int(char_px * rng.uniform(0.08, 0.2))
+    gap = int(char_px * rng.uniform(0.35, 0.8))
+    scaled = []
+    for c, im in glyphs:
+        if im is None:
+            scaled.append((c, None))
+            continue
+        w = max(1, int(round(im.width * h_target / im.height * rng.uniform(0.95, 1.05))))
+        scaled.append((c, im.resize((w, h_target), Image.BILINEAR)))
+    band = country is not None and rng.random() < 0.8
+    band_w = int(char_px * 0.55) if band else 0
+    margin_x = int(char_px * rng.uniform(0.25, 0.5))
+    margin_y = int(char_px * rng.uniform(0.18, 0.3))
+    text_w = sum((im.width + spacing) if im is not None else gap for _, im in scaled) - spacing
+    W = band_w + 2 * margin_x + text_w
+    H = h_target + 2 * margin_y
+    yellow = rng.random() < 0.12
+    bg = float(rng.uniform(200, 250)) if not yellow else float(rng.uniform(170, 215))
+    fg = float(rng.uniform(5, 50))
+    plate = Image.new("L", (W, H), int(bg))
+    d = ImageDraw.Draw(plate)
+    if rng.random() < 0.8:
+        bw = max(1, int(char_px * rng.uniform(0.03, 0.07)))
+        d.rectangle((0, 0, W - 1, H - 1), outline=int(fg), width=bw)
+    if band:
+        band_gray = int(rng.uniform(40, 100))  # EU blue seen in gray
+        d.rectangle((0, 0, band_w, H - 1), fill=band_gray)
+        sf = ImageFont.truetype(font_path, max(6, int(char_px * 0.35)))
+        d.text((band_w * 0.15, H * 0.6), country, font=sf, fill=230)
+        # ring of stars
+        for k in range(12):
+            a = 2 * np.pi * k / 12
+            cx, cy = band_w / 2 + np.cos(a) * band_w * 0.28, H * 0.3 + np.sin(a) * band_w * 0.28
+            d.ellipse((cx - 1, cy - 1, cx + 1, cy + 1), fill=220)
+    boxes = []
+    x = band_w + margin_x
+    emblem_drawn = False
+    for i, (c, im) in enumerate(scaled):
+        if im is None:
+            if not emblem_drawn and rng.random() < 0.2:  # a small coat of arms between groups
+                ew = int(gap * 0.6)
+                ex = x + (gap - ew) // 2
+                d.rectangle((ex, margin_y + h_target * 0.2, ex + ew, margin_y + h_target * 0.7), fill=int(rng.uniform(60, 160)))
+                emblem_drawn = True
+            elif rng.random() < 0.3:
+                hy = margin_y + h_target // 2
+                d.rectangle((x + gap * 0.3, hy - char_px * 0.04, x + gap * 0.7, hy + char_px * 0.04), fill=int(fg))
+            x += gap
+            continue
+        y = margin_y + int(rng.integers(-1, 2))
+        plate.paste(int(fg), (x, y, x + im.width, y + im.height), im)
+        boxes.append((c, (x, y, x + im.width, y + im.height)))
+        x += im.width + spacing
+    # stroke weight varies between fonts, dies and wear: thicken or thin the ink
+    r = rng.random()
+    if r < 0.25:
+        plate = plate.filter(ImageFilter.MinFilter(3 if char_px < 55 else 5))
+    elif r < 0.4:
+        plate = plate.filter(ImageFilter.MaxFilter(3))
+    arr = np.asarray(plate, dtype=np.float32)
+    return arr, boxes
+
+
+# ---------------------------------------------------------------- geometry
+
+def homography(src, dst):
+    A = []
+    for (x, y), (u, v) in zip(src, dst):
+        A.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        A.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    b = np.array(dst, dtype=np.float64).reshape(-1)
+    h = np.linalg.solve(np.array(A, dtype=np.float64), b)
+    return np.append(h, 1).reshape(3, 3)
+
+
+def apply_h(Hm, pts):
+    p = np.c_[np.asarray(pts, dtype=np.float64), np.ones(len(pts))] @ Hm.T
+    return p[:, :2] / p[:, 2:3]
+
+
+def warp(img, Hm, out_w, out_h, fill):
+    """Warp a float image by homography Hm (plate -> output) with bilinear sampling (PIL)."""
+    inv = np.linalg.inv(Hm)
+    inv = inv / inv[2, 2]
+    coeffs = tuple(inv.ravel()[:8])
+    src = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+    out = src.transform((out_w, out_h), Image.PERSPECTIVE, coeffs, Image.BILINEAR)
+    mask = Image.new("L", src.size, 255).transform((out_w, out_h), Image.PERSPECTIVE, coeffs, Image.BILINEAR)
+    m = np.asarray(mask, dtype=np.float32) / 255.0
+    o = np.asarray(out, dtype=np.float32)
+    return (o * m + fill * (1 - m)).astype(np.float32), m > 0.5
+
+
+def bilinear(img, sx, sy):
+    h, w = img.shape
+    valid = (sx > -0.5) & (sy > -0.5) & (sx < w - 0.5) & (sy < h - 0.5)
+    sx = np.clip(sx, 0, w - 1.001)
+    sy = np.clip(sy, 0, h - 1.001)
+    x0 = np.floor(sx).astype(np.int64)
+    y0 = np.floor(sy).astype(np.int64)
+    fx = sx - x0
+    fy = sy - y0
+    a = img[y0, x0]
+    b = img[y0, x0 + 1]
+    c = img[y0 + 1, x0]
+    d = img[y0 + 1, x0 + 1]
+    return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy, valid
+
+
+def random_quad(rng, w, h, scale, max_rot_deg=8, persp=0.12):
+    """Destination corners of a plate w x h scaled by `scale`, rotated and in perspective."""
+    ang = np.deg2rad(rng.uniform(-max_rot_deg, max_rot_deg))
+    sw, sh = w * scale, h * scale
+    corners = np.array([[0, 0], [sw, 0], [sw, sh], [0, sh]], dtype=np.float64)
+    # perspective: shrink one side
+    k = rng.uniform(-persp, persp)
+    corners[1, 1] += sh * k / 2 if k > 0 else 0
+    corners[2, 1] -= sh * k / 2 if k > 0 else 0
+    corners[0, 1] -= sh * k / 2 if k < 0 else 0
+    corners[3, 1] += sh * k / 2 if k < 0 else 0
+    shear = rng.uniform(-0.12, 0.12) * sh
+    corners[0, 0] += shear
+    corners[1, 0] += shear
+    corners += rng.normal(0, sh * 0.02, corners.shape)
+    c, s = np.cos(ang), np.sin(ang)
+    R = np.array([[c, -s], [s, c]])
+    ctr = corners.mean(0)
+    return (corners - ctr) @ R.T
+
+
+# ---------------------------------------------------------------- degradation
+
+def degrade(rng, img, strength=1.0):
+    h, w = img.shape
+    # lighting: gradient + shadow band
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    g = 1 + strength * (rng.uniform(-0.3, 0.3) * xx / max(w, 1) + rng.uniform(-0.3, 0.3) * yy / max(h, 1))
+    img = img * g
+    if rng.random() < 0.3 * strength:
+        x0 = rng.uniform(0, w)
+        ang = rng.uniform(-1, 1)
+        mask = (xx - x0 - ang * yy) > 0
+        img = np.where(mask, img * rng.uniform(0.35, 0.8), img)
+    gain = rng.uniform(0.5, 1.2)
+    bias = rng.uniform(-30, 40)
+    img = img * gain + bias
+    # dirt spots
+    if rng.random() < 0.3 * strength:
+        for _ in range(int(rng.integers(1, 8))):
+            cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(1, max(2, h * 0.05))
+            m = (xx - cx) ** 2 + (yy - cy) ** 2 < r * r
+            img = np.where(m, img * rng.uniform(0.5, 0.9), img)
+    im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+    if rng.random() < 0.7:
+        im = im.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 1.3) * strength))
+    arr = np.asarray(im, dtype=np.float32)
+    arr = arr + rng.normal(0, rng.uniform(0, 9) * strength, arr.shape)
+    im = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    if rng.random() < 0.7:
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=int(rng.integers(25, 92)))
+        im = Image.open(io.BytesIO(buf.getvalue())).convert("L")
+    return np.asarray(im, dtype=np.float32)
+
+
+# ---------------------------------------------------------------- crops (must match Swift CharacterClassifier)
+
+CROP_W, CROP_H = 20, 32
+
+
+def crop_char(img, box):
+    """Sample the normalised classifier input for a character box (x0, y0, x1, y1).
+
+    Window: height 1.2 * box height, width max(0.75 * window height, 1.1 * box width),
+    centred on the box; 20 x 32 bilinear samples; then zero mean, unit variance.
+    Kept identical to CharacterClassifier.sample in Swift.
+    """
+    x0, y0, x1, y1 = box
+    bh = y1 - y0
+    bw = x1 - x0
+    wh = bh * 1.2
+    ww = max(wh * 0.75, bw * 1.1)
+    cx = (x0 + x1) / 2
+    cy = (y0 + y1) / 2
+    xs = cx - ww / 2 + (np.arange(CROP_W) + 0.5) * ww / CROP_W - 0.5
+    ys = cy - wh / 2 + (np.arange(CROP_H) + 0.5) * wh / CROP_H - 0.5
+    gx, gy = np.meshgrid(xs, ys)
+    v, _ = bilinear(img, gx.ravel(), gy.ravel())
+    v = v.astype(np.float32)
+    m = v.mean()
+    s = v.std()
+    return ((v - m) / (s + 8.0)).astype(np.float32)
