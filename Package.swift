@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "EdgeCore",
             dependencies: [
-                "Domain", "WireProtocol", "ZMQ", "BollardSupport",
+                "Domain", "WireProtocol", "ZMQ", "BollardSupport", "PlateRecognition",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -39,6 +39,11 @@ public enum EdgeApplication {
             heartbeatInterval: configuration.heartbeatInterval, gateID: configuration.gateID, logger: logger)
         var sources: [any PlateReadSource] = []
         if let replay = configuration.replayFile { sources.append(ReplayReadSource(path: replay, logger: logger)) }
+        if let folder = configuration.framesDirectory {
+            let frames = try ImageFilesFrameSource(
+                folder: folder, interval: .milliseconds(configuration.frameIntervalMilliseconds), logger: logger)
+            sources.append(RecognizingReadSource(frames: frames) { [controller] in controller.noteFrame() })
+        }
         if configuration.generateReadsPerMinute > 0 {
             sources.append(
                 SyntheticReadSource(readsPerMinute: configuration.generateReadsPerMinute, fleetSize: 1_000, seed: configuration.generatorSeed))

@@ -26,6 +26,10 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var diagnosticsSocket: String?
     /// A JSON-lines file of timed reads to replay (see docs/protocol.md).
     public var replayFile: String?
+    /// A folder of images played as camera frames through the recogniser (until V4L2 capture lands).
+    public var framesDirectory: String?
+    /// Time between frames from `framesDirectory`, milliseconds.
+    public var frameIntervalMilliseconds = 100
     /// Generate a synthetic stream of reads (demo): reads per minute; 0 = off.
     public var generateReadsPerMinute: Double = 0
     public var generatorSeed: UInt64 = 1
@@ -63,7 +67,8 @@ public struct EdgeConfiguration: Sendable, Equatable {
     /// The keys a file may set, in the order the example file documents them.
     public static let keys = [
         "gate_id", "zone", "direction", "data_dir", "central_endpoint", "central_public_key_file", "key_file",
-        "buffer_capacity", "heartbeat_interval", "diagnostics_socket", "replay_file", "generate_reads_per_minute",
+        "buffer_capacity", "heartbeat_interval", "diagnostics_socket", "replay_file", "frames_dir", "frame_interval_ms",
+        "generate_reads_per_minute",
         "generator_seed", "confident_threshold", "log_level",
     ]
 
@@ -90,6 +95,8 @@ public struct EdgeConfiguration: Sendable, Equatable {
         case "heartbeat_interval": heartbeatInterval = try number(Double.self, 0.05...60)
         case "diagnostics_socket": diagnosticsSocket = value
         case "replay_file": replayFile = value
+        case "frames_dir": framesDirectory = value
+        case "frame_interval_ms": frameIntervalMilliseconds = try number(Int.self, 1...60_000)
         case "generate_reads_per_minute": generateReadsPerMinute = try number(Double.self, 0...100_000)
         case "generator_seed": generatorSeed = try number(UInt64.self, 0...UInt64.max)
         case "confident_threshold": confidentThreshold = try number(Double.self, 0...1)

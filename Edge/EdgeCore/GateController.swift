@@ -90,6 +90,11 @@ public final class GateController: Sendable {
         counters.withLock { counters in counters.storageError.map { ($0, counters.held.count) } }
     }
 
+    /// Records that the camera delivered a frame (health shows when it last did).
+    public func noteFrame(at date: Date = Date()) {
+        counters.withLock { $0.lastFrame = date }
+    }
+
     /// Reads per minute over the last five minutes.
     public var recognitionRate: Double {
         counters.withLock { counters in
@@ -110,7 +115,7 @@ public final class GateController: Sendable {
             bufferCapacity: buffer.capacity,
             oldestUnsentSeconds: depth.oldestCreated.map { max(0, now.timeIntervalSince($0)) } ?? 0,
             droppedAuthorised: depth.droppedAuthorised,
-            lastFrameMilliseconds: nil,
+            lastFrameMilliseconds: counters.withLock { $0.lastFrame }.map { Int64($0.timeIntervalSince1970 * 1000) },
             recognitionRate: recognitionRate,
             diskFreeBytes: DiskSpace.freeBytes(atPath: buffer.directory),
             clockMilliseconds: Int64(now.timeIntervalSince1970 * 1000),

@@ -20,6 +20,8 @@ struct EdgeOptions: ParsableArguments {
     @Option var heartbeatInterval: Double?
     @Option var diagnosticsSocket: String?
     @Option(help: "JSON-lines file of reads to replay.") var replayFile: String?
+    @Option(name: .customLong("frames-dir"), help: "Folder of images played as camera frames through the recogniser.") var framesDirectory: String?
+    @Option(name: .customLong("frame-interval-ms"), help: "Milliseconds between those frames.") var frameIntervalMilliseconds: Int?
     @Option(help: "Generate synthetic reads (demo), per minute.") var generateReadsPerMinute: Double?
     @Option var generatorSeed: UInt64?
     @Option var confidentThreshold: Double?
@@ -41,6 +43,7 @@ struct EdgeOptions: ParsableArguments {
                 ("central_endpoint", centralEndpoint), ("central_public_key_file", centralPublicKeyFile), ("key_file", keyFile),
                 ("buffer_capacity", bufferCapacity.map(String.init)), ("heartbeat_interval", heartbeatInterval.map { String($0) }),
                 ("diagnostics_socket", diagnosticsSocket), ("replay_file", replayFile),
+                ("frames_dir", framesDirectory), ("frame_interval_ms", frameIntervalMilliseconds.map(String.init)),
                 ("generate_reads_per_minute", generateReadsPerMinute.map { String($0) }), ("generator_seed", generatorSeed.map(String.init)),
                 ("confident_threshold", confidentThreshold.map { String($0) }), ("log_level", logLevel),
             ]

@@ -1,5 +1,6 @@
 import BollardSupport
 import Foundation
+import GRDB
 import Testing
 import WireProtocol
 import ZMQ
@@ -183,6 +184,28 @@ struct GateCentralIntegrationTests {
         #expect(try cluster.edgeStatus("gate-new").permitCount == 60_000)
         #expect(cluster.log(cluster.edgeData("gate-new") + ".log").contains("permit snapshot installed"))
         #expect(try cluster.inject("gate-new", "0042RST").decision == .authorised)
+    }
+
+    @Test("camera path: image frames through the recogniser become decisions at the gate and events at central")
+    func framesBecomeEvents() throws {
+        let cluster = try Cluster()
+        _ = try cluster.centralCLI(["permits", "add", "--id", "CAM-1", "--plate", "BI 4688 HR"])
+        try cluster.startCentral()
+        try cluster.prepareEdge("gate-cam")
+        // Wait for the permit before the frames play, so the decision is made with it.
+        try cluster.startEdge("gate-cam")
+        try cluster.waitUntil("gate holds the permit", timeout: 20) { try cluster.edgeStatus("gate-cam").permitCount == 1 }
+        cluster.signalEdge("gate-cam", SIGTERM)
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/PlateRecognition").path
+        try cluster.startEdge("gate-cam", extra: ["--frames-dir", fixtures, "--frame-interval-ms", "20"])
+        try cluster.waitUntil("events from the frames reach central", timeout: 60) {
+            let rows = try cluster.centralDatabase().read { db in
+                try String.fetchAll(db, sql: "SELECT kind FROM events WHERE gate_id = 'gate-cam' AND plate = 'BI4688HR'")
+            }
+            return rows == ["authorised"]
+        }
+        #expect(try cluster.edgeStatus("gate-cam").health.lastFrameMilliseconds != nil)
     }
 
     @Test("garbage on central's port crashes nothing, and the gates keep syncing")

@@ -1,0 +1,86 @@
+import Domain
+import Foundation
+import Logging
+import PlateRecognition
+
+/// Where frames come from: the camera (V4L2, its own issue) or, until then
+/// and in tests, a list of image files played as if a camera delivered them.
+public protocol FrameSource: Sendable {
+    /// Frames in order; the stream ends when the source is exhausted.
+    func frames() -> AsyncThrowingStream<GrayImage, any Error>
+}
+
+/// Plays image files (JPEG, PGM, PPM) as frames at a fixed interval. A file
+/// that is not an image is logged and skipped; the others still play.
+public struct ImageFilesFrameSource: FrameSource {
+    public let paths: [String]
+    public let interval: Duration
+    let logger: Logger
+
+    public init(paths: [String], interval: Duration, logger: Logger) {
+        self.paths = paths
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// The image files of a folder, in name order.
+    public init(folder: String, interval: Duration, logger: Logger) throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+            ["jpg", "jpeg", "pgm", "ppm"].contains(($0 as NSString).pathExtension.lowercased())
+        }
+        self.init(paths: names.sorted().map { folder + "/" + $0 }, interval: interval, logger: logger)
+    }
+
+    public func frames() -> AsyncThrowingStream<GrayImage, any Error> {
+        let paths = paths
+        let interval = interval
+        let logger = logger
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                for path in paths {
+                    if Task.isCancelled { break }
+                    do {
+                        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+                        continuation.yield(try ImageDecoder.decode(bytes))
+                    } catch {
+                        logger.error("frame skipped", metadata: ["frame.file": "\(path)", "error": "\(error)"])
+                    }
+                    try? await Task.sleep(for: interval)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+/// The camera path: frames → recogniser → tracker → one read per vehicle.
+///
+/// The tracker votes across the frames in which a vehicle is seen, so the
+/// gate decides on a vehicle, not on a frame. Recogniser and tracker are
+/// confined to this source's task (one instance each).
+public struct RecognizingReadSource: PlateReadSource {
+    let frames: any FrameSource
+    let onFrame: @Sendable () -> Void
+
+    /// - Parameter onFrame: called for every frame, so health can report the last frame time.
+    public init(frames: any FrameSource, onFrame: @escaping @Sendable () -> Void = {}) {
+        self.frames = frames
+        self.onFrame = onFrame
+    }
+
+    public func run(sink: @escaping @Sendable (PlateRead) -> Void) async throws {
+        let recognizer = PlateRecognizer()
+        let tracker = PlateTracker()
+        var frameNumber = 0
+        func emit(_ reads: [VehicleRead]) {
+            for read in reads { sink(PlateRead(text: read.text, confidence: read.confidence, at: Date())) }
+        }
+        for try await image in frames.frames() {
+            onFrame()
+            emit(tracker.update(frame: frameNumber, reads: recognizer.recognize(image)))
+            frameNumber += 1
+        }
+        emit(tracker.flush())
+    }
+}
