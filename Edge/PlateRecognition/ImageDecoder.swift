@@ -1,4 +1,5 @@
-import CTurboJPEG
+// Internal: clients of PlateRecognition never see libturbojpeg (and need not find its module map).
+internal import CTurboJPEG
 
 /// Why an image file could not be decoded.
 public enum ImageDecodingError: Error, Equatable, CustomStringConvertible {
