@@ -45,6 +45,7 @@ public enum EdgeApplication {
             sources.append(RecognizingReadSource(frames: frames) { [controller] in controller.noteFrame() })
         }
         if configuration.generateReadsPerMinute > 0 {
+            // The demo's central holds permits for DemoFleet members 0..<1,000, so this fleet is mostly authorised.
             sources.append(
                 SyntheticReadSource(readsPerMinute: configuration.generateReadsPerMinute, fleetSize: 1_000, seed: configuration.generatorSeed))
         }
