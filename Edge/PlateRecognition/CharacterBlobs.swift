@@ -16,7 +16,11 @@ struct Blob: Equatable {
 final class BlobFinder {
     private var integral: [Int32] = []
     private var ink: [UInt8] = []
+    /// Pixels of the component being filled: a queue that keeps every member.
     private var stack: [Int32] = []
+    private var profile: [Int32] = []
+    private var columnTop: [Int32] = []
+    private var columnBottom: [Int32] = []
 
     /// Minimum character height in pixels of the analysed image.
     var minHeight = 8
@@ -33,6 +37,11 @@ final class BlobFinder {
         var erode = false
     }
 
+    /// Pieces of the last call's components that were too wide for one glyph (up to five
+    /// heights: bold or blurred glyphs that run together), cut at their thinnest columns.
+    /// They are not among the returned blobs; the recogniser tries them as a fallback.
+    private(set) var pieces: [Blob] = []
+
     var threshold = Threshold(radiusScale: 1, constant: 7, divisor: 14)
 
     func blobs(in image: GrayImage) -> [Blob] {
@@ -44,6 +53,7 @@ final class BlobFinder {
         let radius = max(4, Int(Float(min(20, max(8, w / 48))) * threshold.radiusScale))
         let maxHeight = max(minHeight + 1, h / 3)
         var found: [Blob] = []
+        pieces.removeAll(keepingCapacity: true)
         image.pixels.withUnsafeBufferPointer { px in
             integral.withUnsafeMutableBufferPointer { ii in
                 for y in 0..<h {
@@ -91,7 +101,10 @@ final class BlobFinder {
                 stack.removeAll(keepingCapacity: true)
                 stack.append(Int32(start))
                 var blob = Blob(minX: start % w, minY: start / w, maxX: start % w, maxY: start / w, area: 0)
-                while let top = stack.popLast() {
+                var next = 0
+                while next < stack.count {
+                    let top = stack[next]
+                    next += 1
                     let p = Int(top)
                     let x = p % w, y = p / w
                     blob.area += 1
@@ -117,13 +130,86 @@ final class BlobFinder {
                 blob.maxX = min(w - 1, blob.maxX + grow)
                 let bw = blob.width, bh = blob.height
                 guard bh >= minHeight, bh <= maxHeight else { continue }
-                guard bw * 100 <= bh * 150, bw * 12 >= bh else { continue }
-                let fill = Float(blob.area) / Float(bw * bh)
-                guard fill >= 0.12, fill <= (bh >= 2 * bw ? 1.0 : 0.92) else { continue }  // I and 1 can be solid bars
+                if bw * 100 > bh * 150, bw * 100 <= bh * 500 {
+                    // Too wide for one glyph: bold or blurred glyphs that touch. Cut it at
+                    // its thinnest columns into glyph-wide pieces, which must pass the same filters.
+                    pieces += cut(blob, width: w, grow: grow)
+                    continue
+                }
+                guard accepts(blob) else { continue }
                 found.append(blob)
             }
         }
         return found
+    }
+
+    private func accepts(_ blob: Blob) -> Bool {
+        let bw = blob.width, bh = blob.height
+        guard bh >= minHeight, bw * 100 <= bh * 150, bw * 12 >= bh else { return false }
+        let fill = Float(blob.area) / Float(bw * bh)
+        return fill >= 0.12 && fill <= (bh >= 2 * bw ? 1.0 : 0.92)  // I and 1 can be solid bars
+    }
+
+    /// Splits a component wider than a glyph at the columns with least ink (the
+    /// component's own pixels, still in `stack`), recursively, until each piece is at most
+    /// about a glyph wide; each piece gets the vertical extent and area of its own pixels.
+    private func cut(_ blob: Blob, width w: Int, grow: Int) -> [Blob] {
+        let x0 = blob.minX + grow, x1 = blob.maxX - grow
+        let n = x1 - x0 + 1
+        guard n > 2 else { return [] }
+        if profile.count < n {
+            profile = [Int32](repeating: 0, count: n)
+            columnTop = profile
+            columnBottom = profile
+        }
+        for i in 0..<n {
+            profile[i] = 0
+            columnTop[i] = Int32.max
+            columnBottom[i] = -1
+        }
+        // per column: ink count and vertical extent of the component's own pixels
+        for m in stack {
+            let x = Int(m) % w - x0
+            guard x >= 0, x < n else { continue }
+            let y = m / Int32(w)
+            profile[x] += 1
+            columnTop[x] = min(columnTop[x], y)
+            columnBottom[x] = max(columnBottom[x], y)
+        }
+        let h = blob.height
+        var spans: [(Int, Int)] = []
+        var pending = [(0, n - 1)]
+        while let (a, b) = pending.popLast() {
+            let span = b - a + 1
+            if span * 100 <= h * 110 || spans.count + pending.count > 12 {
+                spans.append((a, b))
+                continue
+            }
+            // the thinnest column at least a third of a height from either end
+            let margin = max(2, h * 3 / 10)
+            guard a + margin <= b - margin else {
+                spans.append((a, b))
+                continue
+            }
+            var cut = a + margin
+            for x in (a + margin)...(b - margin) where profile[x] < profile[cut] { cut = x }
+            pending.append((a, cut - 1))
+            pending.append((cut + 1, b))
+        }
+        var out: [Blob] = []
+        for (a, b) in spans {
+            var piece = Blob(minX: x0 + a, minY: Int.max, maxX: x0 + b, maxY: -1, area: 0)
+            for x in a...b where profile[x] > 0 {
+                piece.area += Int(profile[x])
+                piece.minY = min(piece.minY, Int(columnTop[x]))
+                piece.maxY = max(piece.maxY, Int(columnBottom[x]))
+            }
+            guard piece.area > 0 else { continue }
+            piece.minX = max(0, piece.minX - grow)
+            piece.maxX = min(w - 1, piece.maxX + grow)
+            if accepts(piece) { out.append(piece) }
+        }
+        return out
     }
 }
 

@@ -73,13 +73,28 @@ public final class PlateRecognizer {
         let work = image.downscaled(by: factor)
         var found: [(candidate: PlateCandidate, score: Float)] = []
         cache.removeAll(keepingCapacity: true)
+        var withPieces: [(blobs: [Blob], pieces: [Blob])] = []
+        var confident = false
         for threshold in Self.passes {
             finder.threshold = threshold
-            for row in RowGrouper.rows(finder.blobs(in: work)) {
+            let blobs = finder.blobs(in: work)
+            for row in RowGrouper.rows(blobs) {
                 if let read = read(row: row, in: work, factor: factor, inverted: false) { found.append(read) }
             }
+            if !finder.pieces.isEmpty { withPieces.append((blobs, finder.pieces)) }
             // A clean, confident read: the other binarisations would only find it again.
-            if found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit }) { break }
+            confident = found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit })
+            if confident { break }
+        }
+        // Nothing confident: glyphs may run together into components too wide for one
+        // glyph. Read again the rows that the cut pieces of those components complete.
+        if !confident {
+            for (blobs, pieces) in withPieces {
+                for row in RowGrouper.rows(blobs + pieces) where row.contains(where: { pieces.contains($0) }) {
+                    if let read = read(row: row, in: work, factor: factor, inverted: false) { found.append(read) }
+                }
+                if found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit }) { break }
+            }
         }
         cache.removeAll(keepingCapacity: true)
         if configuration.readsLightOnDark, !found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit }) {
@@ -115,7 +130,9 @@ public final class PlateRecognizer {
             let blobs = finder.blobs(in: work)
             out += "pass \(index): \(blobs.count) blobs\n"
             for b in blobs { out += "blob \(b.minX) \(b.minY) \(b.width) \(b.height) pass \(index)\n" }
-            for row in RowGrouper.rows(blobs) {
+            let pieces = finder.pieces
+            for p in pieces { out += "piece \(p.minX) \(p.minY) \(p.width) \(p.height) pass \(index)\n" }
+            for row in RowGrouper.rows(blobs) + RowGrouper.rows(blobs + pieces).filter({ $0.contains(where: { pieces.contains($0) }) }) {
                 out += "row of \(row.count) (pass \(index)):"
                 for blob in row {
                     classifier.sample(work, x0: Float(blob.minX), y0: Float(blob.minY), x1: Float(blob.maxX + 1), y1: Float(blob.maxY + 1), into: &crop)

@@ -36,6 +36,22 @@ private func canvas(width: Int, height: Int, bars: [(x: Int, y: Int, w: Int, h: 
         #expect(rows.first?.first?.minX == 20)
     }
 
+    @Test func gluedGlyphsAreCutAtTheirThinnestColumns() {
+        // four 6 x 24 strokes joined by a 2-pixel bridge: one component twice as wide as tall
+        var image = GrayImage(width: 200, height: 100, value: 200)
+        let strokes = [20, 34, 48, 62]
+        for x0 in strokes { for y in 30..<54 { for x in x0..<(x0 + 6) { image[x, y] = 30 } } }
+        for y in 41..<43 { for x in 20..<68 { image[x, y] = 30 } }
+        let finder = BlobFinder()
+        #expect(finder.blobs(in: image).isEmpty)
+        let pieces = finder.pieces.sorted { $0.minX < $1.minX }
+        #expect(pieces.count == 4)
+        for (piece, x0) in zip(pieces, strokes) {
+            #expect(piece.minX <= x0 && piece.maxX >= x0 + 5 && piece.height == 24)
+        }
+        #expect(RowGrouper.rows(pieces).map(\.count) == [4])
+    }
+
     @Test func tiltedRowStillGroups() {
         var bars: [(x: Int, y: Int, w: Int, h: Int)] = []
         for i in 0..<6 { bars.append((20 + i * 18, 40 + i * 3, 12, 24)) }  // about 9 degrees
