@@ -36,15 +36,6 @@ public final class GateServer: Sendable {
     private let started = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private let bound = Mutex<String?>(nil)
-    /// Counters for the demo summary and benchmarks.
-    public let counters = Mutex(Counters())
-
-    public struct Counters: Sendable {
-        public var eventsStored = 0
-        public var refusedKeys = 0
-        public var errorsSent = 0
-    }
-
     public init(store: CentralStore, options: Options, logger: Logger) {
         self.store = store
         self.options = options
@@ -166,7 +157,6 @@ struct ServerLoop {
             return .refuse("CURVE required")
         }
         guard let record = keys[key], !record.revoked else {
-            server.counters.withLock { $0.refusedKeys += 1 }
             let revokedGate = keys[key]?.gate.id
             logger.warning(
                 revokedGate == nil ? "refused a gate key that is not registered" : "refused a revoked gate key",
@@ -237,7 +227,6 @@ struct ServerLoop {
                 return .error(WireError(.invalid, problem), inReplyTo: "events")
             }
             let seqs = try store.store(events: events, from: gate.id)
-            server.counters.withLock { $0.eventsStored += seqs.count }
             return .ack(seqs: seqs)
         case .heartbeat(let health):
             peers[gate.id]?.health = health
@@ -247,7 +236,6 @@ struct ServerLoop {
     }
 
     func reply(_ routingID: [UInt8], _ message: CentralMessage) {
-        if case .error = message { server.counters.withLock { $0.errorsSent += 1 } }
         do { try router.send([routingID, WireCodec.encode(message)], dontWait: true) } catch {
             // Peer gone or its queue full: it will ask again when it reconnects.
             logger.debug("reply not delivered", metadata: ["error": "\(error)"])

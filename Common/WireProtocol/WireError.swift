@@ -10,8 +10,6 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case unsupportedVersion = "unsupported_version"
         /// Frame larger than `ProtocolVersion.maxFrameBytes` or a batch over its limit.
         case tooLarge = "too_large"
-        /// A message other than `hello` before the gate said hello.
-        case helloRequired = "hello_required"
         /// The gate's key was revoked after it connected.
         case revoked
         /// A field is well-formed but its value is not acceptable (e.g. event seq ≤ 0).
