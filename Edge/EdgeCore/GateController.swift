@@ -13,15 +13,21 @@ public final class GateController: Sendable {
     public let policy: DecisionPolicy
     private let logger: Logger
     private let counters = Mutex(Counters())
+    /// Decisions the buffer could not store yet. Every write to the buffer
+    /// happens under this lock, so held decisions go in first, in order, and
+    /// once each, whichever thread (decision path or sync loop) writes them.
+    private let storage = Mutex(HeldDecisions())
     private let started = Date()
 
     struct Counters {
         var reads: [Date] = []
         var lastFrame: Date?
-        /// Decisions made while the buffer could not store them (a full disk),
-        /// oldest first; written as soon as the disk takes them again.
-        var held: [(read: PlateRead, decision: Decision)] = []
-        var storageError: String?
+    }
+
+    struct HeldDecisions {
+        /// Oldest first; written as soon as the disk takes them again.
+        var decisions: [(read: PlateRead, decision: Decision)] = []
+        var lastError: String?
     }
 
     /// Most decisions kept in memory while the disk refuses them (about 1 MB).
@@ -46,20 +52,19 @@ public final class GateController: Sendable {
     @discardableResult
     public func handle(_ read: PlateRead) throws -> Event {
         let decision = permits.decide(read, policy: policy)
-        let event: Event
-        do {
-            try storeHeld()
-            event = try buffer.append(read: read, decision: decision)
-        } catch {
-            let dropped = counters.withLock { counters -> Bool in
-                counters.storageError = "\(error)"
-                guard counters.held.count < Self.heldCapacity else { return true }
-                counters.held.append((read, decision))
-                return false
+        let stored: Result<Event, StorageError> = storage.withLock { held in
+            do {
+                try Self.write(&held, to: buffer)
+                return .success(try buffer.append(read: read, decision: decision))
+            } catch {
+                held.lastError = "\(error)"
+                let dropped = held.decisions.count >= Self.heldCapacity
+                if !dropped { held.decisions.append((read, decision)) }
+                logger.error("event not stored", metadata: ["error": "\(error)", "event.kind": "\(decision.kind.rawValue)", "held.dropped": "\(dropped)"])
+                return .failure(StorageError(decision: decision, underlying: "\(error)"))
             }
-            logger.error("event not stored", metadata: ["error": "\(error)", "event.kind": "\(decision.kind.rawValue)", "held.dropped": "\(dropped)"])
-            throw StorageError(decision: decision, underlying: "\(error)")
         }
+        let event = try stored.get()
         counters.withLock { counters in
             counters.reads.append(read.at)
             let cutoff = Date().addingTimeInterval(-300)
@@ -73,21 +78,22 @@ public final class GateController: Sendable {
         return event
     }
 
-    /// Writes decisions held during a storage failure, oldest first.
-    /// Called before each new event and by the sync loop.
+    /// Writes decisions held during a storage failure, oldest first (the sync loop retries with it).
     public func storeHeld() throws {
-        while let next = counters.withLock({ $0.held.first }) {
+        try storage.withLock { held in try Self.write(&held, to: buffer) }
+    }
+
+    private static func write(_ held: inout HeldDecisions, to buffer: EventBuffer) throws {
+        while let next = held.decisions.first {
             _ = try buffer.append(read: next.read, decision: next.decision)
-            counters.withLock { counters in
-                counters.held.removeFirst()
-                if counters.held.isEmpty { counters.storageError = nil }
-            }
+            held.decisions.removeFirst()
         }
+        held.lastError = nil
     }
 
     /// Why events are being held in memory, if they are.
     public var storageProblem: (error: String, held: Int)? {
-        counters.withLock { counters in counters.storageError.map { ($0, counters.held.count) } }
+        storage.withLock { held in held.lastError.map { ($0, held.decisions.count) } }
     }
 
     /// Records that the camera delivered a frame (health shows when it last did).
