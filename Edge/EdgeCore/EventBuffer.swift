@@ -73,7 +73,7 @@ public final class EventBuffer: Sendable {
         // The count changes only once the transaction has committed.
         let (event, delta) = try database.write { db -> (Event, Int) in
             var delta = 1
-            let depth = rowCount.withLock { $0 }
+            let depth = count
             if depth >= capacity {
                 let excess = depth - capacity + 1
                 try db.execute(
@@ -137,6 +137,9 @@ public final class EventBuffer: Sendable {
         rowCount.withLock { $0 -= removed }
     }
 
+    /// Unacknowledged events, without touching the database.
+    public var count: Int { rowCount.withLock { $0 } }
+
     public struct Depth: Sendable {
         public var count: Int
         public var oldestCreated: Date?
@@ -148,7 +151,7 @@ public final class EventBuffer: Sendable {
             // The oldest row has the smallest seq: one index probe, not a scan.
             let oldest = try Int64.fetchOne(db, sql: "SELECT created_ms FROM events ORDER BY seq LIMIT 1")
             return Depth(
-                count: rowCount.withLock { $0 },
+                count: count,
                 oldestCreated: oldest.map { Date(timeIntervalSince1970: Double($0) / 1000) },
                 droppedAuthorised: try Self.counter(db, "dropped_authorised"))
         }

@@ -186,6 +186,8 @@ public final class SyncClient: Sendable {
         /// Sends the next batch when nothing is in flight, or resends one unanswered for 5 s.
         mutating func upload(now: Date) throws {
             guard inflight.isEmpty || now.timeIntervalSince(inflightSentAt) > 5 else { return }
+            // The loop runs every 20 ms: ask SQLite only when there is something to send.
+            guard controller.buffer.count > 0 else { return }
             let batch = try controller.buffer.pending(limit: ProtocolVersion.maxEventsPerBatch)
             guard !batch.isEmpty else { return }
             if send(.events(batch)) {
