@@ -261,9 +261,7 @@ public final class SyncClient: Sendable {
             case .snapshotRequired(let head):
                 noteHead(head)
                 logger.notice("central asks for a snapshot", metadata: ["permits.held": "\(held)", "central.head": "\(head)"])
-                try controller.buffer.beginSnapshot()
-                setPermitSync(.snapshot(baseSeq: nil, since: Date()))
-                send(.snapshot(afterID: nil))
+                try startSnapshot()
             case .snapshotPage(let page):
                 guard case .snapshot(let base, _) = permitSync else { return }
                 let baseSeq = base ?? page.baseSeq
@@ -291,15 +289,20 @@ public final class SyncClient: Sendable {
                     else if head < held {
                         // Central's history is behind ours (restored from backup?): start over from its state.
                         logger.warning("central is behind this gate; fetching a snapshot", metadata: ["permits.held": "\(held)", "central.head": "\(head)"])
-                        try controller.buffer.beginSnapshot()
-                        setPermitSync(.snapshot(baseSeq: nil, since: Date()))
-                        send(.snapshot(afterID: nil))
+                        try startSnapshot()
                     }
                 }
             case .error(let error, let inReplyTo):
                 client.linkState.withLock { $0.lastError = error.description }
                 logger.warning("central refused a message", metadata: ["error.code": "\(error.code.rawValue)", "error.message": "\(error.message)", "in_reply_to": "\(inReplyTo ?? "-")"])
             }
+        }
+
+        /// Clears the staging area and asks for the first page of the permit set.
+        mutating func startSnapshot() throws {
+            try controller.buffer.beginSnapshot()
+            setPermitSync(.snapshot(baseSeq: nil, since: Date()))
+            send(.snapshot(afterID: nil))
         }
 
         mutating func requestChanges(from seq: Int64) {
