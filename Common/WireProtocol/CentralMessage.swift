@@ -11,7 +11,9 @@ public enum CentralMessage: Sendable, Hashable {
     case snapshotPage(SnapshotPage)
     /// Sequences of events central has committed (including ones it already had).
     case ack(seqs: [Int64])
-    case heartbeatAck(headSeq: Int64, serverTimeMilliseconds: Int64)
+    /// Central's newest permit sequence, its clock, and (optional on the
+    /// wire) the sequence of its holiday calendar.
+    case heartbeatAck(headSeq: Int64, serverTimeMilliseconds: Int64, holidaysSeq: Int64? = nil)
     case error(WireError, inReplyTo: String?)
 
     public struct Welcome: Codable, Sendable, Hashable {
@@ -22,19 +24,26 @@ public enum CentralMessage: Sendable, Hashable {
         /// Public holidays (YYYY-MM-DD) that time windows observe.
         public var holidays: [String]
         public var serverTimeMilliseconds: Int64
+        /// The calendar's own change sequence (optional on the wire): a gate
+        /// whose held one differs says hello again to fetch the calendar.
+        public var holidaysSeq: Int64?
 
-        public init(version: Int, gate: Gate, headSeq: Int64, holidays: [String], serverTimeMilliseconds: Int64) {
+        public init(
+            version: Int, gate: Gate, headSeq: Int64, holidays: [String], serverTimeMilliseconds: Int64, holidaysSeq: Int64? = nil
+        ) {
             self.version = version
             self.gate = gate
             self.headSeq = headSeq
             self.holidays = holidays
             self.serverTimeMilliseconds = serverTimeMilliseconds
+            self.holidaysSeq = holidaysSeq
         }
 
         enum CodingKeys: String, CodingKey {
             case version, gate, holidays
             case headSeq = "head_seq"
             case serverTimeMilliseconds = "server_time_ms"
+            case holidaysSeq = "holidays_seq"
         }
     }
 
@@ -96,6 +105,7 @@ extension CentralMessage: Codable {
         case headSeq = "head_seq"
         case serverTimeMilliseconds = "server_time_ms"
         case inReplyTo = "in_reply_to"
+        case holidaysSeq = "holidays_seq"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -110,7 +120,8 @@ extension CentralMessage: Codable {
         case "heartbeat_ack":
             self = .heartbeatAck(
                 headSeq: try container.decode(Int64.self, forKey: .headSeq),
-                serverTimeMilliseconds: try container.decode(Int64.self, forKey: .serverTimeMilliseconds))
+                serverTimeMilliseconds: try container.decode(Int64.self, forKey: .serverTimeMilliseconds),
+                holidaysSeq: try container.decodeIfPresent(Int64.self, forKey: .holidaysSeq))
         case "error":
             let code = try container.decode(String.self, forKey: .code)
             let message = try container.decode(String.self, forKey: .message)
@@ -131,9 +142,10 @@ extension CentralMessage: Codable {
         case .snapshotRequired(let head): try container.encode(head, forKey: .headSeq)
         case .snapshotPage(let page): try page.encode(to: encoder)
         case .ack(let seqs): try container.encode(seqs, forKey: .seqs)
-        case .heartbeatAck(let head, let time):
+        case .heartbeatAck(let head, let time, let holidays):
             try container.encode(head, forKey: .headSeq)
             try container.encode(time, forKey: .serverTimeMilliseconds)
+            try container.encodeIfPresent(holidays, forKey: .holidaysSeq)
         case .error(let error, let inReplyTo):
             try container.encode(error.code.rawValue, forKey: .code)
             try container.encode(error.message, forKey: .message)

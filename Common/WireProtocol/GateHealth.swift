@@ -24,6 +24,9 @@ public struct GateHealth: Codable, Sendable, Hashable {
     public var uptimeSeconds: Double
     /// "bollard-edge/x.y".
     public var software: String
+    /// What the gate itself finds wrong, in plain words (optional on the
+    /// wire): a message from central it could not take, a clock it does not trust.
+    public var problems: [String]?
 
     public init(
         permitSeq: Int64, bufferDepth: Int, bufferCapacity: Int, oldestUnsentSeconds: Double,
@@ -55,5 +58,6 @@ public struct GateHealth: Codable, Sendable, Hashable {
         case diskFreeBytes = "disk_free_bytes"
         case clockMilliseconds = "clock_ms"
         case uptimeSeconds = "uptime_s"
+        case problems
     }
 }

@@ -7,9 +7,19 @@ public enum ProtocolVersion {
     public static let current = 1
     /// Every version this build can speak, highest first.
     public static let supported = [1]
-    /// Largest frame central accepts; libzmq drops a peer that sends more
-    /// (`ZMQ_MAXMSGSIZE`), so a hostile frame never reaches the decoder.
+    /// Largest message payload (the JSON object) either side accepts.
     public static let maxFrameBytes = 1 << 20
+    /// CURVE wraps each message in a MESSAGE command: 8 bytes of command
+    /// name, an 8-byte nonce, a 16-byte MAC and a flags byte.
+    public static let curveOverheadBytes = 33
+    /// `ZMQ_MAXMSGSIZE` for both sides. libzmq applies it to the encrypted
+    /// frame, so it is the payload limit plus CURVE's overhead (rounded up):
+    /// a legal message is never a silent disconnect, and anything between the
+    /// two limits reaches the decoder and is answered `too_large`.
+    public static let maxTransportFrameBytes = maxFrameBytes + 64
+    /// Most bytes of permits central puts in one `changes` or `snapshot_page`
+    /// message: half the frame limit, so the envelope always fits.
+    public static let maxPageBytes = 512 << 10
     /// Most events a gate puts in one `events` message.
     public static let maxEventsPerBatch = 256
     /// Most permits in one `changes` or `snapshot_page` message.

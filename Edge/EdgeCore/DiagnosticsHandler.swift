@@ -50,7 +50,7 @@ public struct DiagnosticsHandler: Sendable {
         let health = controller.health()
         let link = sync.link
         let connected = sync.isConnected
-        let sinceCentral = link.lastHeard.map { Date().timeIntervalSince($0) }
+        let sinceCentral = link.secondsSinceCentral
         var problems: [String] = []
         if let storage = controller.storageProblem {
             problems.append("cannot write the event buffer (\(storage.error)): \(storage.held) decisions held in memory")
@@ -59,6 +59,9 @@ public struct DiagnosticsHandler: Sendable {
             let since = sinceCentral.map { String(format: "for %.0f s", $0) } ?? "since start"
             problems.append("central unreachable at \(configuration.centralEndpoint) \(since): deciding offline with permit seq \(health.permitSeq)"
                 + (link.lastError.map { "; last error: \($0)" } ?? ""))
+        }
+        if let problem = Self.clockProblem(offsetMilliseconds: link.clockOffsetMilliseconds, clock: controller.clock) {
+            problems.append(problem)
         }
         if let head = link.centralHeadSeq, head > health.permitSeq {
             problems.append("permits \(head - health.permitSeq) changes behind central")
@@ -75,9 +78,21 @@ public struct DiagnosticsHandler: Sendable {
         if health.diskFreeBytes >= 0, health.diskFreeBytes < 100 << 20 {
             problems.append("disk almost full: \(health.diskFreeBytes >> 20) MiB free")
         }
+        if connected, let error = link.lastError, error.hasPrefix("could not take a message from central") {
+            problems.append(error)
+        }
         return EdgeStatus(
             gate: controller.permits.snapshot.gate, centralEndpoint: configuration.centralEndpoint,
             connected: connected, secondsSinceCentral: sinceCentral, permitCount: controller.permits.snapshot.index.count,
             health: health, problems: problems)
+    }
+
+    /// The clock finding, in plain words, when the gate's clock is off by more than allowed.
+    static func clockProblem(offsetMilliseconds: Int64?, clock: ClockCheck) -> String? {
+        guard let offset = offsetMilliseconds, abs(offset) > clock.maxSkewMilliseconds else { return nil }
+        let direction = offset < 0 ? "ahead of" : "behind"
+        return String(
+            format: "clock is %.1f s %@ central's (allowed %.1f s): violations go to review until it is corrected (check NTP)",
+            Double(abs(offset)) / 1000, direction, Double(clock.maxSkewMilliseconds) / 1000)
     }
 }

@@ -11,6 +11,8 @@ public final class GateController: Sendable {
     public let permits: PermitStore
     public let buffer: EventBuffer
     public let policy: DecisionPolicy
+    /// Whether the wall clock can be trusted for fines (measured against central's).
+    public let clock: ClockCheck
     private let logger: Logger
     private let counters = Mutex(Counters())
     /// Decisions the buffer could not store yet. Every write to the buffer
@@ -40,10 +42,11 @@ public final class GateController: Sendable {
         public var description: String { "decided \(decision.kind.rawValue), held in memory until the disk takes it: \(underlying)" }
     }
 
-    public init(permits: PermitStore, buffer: EventBuffer, policy: DecisionPolicy, logger: Logger) {
+    public init(permits: PermitStore, buffer: EventBuffer, policy: DecisionPolicy, clock: ClockCheck = ClockCheck(), logger: Logger) {
         self.permits = permits
         self.buffer = buffer
         self.policy = policy
+        self.clock = clock
         self.logger = logger
     }
 
@@ -51,7 +54,7 @@ public final class GateController: Sendable {
     /// decision is held in memory and retried, and `StorageError` says so.
     @discardableResult
     public func handle(_ read: PlateRead) throws -> Event {
-        let decision = permits.decide(read, policy: policy)
+        let decision = clock.vet(permits.decide(read, policy: policy))
         let stored: Result<Event, StorageError> = storage.withLock { held in
             do {
                 try Self.write(&held, to: buffer)

@@ -17,10 +17,17 @@ import ZMQ
 public final class SyncClient: Sendable {
     /// What the rest of the gate may know about the link to central.
     public struct Link: Sendable {
-        public var lastHeard: Date?
+        /// Central answered within three heartbeats.
+        public var connected = false
+        /// Seconds since central last answered (monotonic); nil if never.
+        public var secondsSinceCentral: Double?
         public var centralHeadSeq: Int64?
         public var lastError: String?
         public var syncing = false
+        /// Central's clock minus the gate's, when measured.
+        public var clockOffsetMilliseconds: Int64?
+        /// Central's word when it refused this gate's key.
+        public var revoked: String?
     }
 
     public struct Credentials: Sendable {
@@ -60,9 +67,12 @@ public final class SyncClient: Sendable {
     public var link: Link { linkState.withLock { $0 } }
 
     /// Whether central answered within three heartbeats.
-    public var isConnected: Bool {
-        guard let heard = link.lastHeard else { return false }
-        return Date().timeIntervalSince(heard) < max(3 * heartbeatInterval, 1.5)
+    public var isConnected: Bool { link.connected }
+
+    var machineConfiguration: GateSyncStateMachine.Configuration {
+        var configuration = GateSyncStateMachine.Configuration(heartbeatInterval: .milliseconds(Int64(heartbeatInterval * 1000)))
+        configuration.maxClockSkewMilliseconds = controller.clock.maxSkewMilliseconds
+        return configuration
     }
 
     public func start() throws {
@@ -96,7 +106,7 @@ public final class SyncClient: Sendable {
         try socket.setOption(ZMQOption.reconnectIntervalMax, Int32(2000))
         try socket.setOption(ZMQOption.heartbeatInterval, Int32(1000))
         try socket.setOption(ZMQOption.heartbeatTimeout, Int32(3000))
-        try socket.setOption(ZMQOption.maxMessageSize, Int64(ProtocolVersion.maxFrameBytes * 8))
+        try socket.setOption(ZMQOption.maxMessageSize, Int64(ProtocolVersion.maxTransportFrameBytes))
         try socket.connect(endpoint)
         return socket
     }
@@ -106,23 +116,13 @@ public final class SyncClient: Sendable {
         if started.load(ordering: .acquiring) { finished.wait() }
     }
 
-    /// The thread's state. Everything here is touched by the sync thread only.
+    /// The thread's state: the socket, and the state machine it carries out.
+    /// Everything here is touched by the sync thread only.
     private struct Session {
-        enum PermitSync {
-            case idle
-            case awaitingChanges(since: Date)
-            case snapshot(baseSeq: Int64?, since: Date)
-        }
-
         let client: SyncClient
         let context: ZMQContext
         var socket: ZMQSocket
-        var socketCreated = Date()
-        var permitSync = PermitSync.idle
-        var lastHello = Date.distantPast
-        var lastHeartbeat = Date.distantPast
-        var inflight: Set<Int64> = []
-        var inflightSentAt = Date.distantPast
+        var machine: GateSyncStateMachine
         var controller: GateController { client.controller }
         var logger: Logger { client.logger }
 
@@ -130,6 +130,10 @@ public final class SyncClient: Sendable {
             self.client = client
             self.context = context
             self.socket = socket
+            let holidaysSeq = (try? client.controller.buffer.meta("holidays_seq")).flatMap { $0.flatMap { Int64($0) } }
+            machine = GateSyncStateMachine(
+                configuration: client.machineConfiguration, held: client.controller.permits.seq, holidaysSeq: holidaysSeq,
+                now: .now)
         }
 
         mutating func run() {
@@ -139,60 +143,91 @@ public final class SyncClient: Sendable {
                     while let message = try socket.receive(dontWait: true) {
                         handle(message)
                     }
-                    try tick(now: Date())
+                    if controller.storageProblem != nil { try? controller.storeHeld() }
+                    try perform(machine.tick(now: .now))
                 } catch {
-                    client.linkState.withLock { $0.lastError = "\(error)" }
+                    machine.noteProblem("sync loop: \(error)", now: .now)
                     logger.error("sync loop error", metadata: ["error": "\(error)"])
                     Thread.sleep(forTimeInterval: 0.2)
                 }
+                publish()
             }
         }
 
-        mutating func tick(now: Date) throws {
-            let connected = client.isConnected
-            try renewSocketIfSilent(now: now, connected: connected)
-            if !connected, now.timeIntervalSince(lastHello) >= client.heartbeatInterval {
-                lastHello = now
-                inflight.removeAll()
-                send(.hello(.init(software: EdgeConfiguration.software, permitSeq: controller.permits.seq, gateID: client.gateID)))
+        mutating func handle(_ message: ZMQMessage) {
+            guard let frame = message.frames.last else { return }
+            let decoded: CentralMessage
+            do { decoded = try WireCodec.decodeCentralMessage(frame) } catch {
+                // Said loudly: in the status, at central (health problems) and in the log.
+                machine.undecodable("\(error)", now: .now)
+                logger.error("could not take a message from central", metadata: ["error": "\(error)", "frame.bytes": "\(frame.count)"])
+                return
             }
-            if now.timeIntervalSince(lastHeartbeat) >= client.heartbeatInterval {
-                lastHeartbeat = now
-                send(.heartbeat(controller.health()))
+            let actions = machine.received(decoded, now: .now, wallClockMilliseconds: Self.wallClockMilliseconds())
+            if case .error(let error, let inReplyTo) = decoded {
+                if error.code == .revoked {
+                    logger.error("central revoked this gate's key; deciding offline until it is registered again")
+                } else {
+                    logger.warning(
+                        "central refused a message",
+                        metadata: ["error.code": "\(error.code.rawValue)", "error.message": "\(error.message)", "in_reply_to": "\(inReplyTo ?? "-")"])
+                }
             }
-            switch permitSync {
-            case .awaitingChanges(let since), .snapshot(_, let since):
-                // An answer lost with a dropped connection: start over at the next heartbeat ack.
-                if now.timeIntervalSince(since) > 10 { setPermitSync(.idle) }
-            case .idle: break
+            do { try perform(actions) } catch {
+                machine.actionFailed(held: controller.permits.seq, problem: "could not apply '\(decoded.type)': \(error)", now: .now)
+                logger.error("could not apply message from central", metadata: ["message.type": "\(decoded.type)", "error": "\(error)"])
             }
-            if controller.storageProblem != nil { try? controller.storeHeld() }
-            if connected { try upload(now: now) }
         }
 
-        /// libzmq stops retrying after central refuses our key during the
-        /// handshake (say, before an operator registered this gate). A fresh
-        /// socket after 10 s of silence makes the gate try again by itself.
-        mutating func renewSocketIfSilent(now: Date, connected: Bool) throws {
-            guard !connected, now.timeIntervalSince(socketCreated) > 10 else { return }
-            if let heard = client.link.lastHeard, heard > socketCreated, now.timeIntervalSince(heard) < 10 { return }
-            socket.close()
-            socket = try client.makeSocket(context)
-            socketCreated = now
-            inflight.removeAll()
-            logger.debug("sync socket renewed after silence")
-        }
-
-        /// Sends the next batch when nothing is in flight, or resends one unanswered for 5 s.
-        mutating func upload(now: Date) throws {
-            guard inflight.isEmpty || now.timeIntervalSince(inflightSentAt) > 5 else { return }
-            // The loop runs every 20 ms: ask SQLite only when there is something to send.
-            guard controller.buffer.count > 0 else { return }
-            let batch = try controller.buffer.pending(limit: ProtocolVersion.maxEventsPerBatch)
-            guard !batch.isEmpty else { return }
-            if send(.events(batch)) {
-                inflight = Set(batch.map(\.seq))
-                inflightSentAt = now
+        /// Carries out the machine's actions in order; the first failure stops the rest.
+        mutating func perform(_ actions: [GateSyncStateMachine.Action]) throws {
+            for action in actions {
+                switch action {
+                case .sendHello:
+                    send(.hello(.init(software: EdgeConfiguration.software, permitSeq: controller.permits.seq, gateID: client.gateID)))
+                case .sendHeartbeat:
+                    var health = controller.health()
+                    let problems = [
+                        machine.currentProblem(now: .now),
+                        DiagnosticsHandler.clockProblem(offsetMilliseconds: machine.clockOffsetMilliseconds, clock: controller.clock),
+                    ].compactMap { $0 }
+                    if !problems.isEmpty { health.problems = problems }
+                    send(.heartbeat(health))
+                case .send(let message):
+                    send(message)
+                case .uploadPending:
+                    // The loop runs every 20 ms: ask SQLite only when there is something to send.
+                    guard controller.buffer.count > 0 else { continue }
+                    let batch = try controller.buffer.pending(limit: ProtocolVersion.maxEventsPerBatch)
+                    if !batch.isEmpty, send(.events(batch)) { machine.batchSent(batch.map(\.seq), now: .now) }
+                case .adoptWelcome(let welcome):
+                    logger.info("central welcomed gate", metadata: ["gate.id": "\(welcome.gate.id)", "central.head": "\(welcome.headSeq)"])
+                    let holidays = HolidayCalendar(Set(welcome.holidays.compactMap(LocalDate.init)))
+                    controller.permits.update(gate: welcome.gate, holidays: holidays)
+                    try controller.buffer.setMeta("gate", String(decoding: try JSONEncoder().encode(welcome.gate), as: UTF8.self))
+                    try controller.buffer.setMeta("holidays", welcome.holidays.joined(separator: "\n"))
+                    if let seq = welcome.holidaysSeq { try controller.buffer.setMeta("holidays_seq", String(seq)) }
+                case .applyChanges(let permits, let heldSeq):
+                    try controller.buffer.apply(changes: permits, heldSeq: heldSeq)
+                    controller.permits.apply(changes: permits, heldSeq: heldSeq)
+                    logger.debug("permit changes applied", metadata: ["permits.seq": "\(heldSeq)"])
+                case .beginSnapshot:
+                    logger.notice("fetching a permit snapshot", metadata: ["permits.held": "\(controller.permits.seq)"])
+                    try controller.buffer.beginSnapshot()
+                case .stageSnapshotPage(let permits):
+                    try controller.buffer.stage(snapshotPage: permits)
+                case .commitSnapshot(let baseSeq):
+                    try controller.buffer.commitSnapshot(baseSeq: baseSeq)
+                    let stored = try controller.buffer.loadPermits()
+                    controller.permits.replace(with: stored.permits, seq: stored.seq)
+                    logger.info("permit snapshot installed", metadata: ["permits.count": "\(stored.permits.count)", "permits.seq": "\(baseSeq)"])
+                case .acknowledgeEvents(let seqs):
+                    try controller.buffer.acknowledge(seqs)
+                case .renewSocket:
+                    socket.close()
+                    socket = try client.makeSocket(context)
+                    logger.debug("sync socket renewed after silence")
+                }
             }
         }
 
@@ -206,118 +241,25 @@ public final class SyncClient: Sendable {
             }
         }
 
-        mutating func handle(_ message: ZMQMessage) {
-            guard let frame = message.frames.last else { return }
-            let decoded: CentralMessage
-            do { decoded = try WireCodec.decodeCentralMessage(frame) } catch {
-                logger.warning("undecodable message from central", metadata: ["error": "\(error)"])
-                return
-            }
-            if case .error(let error, _) = decoded, error.code == .revoked {
-                // Central answers, but only to say no: this gate is not connected in any useful sense.
-                client.linkState.withLock {
-                    $0.lastHeard = nil
-                    $0.lastError = "central revoked this gate's key: \(error.message)"
-                }
-                logger.error("central revoked this gate's key; deciding offline until it is registered again")
-                return
-            }
-            client.linkState.withLock { $0.lastHeard = Date() }
-            do { try handle(decoded) } catch {
-                client.linkState.withLock { $0.lastError = "\(error)" }
-                logger.error("could not apply message from central", metadata: ["message.type": "\(decoded.type)", "error": "\(error)"])
+        /// Shows the rest of the gate what the machine knows.
+        func publish() {
+            let now = ContinuousClock.now
+            controller.clock.offsetMilliseconds = machine.clockOffsetMilliseconds
+            client.linkState.withLock { link in
+                link.connected = machine.isConnected(now: now)
+                link.secondsSinceCentral = machine.lastHeard.map { Self.seconds(now - $0) }
+                link.centralHeadSeq = machine.centralHeadSeq
+                link.syncing = machine.isSyncing
+                link.clockOffsetMilliseconds = machine.clockOffsetMilliseconds
+                link.revoked = machine.revokedMessage
+                link.lastError = machine.currentProblem(now: now)
             }
         }
 
-        mutating func handle(_ message: CentralMessage) throws {
-            let held = controller.permits.seq
-            switch message {
-            case .welcome(let welcome):
-                logger.info("central welcomed gate", metadata: ["gate.id": "\(welcome.gate.id)", "central.head": "\(welcome.headSeq)"])
-                let holidays = HolidayCalendar(Set(welcome.holidays.compactMap(LocalDate.init)))
-                controller.permits.update(gate: welcome.gate, holidays: holidays)
-                try controller.buffer.setMeta("gate", String(decoding: try JSONEncoder().encode(welcome.gate), as: UTF8.self))
-                try controller.buffer.setMeta("holidays", welcome.holidays.joined(separator: "\n"))
-                noteHead(welcome.headSeq)
-                if welcome.headSeq != held { requestChanges(from: held) }
-            case .changes(let changes):
-                noteHead(changes.headSeq)
-                if case .snapshot = permitSync { return }
-                let fresh = changes.permits.filter { $0.seq > held }
-                if let first = fresh.first {
-                    let consecutive = zip(fresh, fresh.dropFirst()).allSatisfy { $1.seq == $0.seq + 1 }
-                    guard first.seq == held + 1, consecutive else {
-                        logger.notice("gap in permit changes; resyncing", metadata: ["permits.held": "\(held)", "permits.first": "\(first.seq)"])
-                        requestChanges(from: held)
-                        return
-                    }
-                    let newHeld = fresh.last!.seq
-                    try controller.buffer.apply(changes: fresh, heldSeq: newHeld)
-                    controller.permits.apply(changes: fresh, heldSeq: newHeld)
-                    logger.debug("permit changes applied", metadata: ["permits.seq": "\(newHeld)"])
-                }
-                let nowHeld = controller.permits.seq
-                if changes.headSeq > nowHeld { requestChanges(from: nowHeld) } else { setPermitSync(.idle) }
-            case .snapshotRequired(let head):
-                noteHead(head)
-                logger.notice("central asks for a snapshot", metadata: ["permits.held": "\(held)", "central.head": "\(head)"])
-                try startSnapshot()
-            case .snapshotPage(let page):
-                guard case .snapshot(let base, _) = permitSync else { return }
-                let baseSeq = base ?? page.baseSeq
-                try controller.buffer.stage(snapshotPage: page.permits)
-                if let next = page.nextAfter {
-                    setPermitSync(.snapshot(baseSeq: baseSeq, since: Date()))
-                    send(.snapshot(afterID: next))
-                } else {
-                    try controller.buffer.commitSnapshot(baseSeq: baseSeq)
-                    let stored = try controller.buffer.loadPermits()
-                    controller.permits.replace(with: stored.permits, seq: stored.seq)
-                    logger.info("permit snapshot installed", metadata: ["permits.count": "\(stored.permits.count)", "permits.seq": "\(baseSeq)"])
-                    requestChanges(from: baseSeq)
-                }
-            case .ack(let seqs):
-                try controller.buffer.acknowledge(seqs)
-                inflight.subtract(seqs)
-                if inflight.isEmpty { try upload(now: Date()) }
-            case .heartbeatAck(let head, let serverTime):
-                noteHead(head)
-                let drift = Double(serverTime) / 1000 - Date().timeIntervalSince1970
-                if abs(drift) > 2 { logger.warning("clock differs from central", metadata: ["clock.drift_s": "\(drift)"]) }
-                if case .idle = permitSync {
-                    if head > held { requestChanges(from: held) }
-                    else if head < held {
-                        // Central's history is behind ours (restored from backup?): start over from its state.
-                        logger.warning("central is behind this gate; fetching a snapshot", metadata: ["permits.held": "\(held)", "central.head": "\(head)"])
-                        try startSnapshot()
-                    }
-                }
-            case .error(let error, let inReplyTo):
-                client.linkState.withLock { $0.lastError = error.description }
-                logger.warning("central refused a message", metadata: ["error.code": "\(error.code.rawValue)", "error.message": "\(error.message)", "in_reply_to": "\(inReplyTo ?? "-")"])
-            }
+        static func seconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
 
-        /// Clears the staging area and asks for the first page of the permit set.
-        mutating func startSnapshot() throws {
-            try controller.buffer.beginSnapshot()
-            setPermitSync(.snapshot(baseSeq: nil, since: Date()))
-            send(.snapshot(afterID: nil))
-        }
-
-        mutating func requestChanges(from seq: Int64) {
-            setPermitSync(.awaitingChanges(since: Date()))
-            send(.sync(fromSeq: seq))
-        }
-
-        mutating func setPermitSync(_ state: PermitSync) {
-            permitSync = state
-            let syncing = if case .idle = state { false } else { true }
-            client.linkState.withLock { $0.syncing = syncing }
-        }
-
-        func noteHead(_ head: Int64) {
-            client.linkState.withLock { $0.centralHeadSeq = head }
-        }
+        static func wallClockMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
     }
 }

@@ -1,0 +1,316 @@
+import Domain
+import WireProtocol
+
+/// The gate's half of the sync protocol (docs/protocol.md §5) as a value:
+/// messages from central and the passing of time go in, actions come out.
+///
+/// It owns no socket, no database and no clock. `SyncClient` feeds it what
+/// arrives, carries out the actions it returns, and tells it how they went.
+/// Every timer compares `ContinuousClock` instants, so a wall clock that NTP
+/// steps back or forward never stops heartbeats, uploads or permit sync; the
+/// wall clock enters only to measure how far the gate's clock is from central's.
+public struct GateSyncStateMachine: Sendable {
+    public typealias Instant = ContinuousClock.Instant
+
+    public struct Configuration: Sendable {
+        /// Between heartbeats, and between hellos while central is silent.
+        public var heartbeatInterval: Duration
+        /// A permit request unanswered this long is sent again.
+        public var requestTimeout: Duration = .seconds(10)
+        /// An event batch unacknowledged this long is sent again.
+        public var uploadTimeout: Duration = .seconds(5)
+        /// Silence after which the socket is recreated (libzmq does not retry a refused handshake).
+        public var renewSocketAfter: Duration = .seconds(10)
+        /// Beyond this difference from central's clock the gate's time is not trusted for fines.
+        public var maxClockSkewMilliseconds: Int64 = 10_000
+
+        public init(heartbeatInterval: Duration) {
+            self.heartbeatInterval = heartbeatInterval
+        }
+
+        /// Central counts as heard while it answered within three heartbeats (at least 1.5 s).
+        var connectedWindow: Duration { max(heartbeatInterval * 3, .milliseconds(1500)) }
+    }
+
+    /// What the I/O loop must do, in order.
+    public enum Action: Sendable, Hashable {
+        /// Send `hello` (the loop fills in software, permit sequence and origin).
+        case sendHello
+        /// Send `heartbeat` with the gate's current health.
+        case sendHeartbeat
+        case send(GateMessage)
+        /// Read the oldest pending events (if any), send them, then call `batchSent`.
+        case uploadPending
+        /// Adopt the registration and holiday calendar central sent.
+        case adoptWelcome(CentralMessage.Welcome)
+        /// Store consecutive changes and hold `heldSeq`, in one transaction.
+        case applyChanges([Permit], heldSeq: Int64)
+        /// Clear the snapshot staging area.
+        case beginSnapshot
+        case stageSnapshotPage([Permit])
+        /// Replace the permit set with the staged one and hold `baseSeq`.
+        case commitSnapshot(baseSeq: Int64)
+        /// Delete events central has committed.
+        case acknowledgeEvents([Int64])
+        /// Close the socket and connect a new one.
+        case renewSocket
+    }
+
+    /// Where permit sync stands.
+    public enum PermitSync: Sendable, Hashable {
+        case idle
+        /// A `sync` was sent at `since`.
+        case awaitingChanges(since: Instant)
+        /// Pages are being fetched: `baseSeq` is the first page's, `nextAfter`
+        /// the id the last requested page starts after (nil: the first page).
+        case snapshot(baseSeq: Int64?, requestedAfter: String?, since: Instant)
+    }
+
+    public let configuration: Configuration
+    /// The permit sequence the gate holds (as far as the actions it returned have been carried out).
+    public private(set) var held: Int64
+    public private(set) var permitSync = PermitSync.idle
+    public private(set) var lastHeard: Instant?
+    public private(set) var centralHeadSeq: Int64?
+    /// Central's clock minus the gate's, measured at the last answer carrying central's time.
+    public private(set) var clockOffsetMilliseconds: Int64?
+    /// Set when central refused this gate's key; cleared by any other answer.
+    public private(set) var revokedMessage: String?
+    /// The last thing that went wrong on the link, and when.
+    private var problem: (text: String, at: Instant)?
+    /// The holiday calendar sequence the gate holds.
+    public private(set) var holidaysSeq: Int64?
+
+    private var socketCreated: Instant
+    private var lastHello: Instant?
+    private var lastHeartbeat: Instant?
+    private var inflight: Set<Int64> = []
+    private var inflightSentAt: Instant?
+
+    public init(configuration: Configuration, held: Int64, holidaysSeq: Int64? = nil, now: Instant) {
+        self.configuration = configuration
+        self.held = held
+        self.holidaysSeq = holidaysSeq
+        socketCreated = now
+    }
+
+    // MARK: Queries
+
+    public func isConnected(now: Instant) -> Bool {
+        guard let lastHeard else { return false }
+        return now - lastHeard < configuration.connectedWindow
+    }
+
+    public var isSyncing: Bool { permitSync != .idle }
+
+    /// What last went wrong on the link, if within the last minute (a fault
+    /// that persists recurs with every retry, so it stays visible).
+    public func currentProblem(now: Instant) -> String? {
+        guard let problem, now - problem.at < .seconds(60) else { return nil }
+        return problem.text
+    }
+
+    /// Records a fault the I/O loop met, for the technician and central.
+    public mutating func noteProblem(_ text: String, now: Instant) {
+        problem = (text, now)
+    }
+
+    private mutating func note(_ text: String, _ now: Instant) {
+        problem = (text, now)
+    }
+
+    /// False when central's clock says ours is off by more than the allowed skew.
+    public var clockTrusted: Bool {
+        guard let offset = clockOffsetMilliseconds else { return true }
+        return abs(offset) <= configuration.maxClockSkewMilliseconds
+    }
+
+    // MARK: Time
+
+    /// What is due at `now`: hello while central is silent, heartbeat, socket
+    /// renewal after long silence, retries of requests and uploads.
+    public mutating func tick(now: Instant) -> [Action] {
+        var actions: [Action] = []
+        let connected = isConnected(now: now)
+        if !connected, now - socketCreated > configuration.renewSocketAfter,
+            lastHeard.map({ $0 < socketCreated || now - $0 >= configuration.renewSocketAfter }) ?? true
+        {
+            actions.append(.renewSocket)
+            socketRenewed(now: now)
+        }
+        if !connected, lastHello.map({ now - $0 >= configuration.heartbeatInterval }) ?? true {
+            lastHello = now
+            // Whatever was in flight went with the old connection: resend it once connected.
+            inflight.removeAll()
+            inflightSentAt = nil
+            actions.append(.sendHello)
+        }
+        if lastHeartbeat.map({ now - $0 >= configuration.heartbeatInterval }) ?? true {
+            lastHeartbeat = now
+            actions.append(.sendHeartbeat)
+        }
+        switch permitSync {
+        case .awaitingChanges(let since) where now - since > configuration.requestTimeout:
+            if connected { actions.append(requestChanges(now: now)) } else { permitSync = .idle }
+        case .snapshot(let base, let after, let since) where now - since > configuration.requestTimeout:
+            // Resume where the answer was lost: the pages already staged stay.
+            if connected {
+                permitSync = .snapshot(baseSeq: base, requestedAfter: after, since: now)
+                actions.append(.send(.snapshot(afterID: after)))
+            }
+        default: break
+        }
+        if connected, inflight.isEmpty || inflightSentAt.map({ now - $0 > configuration.uploadTimeout }) ?? true {
+            actions.append(.uploadPending)
+        }
+        return actions
+    }
+
+    /// The loop sent an event batch (an empty one when nothing was pending).
+    public mutating func batchSent(_ seqs: [Int64], now: Instant) {
+        guard !seqs.isEmpty else { return }
+        inflight = Set(seqs)
+        inflightSentAt = now
+    }
+
+    /// The loop replaced its socket.
+    public mutating func socketRenewed(now: Instant) {
+        socketCreated = now
+        inflight.removeAll()
+        inflightSentAt = nil
+    }
+
+    /// An action failed (the database refused): start permit sync over from what is really held.
+    public mutating func actionFailed(held actual: Int64, problem: String, now: Instant) {
+        held = actual
+        permitSync = .idle
+        note(problem, now)
+    }
+
+    /// A frame from central could not be decoded (too large, malformed): the gate cannot take it.
+    public mutating func undecodable(_ problem: String, now: Instant) {
+        note("could not take a message from central: \(problem)", now)
+    }
+
+    // MARK: Messages
+
+    /// Central's message at `now`; `wallClockMilliseconds` is the gate's wall clock then.
+    public mutating func received(_ message: CentralMessage, now: Instant, wallClockMilliseconds: Int64) -> [Action] {
+        if case .error(let error, _) = message, error.code == .revoked {
+            // Central answers, but only to say no: that is not a connection in any useful sense.
+            lastHeard = nil
+            revokedMessage = error.message
+            note("central revoked this gate's key: \(error.message)", now)
+            permitSync = .idle
+            inflight.removeAll()
+            return []
+        }
+        lastHeard = now
+        revokedMessage = nil
+        switch message {
+        case .welcome(let welcome):
+            noteHead(welcome.headSeq)
+            noteCentralClock(welcome.serverTimeMilliseconds, wallClockMilliseconds)
+            holidaysSeq = welcome.holidaysSeq ?? holidaysSeq
+            var actions: [Action] = [.adoptWelcome(welcome)]
+            if welcome.headSeq != held, permitSync == .idle { actions.append(requestChanges(now: now)) }
+            return actions
+        case .changes(let changes):
+            noteHead(changes.headSeq)
+            return apply(changes, now: now)
+        case .snapshotRequired(let head):
+            noteHead(head)
+            return startSnapshot(now: now)
+        case .snapshotPage(let page):
+            guard case .snapshot(let base, _, _) = permitSync else { return [] }
+            let baseSeq = base ?? page.baseSeq
+            var actions: [Action] = [.stageSnapshotPage(page.permits)]
+            if let next = page.nextAfter {
+                permitSync = .snapshot(baseSeq: baseSeq, requestedAfter: next, since: now)
+                actions.append(.send(.snapshot(afterID: next)))
+            } else {
+                held = baseSeq
+                actions.append(.commitSnapshot(baseSeq: baseSeq))
+                // Changes made while the pages were read come with this sync (§5.2 rule 4).
+                actions.append(requestChanges(now: now))
+            }
+            return actions
+        case .ack(let seqs):
+            inflight.subtract(seqs)
+            var actions: [Action] = [.acknowledgeEvents(seqs)]
+            if inflight.isEmpty {
+                inflightSentAt = nil
+                actions.append(.uploadPending)
+            }
+            return actions
+        case .heartbeatAck(let head, let serverTime, let holidays):
+            noteHead(head)
+            noteCentralClock(serverTime, wallClockMilliseconds)
+            var actions: [Action] = []
+            if let holidays, holidays != holidaysSeq {
+                // The calendar changed: a hello brings it with the next welcome.
+                actions.append(.sendHello)
+            }
+            switch permitSync {
+            case .idle:
+                if head > held {
+                    actions.append(requestChanges(now: now))
+                } else if head < held {
+                    // Central's history is behind ours (restored from a backup): take its state.
+                    note("central's permit sequence \(head) is behind this gate's \(held): fetching a snapshot", now)
+                    actions += startSnapshot(now: now)
+                }
+            case .awaitingChanges(let since) where head > held && now - since >= configuration.heartbeatInterval:
+                // A push or an answer went missing: ask again rather than wait for the timeout.
+                actions.append(requestChanges(now: now))
+            default: break
+            }
+            return actions
+        case .error(let error, let inReplyTo):
+            note("central refused '\(inReplyTo ?? "?")': \(error.code.rawValue): \(error.message)", now)
+            return []
+        }
+    }
+
+    // MARK: Permit sync
+
+    private mutating func apply(_ changes: CentralMessage.Changes, now: Instant) -> [Action] {
+        // During a snapshot the set is being replaced; the sync after it brings these again.
+        if case .snapshot = permitSync { return [] }
+        var actions: [Action] = []
+        let fresh = changes.permits.filter { $0.seq > held }
+        if let first = fresh.first {
+            let consecutive = zip(fresh, fresh.dropFirst()).allSatisfy { $1.seq == $0.seq + 1 }
+            guard first.seq == held + 1, consecutive else {
+                // A gap: a push was missed. Ask for everything after what we hold.
+                return [requestChanges(now: now)]
+            }
+            held = fresh[fresh.count - 1].seq
+            actions.append(.applyChanges(fresh, heldSeq: held))
+        }
+        if changes.headSeq > held {
+            actions.append(requestChanges(now: now))
+        } else {
+            permitSync = .idle
+        }
+        return actions
+    }
+
+    private mutating func startSnapshot(now: Instant) -> [Action] {
+        permitSync = .snapshot(baseSeq: nil, requestedAfter: nil, since: now)
+        return [.beginSnapshot, .send(.snapshot(afterID: nil))]
+    }
+
+    private mutating func requestChanges(now: Instant) -> Action {
+        permitSync = .awaitingChanges(since: now)
+        return .send(.sync(fromSeq: held))
+    }
+
+    private mutating func noteHead(_ head: Int64) {
+        centralHeadSeq = head
+    }
+
+    private mutating func noteCentralClock(_ serverMilliseconds: Int64, _ wallClockMilliseconds: Int64) {
+        clockOffsetMilliseconds = serverMilliseconds &- wallClockMilliseconds
+    }
+}
