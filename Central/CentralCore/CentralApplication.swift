@@ -12,7 +12,8 @@ public enum CentralApplication {
     public static func openStore(configuration: CentralConfiguration, logger: Logger) throws -> CentralStore {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let store = try CentralStore(path: configuration.databasePath)
-        if try store.holidays().isEmpty { try store.setHolidays(.bilbaoDefault) }
+        // Ten years ahead, so the calendar never silently ends on 31 December.
+        if try store.holidays().isEmpty { try store.setHolidays(.bilbaoDefault(through: 2035)) }
         if !FileManager.default.fileExists(atPath: configuration.secretKeyFile) {
             let pair = try CurveKeyPair.generate()
             try KeyFile.writePair(base: configuration.keyBase, publicKey: pair.publicKey, secretKey: pair.secretKey)

@@ -70,6 +70,14 @@ public final class CentralStore: Sendable {
                 CREATE TABLE holidays (date TEXT PRIMARY KEY);
                 """)
         }
+        migrator.registerMigration("v2-holiday-calendar-sequence") { db in
+            // The calendar gets its own change sequence, which reaches gates like permits do.
+            try db.execute(sql: """
+                ALTER TABLE holidays ADD COLUMN name TEXT NOT NULL DEFAULT '';
+                CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                INSERT INTO settings (key, value) SELECT 'holidays_seq', '1' WHERE EXISTS (SELECT 1 FROM holidays);
+                """)
+        }
         return migrator
     }
 
@@ -138,28 +146,39 @@ public final class CentralStore: Sendable {
         try save([permit]).last!
     }
 
-    /// Records several changes in one transaction, in order.
+    /// Records several changes, in order: in one transaction, or in
+    /// transactions of `transactionSize` for a bulk import, so that the gate
+    /// server (another writer of this file) never waits long for the lock.
     @discardableResult
-    public func save(_ permits: [Permit]) throws -> [Permit] {
-        try database.write { db in
-            let encoder = JSONEncoder()
-            let now = Self.nowMilliseconds()
-            var saved: [Permit] = []
-            saved.reserveCapacity(permits.count)
-            for var permit in permits {
-                try db.execute(
-                    sql: "INSERT INTO permit_changes (permit_id, json, created_ms) VALUES (?, '', ?)",
-                    arguments: [permit.id, now])
-                permit.seq = db.lastInsertedRowID
-                let json = String(decoding: try encoder.encode(permit), as: UTF8.self)
-                try db.execute(sql: "UPDATE permit_changes SET json = ? WHERE seq = ?", arguments: [json, permit.seq])
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO permits (id, plate, seq, json) VALUES (?, ?, ?, ?)",
-                    arguments: [permit.id, permit.plate.normalized, permit.seq, json])
-                saved.append(permit)
-            }
-            return saved
+    public func save(_ permits: [Permit], transactionSize: Int = .max) throws -> [Permit] {
+        var saved: [Permit] = []
+        saved.reserveCapacity(permits.count)
+        var start = permits.startIndex
+        repeat {
+            let end = permits.index(start, offsetBy: min(max(1, transactionSize), permits.endIndex - start))
+            saved += try database.write { db in try Self.save(permits[start..<end], db) }
+            start = end
+        } while start < permits.endIndex
+        return saved
+    }
+
+    private static func save(_ permits: ArraySlice<Permit>, _ db: Database) throws -> [Permit] {
+        let encoder = JSONEncoder()
+        let now = Self.nowMilliseconds()
+        let insertChange = try db.cachedStatement(sql: "INSERT INTO permit_changes (permit_id, json, created_ms) VALUES (?, '', ?)")
+        let setJSON = try db.cachedStatement(sql: "UPDATE permit_changes SET json = ? WHERE seq = ?")
+        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO permits (id, plate, seq, json) VALUES (?, ?, ?, ?)")
+        var saved: [Permit] = []
+        saved.reserveCapacity(permits.count)
+        for var permit in permits {
+            try insertChange.execute(arguments: [permit.id, now])
+            permit.seq = db.lastInsertedRowID
+            let json = String(decoding: try encoder.encode(permit), as: UTF8.self)
+            try setJSON.execute(arguments: [json, permit.seq])
+            try upsert.execute(arguments: [permit.id, permit.plate.normalized, permit.seq, json])
+            saved.append(permit)
         }
+        return saved
     }
 
     public func permit(id: String) throws -> Permit? {
@@ -200,31 +219,49 @@ public final class CentralStore: Sendable {
     /// Changes after `seq`, at most `limit`; or "snapshot required" when the
     /// log no longer reaches back that far, the gate is more than
     /// `snapshotBeyond` behind, or it claims a sequence central never issued.
-    public func changes(after seq: Int64, limit: Int, snapshotBeyond: Int64 = 50_000) throws -> ChangesAnswer {
+    ///
+    /// A page holds at most `limit` permits and at most `maxBytes` of their
+    /// JSON (but always one), so that it fits a frame whatever the permits hold.
+    public func changes(after seq: Int64, limit: Int, maxBytes: Int = .max, snapshotBeyond: Int64 = 50_000) throws -> ChangesAnswer {
         try database.read { db in
             let head = try Self.headSeq(db)
             if seq > head { return .snapshotRequired(head: head) }
             if seq == head { return .changes([], head: head) }
             let oldest = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM permit_changes") ?? 1
             if seq < 0 || seq + 1 < oldest || head - seq > snapshotBeyond { return .snapshotRequired(head: head) }
-            let decoder = JSONDecoder()
-            let permits = try String.fetchAll(
-                db, sql: "SELECT json FROM permit_changes WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]
-            ).map { try decoder.decode(Permit.self, from: Data($0.utf8)) }
-            return .changes(permits, head: head)
+            let rows = try String.fetchCursor(
+                db, sql: "SELECT json FROM permit_changes WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
+            return .changes(try Self.decodePage(rows, maxBytes: maxBytes).permits, head: head)
         }
     }
 
-    /// One page of the current permit set, ordered by id.
-    public func snapshotPage(after id: String?, limit: Int) throws -> CentralMessage.SnapshotPage {
+    /// One page of the current permit set, ordered by id: at most `limit`
+    /// permits and `maxBytes` of their JSON (but always one).
+    public func snapshotPage(after id: String?, limit: Int, maxBytes: Int = .max) throws -> CentralMessage.SnapshotPage {
         try database.read { db in
             let head = try Self.headSeq(db)
-            let decoder = JSONDecoder()
-            let rows = try String.fetchAll(
+            let rows = try String.fetchCursor(
                 db, sql: "SELECT json FROM permits WHERE id > ? ORDER BY id LIMIT ?", arguments: [id ?? "", limit + 1])
-            let permits = try rows.prefix(limit).map { try decoder.decode(Permit.self, from: Data($0.utf8)) }
-            return CentralMessage.SnapshotPage(baseSeq: head, permits: permits, nextAfter: rows.count > limit ? permits.last?.id : nil)
+            let page = try Self.decodePage(rows, limit: limit, maxBytes: maxBytes)
+            return CentralMessage.SnapshotPage(baseSeq: head, permits: page.permits, nextAfter: page.more ? page.permits.last?.id : nil)
         }
+    }
+
+    /// Decodes stored permit JSON until `limit` permits or `maxBytes` of JSON
+    /// (the first always fits); `more` says whether rows were left over.
+    private static func decodePage(
+        _ rows: FastDatabaseValueCursor<String>, limit: Int = .max, maxBytes: Int
+    ) throws -> (permits: [Permit], more: Bool) {
+        let decoder = JSONDecoder()
+        var permits: [Permit] = []
+        var bytes = 0
+        while let json = try rows.next() {
+            let size = json.utf8.count + 1
+            if permits.count >= limit || (!permits.isEmpty && bytes + size > maxBytes) { return (permits, true) }
+            permits.append(try decoder.decode(Permit.self, from: Data(json.utf8)))
+            bytes += size
+        }
+        return (permits, false)
     }
 
     public func permitCount() throws -> Int {
@@ -312,24 +349,35 @@ public final class CentralStore: Sendable {
 
     // MARK: Health
 
-    public func saveHealth(_ reports: [(gateID: String, lastSeen: Date, health: GateHealth)]) throws {
+    /// Records when each gate was last heard and, when it sent one, its
+    /// last health. A gate that uploads but sends no heartbeat is still alive.
+    public func saveHealth(_ reports: [(gateID: String, lastSeen: Date, health: GateHealth?)]) throws {
         guard !reports.isEmpty else { return }
         try database.write { db in
             let encoder = JSONEncoder()
             for report in reports {
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO gate_health (gate_id, last_seen_ms, health) VALUES (?, ?, ?)",
-                    arguments: [report.gateID, Int64(report.lastSeen.timeIntervalSince1970 * 1000),
-                                String(decoding: try encoder.encode(report.health), as: UTF8.self)])
+                let seen = Int64(report.lastSeen.timeIntervalSince1970 * 1000)
+                if let health = report.health {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO gate_health (gate_id, last_seen_ms, health) VALUES (?, ?, ?)",
+                        arguments: [report.gateID, seen, String(decoding: try encoder.encode(health), as: UTF8.self)])
+                } else {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO gate_health (gate_id, last_seen_ms, health) VALUES (?, ?, 'null')
+                            ON CONFLICT(gate_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms
+                            """,
+                        arguments: [report.gateID, seen])
+                }
             }
         }
     }
 
-    public func healthReports() throws -> [String: (lastSeen: Date, health: GateHealth)] {
+    public func healthReports() throws -> [String: (lastSeen: Date, health: GateHealth?)] {
         try database.read { db in
-            var result: [String: (Date, GateHealth)] = [:]
+            var result: [String: (Date, GateHealth?)] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM gate_health") {
-                guard let health = try? JSONDecoder().decode(GateHealth.self, from: Data((row["health"] as String).utf8)) else { continue }
+                let health = try? JSONDecoder().decode(GateHealth.self, from: Data((row["health"] as String).utf8))
                 result[row["gate_id"]] = (Date(timeIntervalSince1970: Double(row["last_seen_ms"] as Int64) / 1000), health)
             }
             return result
@@ -342,13 +390,74 @@ public final class CentralStore: Sendable {
         try database.read { db in try String.fetchAll(db, sql: "SELECT date FROM holidays ORDER BY date") }
     }
 
+    /// The calendar as gates receive it: every date and the calendar's sequence (nil before any calendar).
+    public func holidayCalendar() throws -> (dates: [String], seq: Int64?) {
+        try database.read { db in
+            (try String.fetchAll(db, sql: "SELECT date FROM holidays ORDER BY date"), try Self.holidaysSeq(db))
+        }
+    }
+
+    /// The holiday calendar's change sequence: it moves with every change, and gates fetch the calendar when it does.
+    public func holidaysSeq() throws -> Int64? {
+        try database.read { db in try Self.holidaysSeq(db) }
+    }
+
+    private static func holidaysSeq(_ db: Database) throws -> Int64? {
+        try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'holidays_seq'").flatMap { Int64($0) }
+    }
+
+    /// Holidays with their names, in date order.
+    public func namedHolidays() throws -> [(date: String, name: String)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT date, name FROM holidays ORDER BY date").map { ($0["date"], $0["name"]) }
+        }
+    }
+
+    /// Replaces the whole calendar.
     public func setHolidays(_ calendar: HolidayCalendar) throws {
         try database.write { db in
             try db.execute(sql: "DELETE FROM holidays")
             for date in calendar.dates.sorted() {
                 try db.execute(sql: "INSERT INTO holidays (date) VALUES (?)", arguments: [date.description])
             }
+            try Self.bumpHolidaysSeq(db)
         }
+    }
+
+    /// Adds (or renames) holidays; returns how many dates were new.
+    @discardableResult
+    public func addHolidays(_ holidays: [(date: LocalDate, name: String)]) throws -> Int {
+        try database.write { db in
+            var added = 0
+            for holiday in holidays {
+                let existed = try Bool.fetchOne(db, sql: "SELECT 1 FROM holidays WHERE date = ?", arguments: [holiday.date.description]) ?? false
+                try db.execute(
+                    sql: "INSERT INTO holidays (date, name) VALUES (?, ?) ON CONFLICT(date) DO UPDATE SET name = excluded.name",
+                    arguments: [holiday.date.description, holiday.name])
+                if !existed { added += 1 }
+            }
+            if !holidays.isEmpty { try Self.bumpHolidaysSeq(db) }
+            return added
+        }
+    }
+
+    /// Removes holidays; returns how many existed.
+    @discardableResult
+    public func removeHolidays(_ dates: [LocalDate]) throws -> Int {
+        try database.write { db in
+            var removed = 0
+            for date in dates {
+                try db.execute(sql: "DELETE FROM holidays WHERE date = ?", arguments: [date.description])
+                removed += db.changesCount
+            }
+            if removed > 0 { try Self.bumpHolidaysSeq(db) }
+            return removed
+        }
+    }
+
+    private static func bumpHolidaysSeq(_ db: Database) throws {
+        let next = (try holidaysSeq(db) ?? 0) + 1
+        try db.execute(sql: "INSERT OR REPLACE INTO settings (key, value) VALUES ('holidays_seq', ?)", arguments: [String(next)])
     }
 
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

@@ -56,10 +56,12 @@ public final class GateServer: Sendable {
         try router.setOption(ZMQOption.zapDomain, string: "bollard")
         try router.setOption(ZMQOption.routerMandatory, Int32(1))
         try router.setOption(ZMQOption.routerHandover, Int32(1))
-        try router.setOption(ZMQOption.maxMessageSize, Int64(ProtocolVersion.maxFrameBytes))
+        try router.setOption(ZMQOption.maxMessageSize, Int64(ProtocolVersion.maxTransportFrameBytes))
         try router.setOption(ZMQOption.heartbeatInterval, Int32(1000))
         try router.setOption(ZMQOption.heartbeatTimeout, Int32(3000))
-        try router.setOption(ZMQOption.sendHighWaterMark, Int32(10_000))
+        // Per gate: a gate that asks and never reads fills its own queue (then
+        // its replies are dropped), not central's memory.
+        try router.setOption(ZMQOption.sendHighWaterMark, Int32(64))
         try router.bind(options.endpoint)
         let endpoint = try router.lastEndpoint()
         bound.withLock { $0 = endpoint }
@@ -88,25 +90,34 @@ public final class GateServer: Sendable {
 }
 
 /// The server thread's state; touched by that thread only.
+///
+/// Fairness: each pass of the loop first drains what arrived into one
+/// bounded inbox per gate, then serves the inboxes round-robin, one message
+/// per gate per round, for at most `serveBudget`; pushes and key refreshes
+/// run between passes. A gate that floods central fills only its own inbox,
+/// and its permit requests are rate-limited (`CentralGateSession`).
 struct ServerLoop {
-    struct Peer {
-        var routingID: [UInt8]
-        var lastSeen: Date
-        var health: GateHealth?
-        var healthDirty = false
-    }
+    typealias Instant = ContinuousClock.Instant
 
     let server: GateServer
     let zap: ZAPHandler
     let router: ZMQSocket
-    var peers: [String: Peer] = [:]
+    var sessions: [String: CentralGateSession] = [:]
+    var inboxes: [String: [(routingID: [UInt8], payload: [UInt8])]] = [:]
+    /// Gates with something in their inbox, in arrival order (the round-robin order).
+    var waiting: [String] = []
+    var health: [String: (lastSeen: Date, health: GateHealth?)] = [:]
+    var healthDirty: Set<String> = []
     var keys: [String: CentralStore.GateRecord] = [:]
     var gatesByID: [String: CentralStore.GateRecord] = [:]
-    var keysLoaded = Date.distantPast
+    var keysLoaded: Instant?
     var lastPushedSeq: Int64 = 0
-    var lastPush = Date.distantPast
-    var lastHealthFlush = Date()
-    var lastPurge = Date.distantPast
+    var lastPush: Instant?
+    var lastHealthFlush = ContinuousClock.now
+    var lastPurge: Instant?
+    var limits = CentralGateSession.Limits()
+    /// How long one pass serves inboxes before it pushes and drains again.
+    let serveBudget: Duration = .milliseconds(50)
     var logger: Logger { server.logger }
     var store: CentralStore { server.store }
 
@@ -114,24 +125,22 @@ struct ServerLoop {
         self.server = server
         self.zap = zap
         self.router = router
+        limits.liveWindow = .milliseconds(Int64(server.options.liveWindow * 1000))
         lastPushedSeq = (try? server.store.headSeq()) ?? 0
     }
 
     mutating func run() {
         while !server.isStopped {
             do {
-                _ = try ZMQPoller.poll([zap.socket, router], timeoutMilliseconds: 20)
-                try refreshKeysIfStale()
+                if waiting.isEmpty { _ = try ZMQPoller.poll([zap.socket, router], timeoutMilliseconds: 20) }
+                try refreshKeysIfStale(now: .now)
                 while try zap.handleOne(dontWait: true, decide: { request in
-                    if let key = request.curvePublicKey, keys[key] == nil { try? refreshKeysIfStale(maxAge: 0.1) }
+                    if let key = request.curvePublicKey, keys[key] == nil { try? refreshKeysIfStale(now: .now, maxAge: .milliseconds(100)) }
                     return authenticate(request)
                 }) {}
-                var handled = 0
-                while handled < 1_000, let message = try router.receive(dontWait: true) {
-                    handle(message)
-                    handled += 1
-                }
-                try periodic(now: Date())
+                try drain(now: .now)
+                serveRound(until: .now + serveBudget)
+                try periodic(now: .now)
             } catch {
                 logger.error("gate server loop error", metadata: ["error": "\(error)"])
                 Thread.sleep(forTimeInterval: 0.1)
@@ -144,12 +153,12 @@ struct ServerLoop {
 
     /// Registrations and revocations made by other processes (the CLI) are
     /// seen within a second; an unknown key forces a fresh look (at most every 100 ms).
-    mutating func refreshKeysIfStale(maxAge: Double = 1) throws {
-        guard Date().timeIntervalSince(keysLoaded) > maxAge else { return }
+    mutating func refreshKeysIfStale(now: Instant, maxAge: Duration = .seconds(1)) throws {
+        if let keysLoaded, now - keysLoaded <= maxAge { return }
         let records = try store.gates()
         keys = Dictionary(records.map { ($0.publicKey, $0) }, uniquingKeysWith: { first, _ in first })
         gatesByID = Dictionary(records.map { ($0.gate.id, $0) }, uniquingKeysWith: { first, _ in first })
-        keysLoaded = Date()
+        keysLoaded = now
     }
 
     func authenticate(_ request: ZAPRequest) -> ZAPReply {
@@ -168,30 +177,68 @@ struct ServerLoop {
 
     // MARK: Messages
 
-    mutating func handle(_ message: ZMQMessage) {
-        guard message.frames.count == 2, let gateID = message.userID, let record = gatesByID[gateID] else {
-            if let routingID = message.frames.first {
-                reply(routingID, .error(WireError(.malformed, "expected exactly one frame per message"), inReplyTo: nil))
+    /// Moves what arrived into the gates' inboxes (at most 2,000 messages a pass).
+    mutating func drain(now: Instant) throws {
+        var drained = 0
+        while drained < 2_000, let message = try router.receive(dontWait: true) {
+            drained += 1
+            guard message.frames.count == 2, let gateID = message.userID, let record = gatesByID[gateID] else {
+                if let routingID = message.frames.first {
+                    reply(routingID, .error(WireError(.malformed, "expected exactly one frame per message"), inReplyTo: nil))
+                }
+                continue
             }
-            return
+            let routingID = message.frames[0]
+            if record.revoked {
+                reply(routingID, .error(WireError(.revoked, "this gate's key has been revoked"), inReplyTo: WireCodec.peekType(message.frames[1])))
+                continue
+            }
+            // Any authenticated message shows the gate alive, whatever it is and however long it waits.
+            sessions[gateID, default: CentralGateSession(routingID: routingID, now: now, limits: limits)].heard(from: routingID, now: now)
+            let previous = health[gateID]
+            health[gateID] = (Date(), previous?.health)
+            healthDirty.insert(gateID)
+            var inbox = inboxes[gateID] ?? []
+            if inbox.isEmpty { waiting.append(gateID) }
+            if inbox.count >= limits.inboxCapacity {
+                inbox.removeFirst()
+                logger.debug("gate inbox full; oldest message dropped", metadata: ["gate.id": "\(gateID)"])
+            }
+            inbox.append((routingID, message.frames[1]))
+            inboxes[gateID] = inbox
         }
-        let routingID = message.frames[0]
-        let payload = message.frames[1]
-        if record.revoked {
-            reply(routingID, .error(WireError(.revoked, "this gate's key has been revoked"), inReplyTo: WireCodec.peekType(payload)))
-            return
+    }
+
+    /// Serves one message per waiting gate per round, until the inboxes are empty or the budget is spent.
+    mutating func serveRound(until deadline: Instant) {
+        while !waiting.isEmpty, ContinuousClock.now < deadline {
+            let round = waiting
+            waiting.removeAll(keepingCapacity: true)
+            for gateID in round {
+                guard var inbox = inboxes[gateID], !inbox.isEmpty else { continue }
+                let next = inbox.removeFirst()
+                inboxes[gateID] = inbox.isEmpty ? nil : inbox
+                if !inbox.isEmpty { waiting.append(gateID) }
+                handle(gateID: gateID, routingID: next.routingID, payload: next.payload)
+            }
         }
-        let now = Date()
-        peers[gateID, default: Peer(routingID: routingID, lastSeen: now)].routingID = routingID
-        peers[gateID]?.lastSeen = now
+    }
+
+    mutating func handle(gateID: String, routingID: [UInt8], payload: [UInt8]) {
+        guard let record = gatesByID[gateID] else { return }
         let decoded: GateMessage
         do { decoded = try WireCodec.decodeGateMessage(payload) } catch {
             logger.notice("bad message from gate", metadata: ["gate.id": "\(gateID)", "error": "\(error)"])
             reply(routingID, .error(error, inReplyTo: WireCodec.peekType(payload)))
             return
         }
+        let now = ContinuousClock.now
+        if sessions[gateID]?.admit(decoded, now: now, limits: limits) == .refuseTooManyRequests {
+            reply(routingID, .error(WireError(.unavailable, "too many permit requests; retry in a second"), inReplyTo: decoded.type))
+            return
+        }
         do {
-            if let answer = try respond(to: decoded, gate: record.gate, now: now) { reply(routingID, answer) }
+            if let answer = try respond(to: decoded, gate: record.gate) { reply(routingID, answer) }
         } catch {
             // Most likely the disk: tell the gate to retry, keep serving the others.
             logger.error("could not serve gate", metadata: ["gate.id": "\(gateID)", "message.type": "\(decoded.type)", "error": "\(error)"])
@@ -199,7 +246,7 @@ struct ServerLoop {
         }
     }
 
-    mutating func respond(to message: GateMessage, gate: Gate, now: Date) throws -> CentralMessage? {
+    mutating func respond(to message: GateMessage, gate: Gate) throws -> CentralMessage? {
         switch message {
         case .hello(let hello):
             guard let version = ProtocolVersion.negotiate(hello.versions) else {
@@ -209,16 +256,17 @@ struct ServerLoop {
                 logger.warning("gate claims another id; its key decides", metadata: ["gate.id": "\(gate.id)", "gate.claimed": "\(claimed.prefix(64))"])
             }
             logger.info("gate said hello", metadata: ["gate.id": "\(gate.id)", "permits.seq": "\(hello.permitSeq)"])
+            let calendar = try store.holidayCalendar()
             return .welcome(.init(
-                version: version, gate: gate, headSeq: try store.headSeq(), holidays: try store.holidays(),
-                serverTimeMilliseconds: Self.milliseconds(now)))
+                version: version, gate: gate, headSeq: try store.headSeq(), holidays: calendar.dates,
+                serverTimeMilliseconds: Self.milliseconds(Date()), holidaysSeq: calendar.seq))
         case .sync(let from):
-            switch try store.changes(after: from, limit: ProtocolVersion.maxPermitsPerPage) {
+            switch try store.changes(after: from, limit: ProtocolVersion.maxPermitsPerPage, maxBytes: ProtocolVersion.maxPageBytes) {
             case .changes(let permits, let head): return .changes(.init(permits: permits, headSeq: head))
             case .snapshotRequired(let head): return .snapshotRequired(headSeq: head)
             }
         case .snapshot(let after):
-            return .snapshotPage(try store.snapshotPage(after: after, limit: ProtocolVersion.maxPermitsPerPage))
+            return .snapshotPage(try store.snapshotPage(after: after, limit: ProtocolVersion.maxPermitsPerPage, maxBytes: ProtocolVersion.maxPageBytes))
         case .events(let events):
             guard events.count <= ProtocolVersion.maxEventsPerBatch else {
                 return .error(WireError(.tooLarge, "at most \(ProtocolVersion.maxEventsPerBatch) events per message"), inReplyTo: "events")
@@ -228,10 +276,11 @@ struct ServerLoop {
             }
             let seqs = try store.store(events: events, from: gate.id)
             return .ack(seqs: seqs)
-        case .heartbeat(let health):
-            peers[gate.id]?.health = health
-            peers[gate.id]?.healthDirty = true
-            return .heartbeatAck(headSeq: try store.headSeq(), serverTimeMilliseconds: Self.milliseconds(now))
+        case .heartbeat(let report):
+            health[gate.id] = (Date(), report)
+            healthDirty.insert(gate.id)
+            return .heartbeatAck(
+                headSeq: try store.headSeq(), serverTimeMilliseconds: Self.milliseconds(Date()), holidaysSeq: try store.holidaysSeq())
         }
     }
 
@@ -244,19 +293,19 @@ struct ServerLoop {
 
     // MARK: Push and health
 
-    mutating func periodic(now: Date) throws {
-        if now.timeIntervalSince(lastPush) >= server.options.pushInterval {
+    mutating func periodic(now: Instant) throws {
+        if lastPush.map({ now - $0 >= .milliseconds(Int64(server.options.pushInterval * 1000)) }) ?? true {
             lastPush = now
             try pushNewChanges(now: now)
         }
-        if now.timeIntervalSince(lastHealthFlush) >= server.options.healthFlushInterval {
+        if now - lastHealthFlush >= .milliseconds(Int64(server.options.healthFlushInterval * 1000)) {
             lastHealthFlush = now
             flushHealth()
-            peers = peers.filter { now.timeIntervalSince($0.value.lastSeen) < 3600 }
+            sessions = sessions.filter { now - $0.value.lastSeen < .seconds(3600) }
         }
-        if now.timeIntervalSince(lastPurge) >= 60 {
+        if lastPurge.map({ now - $0 >= .seconds(60) }) ?? true {
             lastPurge = now
-            let forgotten = try store.forgetAuthorisedPlates(before: now.addingTimeInterval(-server.options.authorisedPlateRetention))
+            let forgotten = try store.forgetAuthorisedPlates(before: Date().addingTimeInterval(-server.options.authorisedPlateRetention))
             if forgotten > 0 { logger.info("forgot plates of authorised passages", metadata: ["events.count": "\(forgotten)"]) }
             // Gates further behind than the log reaches fetch a snapshot instead.
             try store.compactChangeLog(keep: 100_000)
@@ -264,11 +313,14 @@ struct ServerLoop {
     }
 
     /// Sends each change made since the last push to every live gate.
-    /// A gate that misses one sees a gap at the next and resyncs.
-    mutating func pushNewChanges(now: Date) throws {
+    /// A gate that misses one sees a gap at the next, or a newer head in its
+    /// next heartbeat ack, and asks for what it lacks.
+    mutating func pushNewChanges(now: Instant) throws {
         var from = lastPushedSeq
         while true {
-            guard case .changes(let permits, let head) = try store.changes(after: from, limit: ProtocolVersion.maxPermitsPerPage),
+            guard
+                case .changes(let permits, let head) = try store.changes(
+                    after: from, limit: ProtocolVersion.maxPermitsPerPage, maxBytes: ProtocolVersion.maxPageBytes),
                 let last = permits.last
             else {
                 // Too many to push (bulk import): gates catch up through sync.
@@ -276,8 +328,10 @@ struct ServerLoop {
                 return
             }
             let frame = WireCodec.encode(CentralMessage.changes(.init(permits: permits, headSeq: head)))
-            for (_, peer) in peers where now.timeIntervalSince(peer.lastSeen) < server.options.liveWindow {
-                _ = try? router.send([peer.routingID, frame], dontWait: true)
+            for (gateID, session) in sessions where session.isLive(now: now, limits: limits) {
+                do { _ = try router.send([session.routingID, frame], dontWait: true) } catch {
+                    logger.debug("push not delivered", metadata: ["gate.id": "\(gateID)", "error": "\(error)"])
+                }
             }
             from = last.seq
             lastPushedSeq = last.seq
@@ -286,11 +340,11 @@ struct ServerLoop {
     }
 
     mutating func flushHealth() {
-        let dirty = peers.filter { $0.value.healthDirty && $0.value.health != nil }
-        guard !dirty.isEmpty else { return }
+        guard !healthDirty.isEmpty else { return }
+        let reports = healthDirty.compactMap { id in health[id].map { (gateID: id, lastSeen: $0.lastSeen, health: $0.health) } }
         do {
-            try store.saveHealth(dirty.map { (gateID: $0.key, lastSeen: $0.value.lastSeen, health: $0.value.health!) })
-            for id in dirty.keys { peers[id]?.healthDirty = false }
+            try store.saveHealth(reports)
+            healthDirty.removeAll()
         } catch {
             logger.error("could not save gate health", metadata: ["error": "\(error)"])
         }

@@ -45,6 +45,8 @@ public struct CentralStatus: Codable, Sendable, Equatable {
         public var permitLagAfter: Double = 5
         /// An event this old still unsent: lagging.
         public var uploadLagAfter: Double = 30
+        /// A gate clock further than this from central's: lagging (it fines nothing until fixed).
+        public var maxClockSkew: Double = 10
         public init() {}
     }
 
@@ -55,23 +57,19 @@ public struct CentralStatus: Codable, Sendable, Equatable {
         var gates: [GateStatus] = []
         for record in try store.gates() where !record.revoked {
             let report = reports[record.gate.id]
-            let seen = report.map { now.timeIntervalSince($0.lastSeen) }
+            // A central clock stepped back makes "last seen" lie in the future: that is "just now".
+            let seen = report.map { max(0, now.timeIntervalSince($0.lastSeen)) }
             var state = GateStatus.State.ok
             var reasons: [String] = []
-            if let seen, seen <= thresholds.offlineAfter, let health = report?.health {
-                if health.permitSeq < head, let changed = try store.changeTime(after: health.permitSeq),
-                    now.timeIntervalSince(changed) > thresholds.permitLagAfter
-                {
-                    state = .lagging
-                    reasons.append("permits \(head - health.permitSeq) behind")
-                }
-                if health.oldestUnsentSeconds > thresholds.uploadLagAfter {
-                    state = .lagging
-                    reasons.append(String(format: "oldest unsent event %.0f s", health.oldestUnsentSeconds))
-                }
-                if health.bufferCapacity > 0, Double(health.bufferDepth) >= 0.8 * Double(health.bufferCapacity) {
-                    state = .lagging
-                    reasons.append("buffer \(health.bufferDepth)/\(health.bufferCapacity)")
+            if let seen, seen <= thresholds.offlineAfter {
+                // Any message counts as alive; the health checks need a heartbeat.
+                if let health = report?.health {
+                    for reason in try lagReasons(health, head: head, lastSeen: report!.lastSeen, store: store, thresholds: thresholds, now: now) {
+                        state = .lagging
+                        reasons.append(reason)
+                    }
+                } else {
+                    reasons.append("no heartbeat yet")
                 }
             } else {
                 state = .offline
@@ -82,6 +80,41 @@ public struct CentralStatus: Codable, Sendable, Equatable {
                 reasons: reasons, secondsSinceSeen: seen, health: report?.health))
         }
         return CentralStatus(headSeq: head, permits: try store.permitCount(), events: try store.eventCounts(), gates: gates)
+    }
+
+    /// Why a gate that is heard from is lagging, if it is.
+    static func lagReasons(
+        _ health: GateHealth, head: Int64, lastSeen: Date, store: CentralStore, thresholds: Thresholds, now: Date
+    ) throws -> [String] {
+        var reasons: [String] = []
+        if health.permitSeq < head, let changed = try store.changeTime(after: health.permitSeq),
+            now.timeIntervalSince(changed) > thresholds.permitLagAfter
+        {
+            reasons.append("permits \(head - health.permitSeq) behind")
+        }
+        if health.oldestUnsentSeconds > thresholds.uploadLagAfter {
+            reasons.append(String(format: "oldest unsent event %.0f s", health.oldestUnsentSeconds))
+        }
+        if health.bufferCapacity > 0, Double(health.bufferDepth) >= 0.8 * Double(health.bufferCapacity) {
+            reasons.append("buffer \(health.bufferDepth)/\(health.bufferCapacity)")
+        }
+        // The heartbeat carries the gate's clock; it was received at about `lastSeen` on ours.
+        let skew = Double(health.clockMilliseconds) / 1000 - lastSeen.timeIntervalSince1970
+        if abs(skew) > thresholds.maxClockSkew {
+            reasons.append(String(format: "clock %.0f s %@", abs(skew), skew > 0 ? "ahead" : "behind"))
+        }
+        // What the gate itself reports (a message it could not take, a clock it distrusts).
+        reasons += (health.problems ?? []).prefix(4).map { "gate: " + printable($0, limit: 200) }
+        return reasons
+    }
+
+    /// Peer-supplied text made safe for one line of a terminal: control characters escaped, length bounded.
+    static func printable(_ text: String, limit: Int) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(limit) {
+            if scalar.properties.generalCategory == .control { out += "\\u{\(String(scalar.value, radix: 16))}" } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
     }
 
     /// A table a person reads at a glance.

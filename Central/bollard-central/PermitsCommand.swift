@@ -24,7 +24,8 @@ extension BollardCentralCommand.Permits {
             }
             let permits: [Permit]
             do { permits = try PermitCSV.parse(text) } catch { throw ValidationError("\(file): nothing imported\n\(error)") }
-            let saved = try store.openStore().save(permits)
+            // In transactions of 1,000: the gate server, another writer, never waits long for the lock.
+            let saved = try store.openStore().save(permits, transactionSize: 1_000)
             print("imported \(saved.count) permits; sequence now \(saved.last?.seq ?? 0)")
         }
     }

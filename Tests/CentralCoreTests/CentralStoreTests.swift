@@ -96,7 +96,8 @@ import WireProtocol
     static func health(seq: Int64, oldest: Double = 0, depth: Int = 0) -> GateHealth {
         GateHealth(
             permitSeq: seq, bufferDepth: depth, bufferCapacity: 100, oldestUnsentSeconds: oldest, droppedAuthorised: 0,
-            lastFrameMilliseconds: nil, recognitionRate: 0, diskFreeBytes: 1 << 30, clockMilliseconds: 0, uptimeSeconds: 1,
+            lastFrameMilliseconds: nil, recognitionRate: 0, diskFreeBytes: 1 << 30,
+            clockMilliseconds: Int64(Date().timeIntervalSince1970 * 1000), uptimeSeconds: 1,
             software: "t")
     }
 

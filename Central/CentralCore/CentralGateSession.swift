@@ -1,0 +1,86 @@
+import WireProtocol
+
+/// Central's view of one gate's session, as a value: what the server loop
+/// must remember between messages, and the rules that keep one gate from
+/// starving the others. Times are `ContinuousClock` instants, so a wall
+/// clock stepped back or forward changes nothing here.
+struct CentralGateSession: Sendable {
+    typealias Instant = ContinuousClock.Instant
+
+    struct Limits: Sendable {
+        /// A gate silent this long no longer receives pushes.
+        var liveWindow: Duration = .seconds(10)
+        /// Permit requests (`sync`, `snapshot`) a gate may make at once…
+        var permitRequestBurst: Double = 20
+        /// …and per second after that. A legitimate gate asks a handful per
+        /// heartbeat; a 60,000-permit snapshot of 512 KiB pages is about 40.
+        var permitRequestsPerSecond: Double = 10
+        /// Messages waiting to be served per gate; beyond it the oldest go
+        /// (a gate resends what matters: events until acked, requests on timeout).
+        var inboxCapacity: Int = 64
+    }
+
+    /// What to do with a message the gate sent.
+    enum Admission: Equatable, Sendable {
+        case serve
+        /// Over its permit-request budget: answer `unavailable`, retry later.
+        case refuseTooManyRequests
+    }
+
+    var routingID: [UInt8]
+    private(set) var lastSeen: Instant
+    /// The permit sequence the gate last said it holds (hello, sync, heartbeat).
+    private(set) var reportedPermitSeq: Int64?
+    private var tokens: Double
+    private var tokensAt: Instant
+
+    init(routingID: [UInt8], now: Instant, limits: Limits) {
+        self.routingID = routingID
+        lastSeen = now
+        tokens = limits.permitRequestBurst
+        tokensAt = now
+    }
+
+    /// Any authenticated message shows the gate alive, whatever its type.
+    mutating func heard(from routingID: [UInt8], now: Instant) {
+        self.routingID = routingID
+        lastSeen = now
+    }
+
+    func isLive(now: Instant, limits: Limits) -> Bool {
+        now - lastSeen < limits.liveWindow
+    }
+
+    /// Decides whether to serve `message`, and notes what it says about the gate.
+    mutating func admit(_ message: GateMessage, now: Instant, limits: Limits) -> Admission {
+        switch message {
+        case .hello(let hello):
+            reportedPermitSeq = hello.permitSeq
+            return .serve
+        case .heartbeat(let health):
+            reportedPermitSeq = health.permitSeq
+            return .serve
+        case .events:
+            // Bounded by the one-batch-in-flight rule and cheap to refuse later; never throttled,
+            // so a gate with a backlog drains it as fast as central commits.
+            return .serve
+        case .sync(let from):
+            guard spendToken(now: now, limits: limits) else { return .refuseTooManyRequests }
+            reportedPermitSeq = from
+            return .serve
+        case .snapshot:
+            return spendToken(now: now, limits: limits) ? .serve : .refuseTooManyRequests
+        }
+    }
+
+    /// A token bucket: `permitRequestBurst` at once, refilled at `permitRequestsPerSecond`.
+    private mutating func spendToken(now: Instant, limits: Limits) -> Bool {
+        let elapsed = now - tokensAt
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        tokens = min(limits.permitRequestBurst, tokens + max(0, seconds) * limits.permitRequestsPerSecond)
+        tokensAt = now
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+}
