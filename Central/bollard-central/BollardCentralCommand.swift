@@ -15,6 +15,11 @@ struct BollardCentralCommand: AsyncParsableCommand {
         abstract: "Bollard central: keeps gates' permits in sync and collects their events.",
         subcommands: [Run.self, Status.self, Permits.self, Gates.self, Holidays.self, Demo.self]
     )
+
+    /// Parses the kernel's copy of the command line when Swift's is empty (see `ProcessArguments`).
+    static func main() async {
+        await main(ProcessArguments.afterProgramName)
+    }
 }
 
 /// Options every subcommand that opens the store shares.

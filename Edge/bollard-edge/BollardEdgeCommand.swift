@@ -1,4 +1,5 @@
 import ArgumentParser
+import BollardSupport
 
 /// `bollard-edge`: the gate daemon and its offline tools.
 @main
@@ -8,4 +9,9 @@ struct BollardEdgeCommand: AsyncParsableCommand {
         abstract: "Bollard gate unit: reads plates, decides locally, buffers and uploads events.",
         subcommands: [RunCommand.self, RecognizeCommand.self, CheckConfigCommand.self]
     )
+
+    /// Parses the kernel's copy of the command line when Swift's is empty (see `ProcessArguments`).
+    static func main() async {
+        await main(ProcessArguments.afterProgramName)
+    }
 }

@@ -72,8 +72,10 @@ final class Cluster {
         return result.output
     }
 
-    func startCentral() throws {
-        let process = try launch("bollard-central", ["run", "--data-dir", centralData, "--gate-endpoint", endpoint, "--log-level", "info"], log: centralLog)
+    func startCentral(environment: [String: String] = [:]) throws {
+        let process = try launch(
+            "bollard-central", ["run", "--data-dir", centralData, "--gate-endpoint", endpoint, "--log-level", "info"], log: centralLog,
+            environment: environment)
         central = process
         centralLaunches += 1
         try waitUntil("central has a key pair", timeout: 20) { FileManager.default.fileExists(atPath: self.centralData + "/central.pub") }
@@ -101,12 +103,12 @@ final class Cluster {
         }
     }
 
-    func startEdge(_ id: String, extra: [String] = []) throws {
+    func startEdge(_ id: String, extra: [String] = [], heartbeatInterval: Double = 0.2, environment: [String: String] = [:]) throws {
         let arguments = [
             "run", "--gate-id", id, "--zone", "casco-viejo", "--data-dir", edgeData(id), "--central-endpoint", endpoint,
-            "--heartbeat-interval", "0.2", "--log-level", "info",
+            "--heartbeat-interval", String(heartbeatInterval), "--log-level", "info",
         ] + extra
-        edges[id] = try launch("bollard-edge", arguments, log: edgeData(id) + ".log")
+        edges[id] = try launch("bollard-edge", arguments, log: edgeData(id) + ".log", environment: environment)
         try waitUntil("\(id) diagnostics socket", timeout: 20) { (try? self.edgeStatus(id)) != nil }
     }
 
@@ -116,10 +118,13 @@ final class Cluster {
         if signal == SIGKILL || signal == SIGTERM { process.waitUntilExit() }
     }
 
-    private func launch(_ tool: String, _ arguments: [String], log: String) throws -> Process {
+    private func launch(_ tool: String, _ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = Self.binDirectory.appendingPathComponent(tool)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
