@@ -55,10 +55,23 @@ let package = Package(
             path: "Edge/PlateRecognition",
             swiftSettings: swiftSettings
         ),
+        // Capture: the CV4L2 shim (libv4l2, Debian libv4l-dev, listed in the Makefile's
+        // DEBIAN_PACKAGES: a C target cannot carry an apt provider) is imported by Capture only.
+        .target(
+            name: "CV4L2",
+            path: "Edge/CV4L2",
+            linkerSettings: [.linkedLibrary("v4l2")]
+        ),
+        .target(
+            name: "Capture",
+            dependencies: ["CV4L2", "PlateRecognition", .product(name: "Logging", package: "swift-log")],
+            path: "Edge/Capture",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "EdgeCore",
             dependencies: [
-                "Domain", "WireProtocol", "ZMQ", "BollardSupport", "PlateRecognition",
+                "Domain", "WireProtocol", "ZMQ", "BollardSupport", "PlateRecognition", "Capture",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -69,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "BollardEdge",
             dependencies: [
-                "EdgeCore", "PlateRecognition", "BollardSupport",
+                "EdgeCore", "PlateRecognition", "Capture", "BollardSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Edge/bollard-edge",
@@ -123,6 +136,7 @@ let package = Package(
         .testTarget(name: "ZMQTests", dependencies: ["ZMQ"], path: "Tests/ZMQTests"),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "Domain"], path: "Tests/WireProtocolTests"),
         .testTarget(name: "PlateRecognitionTests", dependencies: ["PlateRecognition"], path: "Tests/PlateRecognitionTests"),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "PlateRecognition"], path: "Tests/CaptureTests"),
         .testTarget(
             name: "EdgeCoreTests",
             dependencies: [
