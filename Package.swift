@@ -136,7 +136,9 @@ let package = Package(
         .testTarget(name: "ZMQTests", dependencies: ["ZMQ"], path: "Tests/ZMQTests"),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "Domain"], path: "Tests/WireProtocolTests"),
         .testTarget(name: "PlateRecognitionTests", dependencies: ["PlateRecognition"], path: "Tests/PlateRecognitionTests"),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "PlateRecognition"], path: "Tests/CaptureTests"),
+        .testTarget(
+            name: "CaptureTests", dependencies: ["Capture", "PlateRecognition", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/CaptureTests"),
         .testTarget(
             name: "EdgeCoreTests",
             dependencies: [
