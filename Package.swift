@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "Domain"], path: "Tests/WireProtocolTests"),
         .testTarget(name: "PlateRecognitionTests", dependencies: ["PlateRecognition"], path: "Tests/PlateRecognitionTests"),
         .testTarget(
-            name: "CaptureTests", dependencies: ["Capture", "PlateRecognition", .product(name: "Logging", package: "swift-log")],
+            name: "CaptureTests", dependencies: ["Capture", "EdgeCore", "Domain", "PlateRecognition", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CaptureTests"),
         .testTarget(
             name: "EdgeCoreTests",

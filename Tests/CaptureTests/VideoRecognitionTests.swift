@@ -31,11 +31,12 @@ enum TestVideo {
     }
 
     /// Two cars driving past one after the other, with empty street between them.
-    static func twoCars(path: String) throws {
+    /// - Parameter rate: the header's frame rate (a played file is paced by it).
+    static func twoCars(path: String, rate: String = "F25:1") throws {
         let first = try car(scene: "scene_0004.jpg", box: PlateBox(x: 71, y: 176, width: 188, height: 58))
         let second = try car(scene: "scene_0007.jpg", box: PlateBox(x: 38, y: 84, width: 214, height: 59))
         let width = 480, height = 270
-        var writer = Y4MWriter(width: width, height: height, colorspace: "420jpeg")
+        var writer = Y4MWriter(width: width, height: height, colorspace: "420jpeg", extraHeader: rate + " Ip A1:1")
         for _ in 0..<3 { writer.add(frame(width: width, height: height, car: nil, at: 0, y: 0)) }
         for step in 0..<8 { writer.add(frame(width: width, height: height, car: first, at: 20 + step * 12, y: 90)) }
         for _ in 0..<10 { writer.add(frame(width: width, height: height, car: nil, at: 0, y: 0)) }
