@@ -32,6 +32,11 @@ public final class CameraMonitor: Sendable {
         }
     }
 
+    /// Counts a frame the consumer analysed (`true`) or let skip the recogniser.
+    public func noteAnalysed(_ analysed: Bool) {
+        state.withLock { if analysed { $0.framesAnalysed += 1 } else { $0.framesSkipped += 1 } }
+    }
+
     func noteDropped() {
         state.withLock { $0.framesDropped += 1 }
     }

@@ -23,6 +23,10 @@ public struct CameraState: Sendable, Equatable {
     public var framesCaptured = 0
     /// Frames dropped because the recogniser fell behind (the oldest goes first).
     public var framesDropped = 0
+    /// Frames given to the recogniser.
+    public var framesAnalysed = 0
+    /// Frames the motion gate let skip the recogniser (nothing changed).
+    public var framesSkipped = 0
 
     public init(device: String) {
         self.device = device

@@ -12,6 +12,8 @@ public struct CameraFrameSource: FrameSource {
     public let device: String
     public let monitor: CameraMonitor
     let capture: Capture
+    /// Lets frames of an unchanging street skip the recogniser; nil analyses every frame.
+    let motionGate: MotionGate.Configuration?
 
     enum Capture: Sendable {
         case camera(CameraCapture)
@@ -26,8 +28,9 @@ public struct CameraFrameSource: FrameSource {
     public init(configuration: EdgeConfiguration, device: String, logger: Logger) {
         self.device = device
         monitor = CameraMonitor(device: device)
+        motionGate = configuration.cameraSkipUnchanged ? MotionGate.Configuration() : nil
         if Self.isVideoFile(device) {
-            capture = .video(Y4MPlayer(path: device, loop: configuration.cameraLoop, monitor: monitor))
+            capture = .video(Y4MPlayer(path: device, loop: configuration.cameraLoop, queueDepth: configuration.cameraQueueFrames, monitor: monitor))
         } else {
             var config = CaptureConfiguration(device: device)
             config.width = configuration.cameraWidth
@@ -36,6 +39,7 @@ public struct CameraFrameSource: FrameSource {
             if let only = PixelFormat(name: configuration.cameraFormat) { config.formats = [only] }
             config.exposure = configuration.cameraExposure
             config.gain = configuration.cameraGain
+            config.queueDepth = configuration.cameraQueueFrames
             config.stallTimeout = .milliseconds(Int64(configuration.cameraStallSeconds * 1000))
             capture = .camera(CameraCapture(configuration: config, monitor: monitor, logger: logger))
         }
@@ -45,19 +49,31 @@ public struct CameraFrameSource: FrameSource {
         switch capture {
         case .camera(let camera):
             let frames = camera.frames()
+            let (monitor, motionGate) = (monitor, motionGate)
             return AsyncThrowingStream { continuation in
                 let task = Task {
-                    for await frame in frames { continuation.yield(frame.image) }
+                    var gate = motionGate.map { MotionGate(configuration: $0) }
+                    for await frame in frames {
+                        let analyse = gate?.shouldAnalyse(frame.image) ?? true
+                        monitor.noteAnalysed(analyse)
+                        if analyse { continuation.yield(frame.image) }
+                    }
                     continuation.finish()
                 }
                 continuation.onTermination = { _ in task.cancel() }
             }
         case .video(let player):
             let frames = player.frames()
+            let (monitor, motionGate) = (monitor, motionGate)
             return AsyncThrowingStream { continuation in
                 let task = Task {
                     do {
-                        for try await frame in frames { continuation.yield(frame.image) }
+                        var gate = motionGate.map { MotionGate(configuration: $0) }
+                        for try await frame in frames {
+                            let analyse = gate?.shouldAnalyse(frame.image) ?? true
+                            monitor.noteAnalysed(analyse)
+                            if analyse { continuation.yield(frame.image) }
+                        }
                         continuation.finish()
                     } catch {
                         continuation.finish(throwing: error)
@@ -89,7 +105,8 @@ public struct CameraFrameSource: FrameSource {
         let age = state.lastFrameAge(now: now).map { String(format: "%.1f s ago", $0) } ?? "none yet"
         return "camera \(state.device): \(state.streaming ? "streaming" : "NOT STREAMING") \(state.format ?? "no format"), "
             + String(format: "%.1f fps", state.measuredFramesPerSecond)
-            + ", last frame \(age), reopened \(state.reopenCount) times, frames \(state.framesCaptured) captured \(state.framesDropped) dropped"
+            + ", last frame \(age), reopened \(state.reopenCount) times, frames \(state.framesCaptured) captured, \(state.framesAnalysed) analysed, "
+            + "\(state.framesSkipped) skipped, \(state.framesDropped) dropped"
             + (state.exposure.map { ", exposure \($0)" } ?? "") + (state.gain.map { ", gain \($0)" } ?? "")
     }
 }

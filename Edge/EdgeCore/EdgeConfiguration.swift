@@ -46,6 +46,10 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var cameraStallSeconds = 5.0
     /// Play a `.y4m` camera_device again from the start when it ends.
     public var cameraLoop = false
+    /// Frames waiting for the recogniser; when full, the oldest is dropped (and counted).
+    public var cameraQueueFrames = 4
+    /// Let frames in which nothing changed skip the recogniser (a cheap motion gate).
+    public var cameraSkipUnchanged = true
     /// Generate a synthetic stream of reads (demo): reads per minute; 0 = off.
     public var generateReadsPerMinute: Double = 0
     public var generatorSeed: UInt64 = 1
@@ -85,7 +89,7 @@ public struct EdgeConfiguration: Sendable, Equatable {
         "gate_id", "zone", "direction", "data_dir", "central_endpoint", "central_public_key_file", "key_file",
         "buffer_capacity", "heartbeat_interval", "diagnostics_socket", "replay_file", "frames_dir", "frame_interval_ms",
         "camera_device", "camera_width", "camera_height", "camera_fps", "camera_format", "camera_exposure", "camera_gain",
-        "camera_stall_seconds", "camera_loop",
+        "camera_stall_seconds", "camera_loop", "camera_queue_frames", "camera_skip_unchanged",
         "generate_reads_per_minute",
         "generator_seed", "confident_threshold", "log_level",
     ]
@@ -130,6 +134,10 @@ public struct EdgeConfiguration: Sendable, Equatable {
         case "camera_loop":
             guard let parsed = Bool(value) else { throw Invalid(description: "camera_loop must be true or false, got '\(value.prefix(20))'") }
             cameraLoop = parsed
+        case "camera_queue_frames": cameraQueueFrames = try number(Int.self, 1...1000)
+        case "camera_skip_unchanged":
+            guard let parsed = Bool(value) else { throw Invalid(description: "camera_skip_unchanged must be true or false, got '\(value.prefix(20))'") }
+            cameraSkipUnchanged = parsed
         case "generate_reads_per_minute": generateReadsPerMinute = try number(Double.self, 0...100_000)
         case "generator_seed": generatorSeed = try number(UInt64.self, 0...UInt64.max)
         case "confident_threshold": confidentThreshold = try number(Double.self, 0...1)

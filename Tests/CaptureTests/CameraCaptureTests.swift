@@ -113,7 +113,27 @@ struct CameraCaptureTests {
         #expect(driver.with { $0.violations.isEmpty && $0.opens == $0.closes })
     }
 
-    @Test("ENODEV mid-stream: capture closes the device, backs off, reopens when it is back and streams again")
+    @Test("ENODEV mid-stream is recorded as the reason, the device is closed and reopened, and frames resume")
+    func recordsLoss() async throws {
+        let driver = EmulatedVideoDriver(formats: [.grey])
+        driver.with {
+            $0.loseAfterFrames = 3
+            $0.unplugOnLoss = false
+        }
+        let capture = CameraCapture(configuration: quickConfiguration(), driver: driver, logger: testLogger)
+        let stream = capture.frames()
+        let counter = Counter()
+        let consumer = Task { for await _ in stream { counter.add() } }
+        #expect(await waitUntil { counter.value >= 6 })
+        let state = capture.monitor.snapshot
+        #expect(state.reopenCount == 1 && state.streaming)
+        #expect(state.lastError?.contains("poll failed") == true && state.lastError?.contains("errno \(ENODEV)") == true)
+        consumer.cancel()
+        #expect(await waitUntil { driver.with { $0.openFD == nil } })
+        #expect(driver.with { $0.violations.isEmpty && $0.opens == 2 && $0.closes == 2 && $0.mapped == 0 })
+    }
+
+    @Test("A camera unplugged mid-stream: capture closes it, backs off while it is gone, reopens when it is back and streams again")
     func recoversFromLoss() async throws {
         let driver = EmulatedVideoDriver(formats: [.grey])
         driver.with { $0.loseAfterFrames = 3 }
@@ -121,10 +141,8 @@ struct CameraCaptureTests {
         let stream = capture.frames()
         let counter = Counter()
         let consumer = Task { for await _ in stream { counter.add() } }
-        #expect(await waitUntil { counter.value == 3 && capture.monitor.snapshot.lastError != nil })
-        let lost = capture.monitor.snapshot
-        #expect(!lost.streaming)
-        #expect(lost.lastError?.contains("errno \(ENODEV)") == true)
+        #expect(await waitUntil { counter.value == 3 && !capture.monitor.snapshot.streaming })
+        #expect(driver.with { $0.closes == 1 }, "the lost descriptor is closed")
         // Gone from /dev for a while: open fails, capture waits and tries again.
         #expect(await waitUntil { capture.monitor.snapshot.reopenCount >= 2 })
         #expect(counter.value == 3)

@@ -25,6 +25,8 @@ final class EmulatedVideoDriver: VideoDriver, @unchecked Sendable {  // all stat
         /// Set by `loseDevice()`: the open descriptor is dead.
         var lostDescriptor: Int32?
         var loseAfterFrames: Int?
+        /// Whether the device also vanishes from /dev when lost (open then gives ENOENT).
+        var unplugOnLoss = true
         var openFD: Int32?
         var nextFD: Int32 = 100
         var opens = 0
@@ -228,7 +230,7 @@ final class EmulatedVideoDriver: VideoDriver, @unchecked Sendable {  // all stat
                     if let limit = s.loseAfterFrames, s.framesDelivered >= limit {
                         s.loseAfterFrames = nil
                         s.lostDescriptor = fd
-                        s.present = false
+                        if s.unplugOnLoss { s.present = false }
                         return .failure(V4L2Error(call: "poll", errno: ENODEV))
                     }
                     Self.fill(s.memory[index], format: s.format!, value: UInt8(truncatingIfNeeded: s.sequence))

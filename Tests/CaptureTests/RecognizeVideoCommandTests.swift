@@ -34,7 +34,7 @@ struct RecognizeVideoCommandTests {
         #expect(lines.first?.hasPrefix("{\"frame\": ") == true)
         #expect(lines.first?.contains("\"text\": \"6307HHP\"") == true)
         #expect(lines.last?.contains("\"text\": \"4540GXV\"") == true)
-        #expect(result.stderr.contains("frames 32, ") && result.stderr.contains("frames/s") && result.stderr.contains("ms per frame"))
+        #expect(result.stderr.contains("frames 32 (") && result.stderr.contains("frames/s") && result.stderr.contains("ms per frame"))
     }
 
     @Test("A corrupt video exits 1 with an error naming the frame and byte offset")

@@ -57,7 +57,7 @@ struct VideoRecognitionTests {
         #expect(summary.frames == 32)
         #expect(vehicles.map(\.text) == ["6307HHP", "4540GXV"])
         #expect(vehicles.count == 2 && (3..<11).contains(vehicles[0].bestFrame) && (21..<29).contains(vehicles[1].bestFrame))
-        #expect(summary.line.hasPrefix("frames 32, "))
+        #expect(summary.line.hasPrefix("frames 32 ("))
 
         // The JSON line is exactly what tools/score-video reads.
         let line = VideoRecognition.jsonLine(vehicles[0])
