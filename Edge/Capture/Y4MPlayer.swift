@@ -58,7 +58,11 @@ public final class Y4MPlayer: Sendable {
         var due = Date()
         while !stop.isSet {
             guard let image = try reader.next() else {
-                guard loop, reader.frameIndex > 0 else { return }
+                guard loop, reader.frameIndex > 0 else {
+                    let played = reader.frameIndex
+                    monitor.update { $0.lastError = "the recording ended after \(played) frames" }
+                    return
+                }
                 try reader.rewind()
                 continue
             }

@@ -87,7 +87,9 @@ public struct CameraFrameSource: FrameSource {
     /// Plain-language findings for `bollardctl status`; empty when the camera is fine.
     public static func problems(_ state: CameraState, stallSeconds: Double, now: Date = Date()) -> [String] {
         var problems: [String] = []
-        if !state.streaming {
+        if !state.streaming, state.framesCaptured == 0, state.reopenCount == 0, state.lastError == nil {
+            problems.append("camera \(state.device) not streaming yet")
+        } else if !state.streaming {
             problems.append(
                 "camera \(state.device) not streaming (reopened \(state.reopenCount) times)"
                     + (state.lastError.map { "; last error: \($0)" } ?? ""))
