@@ -154,7 +154,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ZMQ", "WireProtocol", "Domain", "BollardSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["ZMQ", "WireProtocol", "Domain", "BollardSupport", "PlateRecognition", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/IntegrationTests"
         ),
     ],

@@ -10,6 +10,7 @@ struct CameraSourceTests {
     @Test("camera_device = FILE.y4m feeds the gate's recognising read source: one read per car, and the camera state reports it")
     func y4mFeedsTheGate() async throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         // Played in real time; a queue as long as the video keeps a slow debug-build recogniser from dropping frames.
         try TestVideo.twoCars(path: dir + "/two.y4m", rate: "F50:1")
         var configuration = EdgeConfiguration()

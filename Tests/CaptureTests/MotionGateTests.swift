@@ -45,6 +45,7 @@ struct MotionGateTests {
     @Test("On a video with a long empty stretch most empty frames skip the recogniser and the car is still read once")
     func skipsInVideo() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let car = try TestVideo.car(scene: "scene_0004.jpg", box: PlateBox(x: 71, y: 176, width: 188, height: 58))
         var writer = Y4MWriter(width: 480, height: 270, colorspace: "mono")
         for _ in 0..<60 { writer.add(TestVideo.frame(width: 480, height: 270, car: nil, at: 0, y: 0)) }

@@ -26,6 +26,7 @@ struct RecognizeVideoCommandTests {
     @Test("On a generated video of two cars it prints exactly two JSON lines, one per car, and a summary on stderr", .timeLimit(.minutes(2)))
     func twoCars() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try TestVideo.twoCars(path: dir + "/two.y4m")
         let result = try runEdge(["recognize", "--video", dir + "/two.y4m", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -40,6 +41,7 @@ struct RecognizeVideoCommandTests {
     @Test("A corrupt video exits 1 with an error naming the frame and byte offset")
     func corruptVideo() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try Data("YUV4MPEG2 W4 H2 Cmono\nFRAME\n12345678FRAMX\n".utf8).write(to: URL(fileURLWithPath: dir + "/bad.y4m"))
         let result = try runEdge(["recognize", "--video", dir + "/bad.y4m"])
         #expect(result.status == 1)

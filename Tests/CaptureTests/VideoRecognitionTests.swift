@@ -51,6 +51,7 @@ struct VideoRecognitionTests {
     @Test("A video of two cars passing gives exactly two vehicles, in order, with the right plates and their evidence frames")
     func twoCarsTwoLines() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try TestVideo.twoCars(path: dir + "/two.y4m")
         var vehicles: [VehicleRead] = []
         let summary = try VideoRecognition().run(path: dir + "/two.y4m") { vehicles.append($0) }
@@ -73,6 +74,7 @@ struct VideoRecognitionTests {
     @Test("A truncated video still reports the vehicles seen before the damage, then the error naming the frame")
     func truncatedVideo() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try TestVideo.twoCars(path: dir + "/two.y4m")
         let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/two.y4m"))
         try data.prefix(data.count - 1000).write(to: URL(fileURLWithPath: dir + "/cut.y4m"))

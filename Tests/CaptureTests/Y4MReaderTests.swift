@@ -12,6 +12,7 @@ struct Y4MReaderTests {
     @Test("Mono, 4:2:0, 4:2:2 and 4:4:4 files give their luma planes in order, then end", arguments: ["mono", "420jpeg", "420mpeg2", "422", "444"])
     func readsLuma(colorspace: String) throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         var writer = Y4MWriter(width: 7, height: 5, colorspace: colorspace)
         let images = frames(3, width: 7, height: 5)
         for image in images { writer.add(image) }
@@ -27,6 +28,7 @@ struct Y4MReaderTests {
     @Test("Header parameters in any order, fractional rates, extensions and FRAME parameters are accepted")
     func headerAndFrameParameters() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         var writer = Y4MWriter(width: 6, height: 4, colorspace: "420paldv", extraHeader: "F30000:1001 It A128:117 XYSCSS=420PALDV XCOLORRANGE=FULL")
         writer.add(frames(1)[0], frameParameters: "Ip XFOO=1")
         writer.add(frames(2)[1])
@@ -41,6 +43,7 @@ struct Y4MReaderTests {
     @Test("A file that is not YUV4MPEG2, lacks a size or has an unsupported colour space is refused naming why")
     func badHeaders() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let cases: [(String, Y4MError.Code, String)] = [
             ("P5\n6 4\n255\n", .notY4M, "not a YUV4MPEG2 file"),
             ("YUV4MPEG2 W6 F25:1\n", .badHeader, "no height"),
@@ -64,6 +67,7 @@ struct Y4MReaderTests {
     @Test("A corrupt FRAME marker is reported with the frame index and its byte offset")
     func corruptFrameMarker() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         var writer = Y4MWriter(width: 6, height: 4, colorspace: "mono", extraHeader: "F25:1")
         for image in frames(3) { writer.add(image) }
         var bytes = writer.data
@@ -85,6 +89,7 @@ struct Y4MReaderTests {
     @Test("A file cut inside a frame's picture is reported as truncated, naming the frame and where its data starts")
     func truncatedFrame() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         var writer = Y4MWriter(width: 6, height: 4, colorspace: "420jpeg", extraHeader: "F25:1")
         for image in frames(3) { writer.add(image) }
         let frameBytes = 24 + 2 * 3 * 2
@@ -109,6 +114,7 @@ struct Y4MReaderTests {
     @Test("A large frame is read across buffer refills and seeks without losing bytes")
     func largeFrames() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         var writer = Y4MWriter(width: 640, height: 360, colorspace: "444")
         let images = frames(3, width: 640, height: 360)
         for image in images { writer.add(image) }
@@ -125,6 +131,7 @@ struct Y4MReaderTests {
     @Test("A y4m file played as a camera loops when asked and reports itself like a camera")
     func playerLoops() async throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         var writer = Y4MWriter(width: 6, height: 4, colorspace: "mono", extraHeader: "F1000:1")
         for image in frames(3) { writer.add(image) }
         try writer.write(to: dir + "/v.y4m")
