@@ -79,6 +79,7 @@ public struct Y4MHeader: Sendable, Equatable {
         }
         guard let width else { throw fail(.badHeader, "no width (W) parameter") }
         guard let height else { throw fail(.badHeader, "no height (H) parameter") }
+        guard width * height <= 64 << 20 else { throw fail(.badHeader, "frame size \(width)x\(height) is larger than 64 megapixels") }
         return Y4MHeader(width: width, height: height, frameRate: rate.map { (numerator: $0.0, denominator: $0.1) }, chroma: chroma)
     }
 }
