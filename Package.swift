@@ -55,10 +55,23 @@ let package = Package(
             path: "Edge/PlateRecognition",
             swiftSettings: swiftSettings
         ),
+        // Capture: the CV4L2 shim (libv4l2, Debian libv4l-dev, listed in the Makefile's
+        // DEBIAN_PACKAGES: a C target cannot carry an apt provider) is imported by Capture only.
+        .target(
+            name: "CV4L2",
+            path: "Edge/CV4L2",
+            linkerSettings: [.linkedLibrary("v4l2")]
+        ),
+        .target(
+            name: "Capture",
+            dependencies: ["CV4L2", "PlateRecognition", .product(name: "Logging", package: "swift-log")],
+            path: "Edge/Capture",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "EdgeCore",
             dependencies: [
-                "Domain", "WireProtocol", "ZMQ", "BollardSupport", "PlateRecognition",
+                "Domain", "WireProtocol", "ZMQ", "BollardSupport", "PlateRecognition", "Capture",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -69,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "BollardEdge",
             dependencies: [
-                "EdgeCore", "PlateRecognition", "BollardSupport",
+                "EdgeCore", "PlateRecognition", "Capture", "BollardSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Edge/bollard-edge",
@@ -124,6 +137,9 @@ let package = Package(
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "Domain"], path: "Tests/WireProtocolTests"),
         .testTarget(name: "PlateRecognitionTests", dependencies: ["PlateRecognition"], path: "Tests/PlateRecognitionTests"),
         .testTarget(
+            name: "CaptureTests", dependencies: ["Capture", "EdgeCore", "Domain", "PlateRecognition", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/CaptureTests"),
+        .testTarget(
             name: "EdgeCoreTests",
             dependencies: [
                 "EdgeCore", "Domain", "WireProtocol",
@@ -138,7 +154,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ZMQ", "WireProtocol", "Domain", "BollardSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["ZMQ", "WireProtocol", "Domain", "BollardSupport", "PlateRecognition", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/IntegrationTests"
         ),
     ],

@@ -1,3 +1,4 @@
+import Capture
 import Domain
 import Foundation
 import WireProtocol
@@ -8,11 +9,14 @@ public struct DiagnosticsHandler: Sendable {
     let configuration: EdgeConfiguration
     let controller: GateController
     let sync: SyncClient
+    /// The camera's state, when one is configured.
+    let camera: CameraMonitor?
 
-    public init(configuration: EdgeConfiguration, controller: GateController, sync: SyncClient) {
+    public init(configuration: EdgeConfiguration, controller: GateController, sync: SyncClient, camera: CameraMonitor? = nil) {
         self.configuration = configuration
         self.controller = controller
         self.sync = sync
+        self.camera = camera
     }
 
     /// One JSON line in, one JSON line out; bad input gets an error reply.
@@ -74,6 +78,9 @@ public struct DiagnosticsHandler: Sendable {
         }
         if health.droppedAuthorised > 0 {
             problems.append("\(health.droppedAuthorised) authorised passages dropped for lack of buffer space")
+        }
+        if let camera {
+            problems += CameraFrameSource.problems(camera.snapshot, stallSeconds: configuration.cameraStallSeconds)
         }
         if health.diskFreeBytes >= 0, health.diskFreeBytes < 100 << 20 {
             problems.append("disk almost full: \(health.diskFreeBytes >> 20) MiB free")

@@ -1,4 +1,5 @@
 import BollardSupport
+import Capture
 import Domain
 import Foundation
 import Logging
@@ -44,12 +45,19 @@ public enum EdgeApplication {
                 folder: folder, interval: .milliseconds(configuration.frameIntervalMilliseconds), logger: logger)
             sources.append(RecognizingReadSource(frames: frames) { [controller] in controller.noteFrame() })
         }
+        var camera: CameraMonitor?
+        if let device = configuration.cameraDevice {
+            // A V4L2 camera or a .y4m recording: the same recogniser → tracker path as image folders.
+            let frames = CameraFrameSource(configuration: configuration, device: device, logger: logger)
+            camera = frames.monitor
+            sources.append(RecognizingReadSource(frames: frames) { [controller] in controller.noteFrame() })
+        }
         if configuration.generateReadsPerMinute > 0 {
             // The demo's central holds permits for DemoFleet members 0..<1,000, so this fleet is mostly authorised.
             sources.append(
                 SyntheticReadSource(readsPerMinute: configuration.generateReadsPerMinute, fleetSize: 1_000, seed: configuration.generatorSeed))
         }
-        return EdgeService(configuration: configuration, controller: controller, sync: sync, sources: sources, logger: logger)
+        return EdgeService(configuration: configuration, controller: controller, sync: sync, sources: sources, logger: logger, camera: camera)
     }
 
     /// This gate's key pair (created 0600 on first run) and central's public key.
@@ -79,12 +87,14 @@ public struct EdgeService: Service {
     public let sync: SyncClient
     public let sources: [any PlateReadSource]
     let logger: Logger
+    /// The camera's state, when a camera (or a video played as one) is configured.
+    public var camera: CameraMonitor? = nil
 
     public func run() async throws {
         let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
         try sync.start()
         let diagnostics = try UnixLineServer(path: configuration.resolvedDiagnosticsSocket)
-        let handler = DiagnosticsHandler(configuration: configuration, controller: controller, sync: sync)
+        let handler = DiagnosticsHandler(configuration: configuration, controller: controller, sync: sync, camera: camera)
         diagnostics.start { handler.answer($0) }
         notifier.ready(status: "deciding; permit seq \(controller.permits.seq)")
         logger.info("gate running", metadata: ["gate.id": "\(configuration.gateID)", "central": "\(configuration.centralEndpoint)"])

@@ -1,3 +1,4 @@
+import Capture
 import Domain
 import Foundation
 
@@ -30,6 +31,25 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var framesDirectory: String?
     /// Time between frames from `framesDirectory`, milliseconds.
     public var frameIntervalMilliseconds = 100
+    /// A V4L2 camera (`/dev/video0`) or a `.y4m` recording played as one; nil = no camera.
+    public var cameraDevice: String?
+    public var cameraWidth = 640
+    public var cameraHeight = 480
+    public var cameraFramesPerSecond = 15
+    /// `auto` (GREY, then YUV420 converted by libv4l2, YUYV, MJPEG) or one of those.
+    public var cameraFormat = "auto"
+    /// Manual exposure in 100 µs units; nil = the camera's automatic exposure.
+    public var cameraExposure: Int32?
+    /// Manual gain; nil = automatic gain.
+    public var cameraGain: Int32?
+    /// No frame for this many seconds: close the camera and reopen it.
+    public var cameraStallSeconds = 5.0
+    /// Play a `.y4m` camera_device again from the start when it ends.
+    public var cameraLoop = false
+    /// Frames waiting for the recogniser; when full, the oldest is dropped (and counted).
+    public var cameraQueueFrames = 4
+    /// Let frames in which nothing changed skip the recogniser (a cheap motion gate).
+    public var cameraSkipUnchanged = true
     /// Generate a synthetic stream of reads (demo): reads per minute; 0 = off.
     public var generateReadsPerMinute: Double = 0
     public var generatorSeed: UInt64 = 1
@@ -68,6 +88,8 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public static let keys = [
         "gate_id", "zone", "direction", "data_dir", "central_endpoint", "central_public_key_file", "key_file",
         "buffer_capacity", "heartbeat_interval", "diagnostics_socket", "replay_file", "frames_dir", "frame_interval_ms",
+        "camera_device", "camera_width", "camera_height", "camera_fps", "camera_format", "camera_exposure", "camera_gain",
+        "camera_stall_seconds", "camera_loop", "camera_queue_frames", "camera_skip_unchanged",
         "generate_reads_per_minute",
         "generator_seed", "confident_threshold", "log_level",
     ]
@@ -97,6 +119,25 @@ public struct EdgeConfiguration: Sendable, Equatable {
         case "replay_file": replayFile = value
         case "frames_dir": framesDirectory = value
         case "frame_interval_ms": frameIntervalMilliseconds = try number(Int.self, 1...60_000)
+        case "camera_device": cameraDevice = value.isEmpty ? nil : value
+        case "camera_width": cameraWidth = try number(Int.self, 16...8192)
+        case "camera_height": cameraHeight = try number(Int.self, 16...8192)
+        case "camera_fps": cameraFramesPerSecond = try number(Int.self, 1...240)
+        case "camera_format":
+            guard value == "auto" || PixelFormat(name: value) != nil else {
+                throw Invalid(description: "camera_format must be auto, grey, yuv420, yuyv or mjpeg, got '\(value.prefix(20))'")
+            }
+            cameraFormat = value.lowercased()
+        case "camera_exposure": cameraExposure = try value == "auto" ? nil : number(Int32.self, 1...100_000)
+        case "camera_gain": cameraGain = try value == "auto" ? nil : number(Int32.self, 0...10_000)
+        case "camera_stall_seconds": cameraStallSeconds = try number(Double.self, 0.5...3600)
+        case "camera_loop":
+            guard let parsed = Bool(value) else { throw Invalid(description: "camera_loop must be true or false, got '\(value.prefix(20))'") }
+            cameraLoop = parsed
+        case "camera_queue_frames": cameraQueueFrames = try number(Int.self, 1...1000)
+        case "camera_skip_unchanged":
+            guard let parsed = Bool(value) else { throw Invalid(description: "camera_skip_unchanged must be true or false, got '\(value.prefix(20))'") }
+            cameraSkipUnchanged = parsed
         case "generate_reads_per_minute": generateReadsPerMinute = try number(Double.self, 0...100_000)
         case "generator_seed": generatorSeed = try number(UInt64.self, 0...UInt64.max)
         case "confident_threshold": confidentThreshold = try number(Double.self, 0...1)

@@ -1,17 +1,30 @@
 import ArgumentParser
+import Capture
 import Foundation
 import PlateRecognition
 
-/// `bollard-edge recognize`: reads plates in still images (owned by the recognition work, issue 3).
+/// `bollard-edge recognize`: reads plates in still images (owned by the recognition work, issue 3),
+/// or in a video with `--video FILE.y4m`.
 ///
-/// One line per image, in argument order. A file that cannot be read or decoded
+/// A video runs the gate's own path (recogniser → tracker) as fast as it can and
+/// prints one line per vehicle the tracker emits; with `--json` exactly
+/// `{"frame": N, "plates": [{"text": …, "confidence": …, "box": [x, y, w, h]}]}`
+/// (what tools/score-video reads), `frame` being the frame kept as evidence. A
+/// summary (frames, frames/s, ms per frame by stage) goes to stderr. A corrupt
+/// or truncated file prints the vehicles before the damage, then the error naming
+/// the frame and byte offset, and exits 1.
+///
+/// Images: one line per image, in argument order. A file that cannot be read or decoded
 /// gets an error line (stderr; with `--json` also a JSON line with `"error"` and
 /// no plates) and the other files are still read; the exit code is 1 then.
 struct RecognizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recognize",
-        abstract: "Recognise plates in image files and print one line per image."
+        abstract: "Recognise plates in image files (one line per image) or a .y4m video (one line per vehicle)."
     )
+
+    @Option(help: "A YUV4MPEG2 (.y4m) video: print one line per vehicle the tracker emits.")
+    var video: String?
 
     @Flag(help: "Print JSON lines in the format tools/score-plates reads.")
     var json = false
@@ -20,9 +33,15 @@ struct RecognizeCommand: ParsableCommand {
     var explain = false
 
     @Argument(help: "Image files (JPEG, PGM, PPM).")
-    var images: [String]
+    var images: [String] = []
+
+    func validate() throws {
+        if video == nil, images.isEmpty { throw ValidationError("give image files or --video FILE.y4m") }
+        if video != nil, !images.isEmpty { throw ValidationError("give either image files or --video, not both") }
+    }
 
     func run() throws {
+        if let video { return try recognizeVideo(video) }
         let recognizer = PlateRecognizer()
         var failures = 0
         for path in images {
@@ -55,6 +74,21 @@ struct RecognizeCommand: ParsableCommand {
             }
         }
         if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+extension RecognizeCommand {
+    func recognizeVideo(_ path: String) throws {
+        let recognition = VideoRecognition()
+        do {
+            let summary = try recognition.run(path: path) { read in
+                print(json ? VideoRecognition.jsonLine(read) : VideoRecognition.textLine(read))
+            }
+            FileHandle.standardError.write(Data("\(path): \(summary.line)\n".utf8))
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }
 
