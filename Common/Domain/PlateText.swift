@@ -18,10 +18,8 @@ public struct PlateText: Hashable, Sendable, Codable, Comparable, CustomStringCo
             case .forbiddenCharacter(let scalar, let position):
                 let hex = String(scalar.value, radix: 16, uppercase: true)
                 let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-                // The character itself only when printable, so an error line can never carry a control character.
-                let shown = scalar.properties.isWhitespace || scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-                    ? "" : "'\(scalar)' "
-                return "plate character \(shown)(\(code)) at position \(position) is not allowed: "
+                // Escaped, so an error line can never carry a line break or another control character.
+                return "plate character '\(LogText.escaped(String(scalar)))' (\(code)) at position \(position) is not allowed: "
                     + "a plate holds letters A-Z, digits 0-9 and separators (space, '-', '.')"
             case .wrongLength(let count):
                 return "a plate holds 2 to 10 letters and digits, not \(count)"
