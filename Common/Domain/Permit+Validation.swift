@@ -43,6 +43,7 @@ extension Permit {
     static func milliseconds(_ date: Date) -> Int64 {
         let value = (date.timeIntervalSince1970 * 1000).rounded()
         // Dates far outside any range still give a number that fails the range check rather than trap.
-        return value.isFinite ? Int64(clamping: Int64(exactly: max(min(value, 9e18), -9e18)) ?? 0) : Int64.min
+        guard value.isFinite else { return Int64.min }
+        return Int64(max(min(value, 9e18), -9e18))
     }
 }
