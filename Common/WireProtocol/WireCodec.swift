@@ -43,10 +43,6 @@ public enum WireCodec {
         guard frame.count <= ProtocolVersion.maxFrameBytes else {
             throw WireError(.tooLarge, "frame of \(frame.count) bytes exceeds \(ProtocolVersion.maxFrameBytes)")
         }
-        // Before the decoder, which would take `1.0` for the integer 1.
-        if let field = IntegerFields.firstFractional(in: frame) {
-            throw WireError(.malformed, "'\(field)' must be an integer (no fraction or exponent)")
-        }
         let data = Data(frame)
         let decoder = JSONDecoder()
         let header: Header
@@ -56,13 +52,19 @@ public enum WireCodec {
         guard ProtocolVersion.supported.contains(header.v) else {
             throw WireError(.unsupportedVersion, "version \(header.v) not spoken; supported: \(ProtocolVersion.supported)")
         }
-        do { return try decoder.decode(M.self, from: data) } catch let error as WireError {
+        let message: M
+        do { message = try decoder.decode(M.self, from: data) } catch let error as WireError {
             throw error
         } catch let error as DecodingError {
             throw WireError(.malformed, "'\(LogText.escaped(header.type, limit: 40))': \(describe(error))")
         } catch {
             throw WireError(.malformed, "'\(LogText.escaped(header.type, limit: 40))': \(LogText.escaped("\(error)", limit: 200))")
         }
+        // The decoder takes `1.0` for the integer 1; the protocol calls it malformed (§2).
+        if let field = IntegerFields.firstFractional(in: frame) {
+            throw WireError(.malformed, "'\(field)' must be an integer (no fraction or exponent)")
+        }
+        return message
     }
 
     /// A short, data-free description of a decoding error: the path and what was wrong.

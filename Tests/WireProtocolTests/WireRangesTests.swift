@@ -106,3 +106,12 @@ import WireProtocol
         #expect(WireCodec.peekType(Array(json.utf8))?.contains("\n") == false)
     }
 }
+
+extension WireRangesTests {
+    @Test("the checks keep their documented order: version, then type, then fractions, then ranges")
+    func checkOrder() {
+        #expect(Self.code(#"{"v": 2, "type": "sync", "from_seq": 1.5}"#) == .unsupportedVersion)
+        #expect(Self.code(#"{"v": 1, "type": "teleport", "seq": 1.5}"#) == .unknownType)
+        #expect(Self.code(#"{"v": 1, "type": "sync", "from_seq": -1.5}"#) == .malformed)
+    }
+}
