@@ -10,7 +10,8 @@ public enum CentralApplication {
     /// Opens the store (seeding the default holiday calendar on first run)
     /// and makes sure central has a key pair.
     public static func openStore(configuration: CentralConfiguration, logger: Logger) throws -> CentralStore {
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        try PrivateFiles.makeDirectory(atPath: configuration.dataDirectory)
+        try PrivateFiles.prepareDatabaseFile(atPath: configuration.databasePath)
         let store = try CentralStore(path: configuration.databasePath)
         // Ten years ahead, so the calendar never silently ends on 31 December.
         if try store.holidays().isEmpty { try store.setHolidays(.bilbaoDefault(through: 2035)) }
@@ -24,10 +25,7 @@ public enum CentralApplication {
 
     public static func build(configuration: CentralConfiguration, logger: Logger) throws -> CentralService {
         let store = try openStore(configuration: configuration, logger: logger)
-        let keys = try KeyFile.read(path: configuration.secretKeyFile)
-        guard let secret = keys.secretKey else {
-            throw KeyFile.ReadError(path: configuration.secretKeyFile, reason: "no secret-key")
-        }
+        let secret = try KeyFile.readSecret(path: configuration.secretKeyFile).secretKey
         let server = GateServer(store: store, options: .init(endpoint: configuration.gateEndpoint, secretKey: secret), logger: logger)
         return CentralService(store: store, server: server, logger: logger)
     }

@@ -89,15 +89,39 @@ public final class CentralStore: Sendable {
         public var revoked: Bool
     }
 
-    public struct RegistrationError: Error, CustomStringConvertible {
-        public var description: String
+    /// Why a gate was not registered.
+    public enum RegistrationError: Error, Hashable, Sendable, CustomStringConvertible {
+        /// The gate id or zone breaks `InputLimits`.
+        case invalid(InputProblem)
+        /// The key already admits another gate.
+        case keyBelongsToAnotherGate(String)
+        /// The id is registered with another key; replacing it must be asked for.
+        case idRegisteredWithAnotherKey(String)
+
+        public var description: String {
+            switch self {
+            case .invalid(let problem): "\(problem)"
+            case .keyBelongsToAnotherGate(let owner): "that key is already registered to gate \(owner)"
+            case .idRegisteredWithAnotherKey(let id):
+                "gate \(id) is already registered with another key; give --replace-key to replace it (the old key stops working)"
+            }
+        }
     }
 
-    /// Registers (or re-keys) a gate. A key can belong to one gate only.
-    public func registerGate(_ gate: Gate, publicKey: String) throws {
+    /// Registers a gate, or updates its zone and direction. Re-keying an existing id happens only with
+    /// `replaceKey`: a typo in `--id` must not silently lock out another gate. A key can belong to one gate only.
+    public func registerGate(_ gate: Gate, publicKey: String, replaceKey: Bool = false) throws {
+        if let problem = InputLimits.gateIDProblem(gate.id) { throw RegistrationError.invalid(problem) }
+        if gate.zone == "*" { throw RegistrationError.invalid(InputProblem(field: "zone", reason: "a gate guards one zone, not '*'")) }
+        if let problem = InputLimits.zoneIDProblem(gate.zone) { throw RegistrationError.invalid(problem) }
         try database.write { db in
             if let owner = try String.fetchOne(db, sql: "SELECT id FROM gates WHERE public_key = ?", arguments: [publicKey]), owner != gate.id {
-                throw RegistrationError(description: "that key is already registered to gate \(owner)")
+                throw RegistrationError.keyBelongsToAnotherGate(owner)
+            }
+            if !replaceKey, let current = try String.fetchOne(db, sql: "SELECT public_key FROM gates WHERE id = ?", arguments: [gate.id]),
+                current != publicKey
+            {
+                throw RegistrationError.idRegisteredWithAnotherKey(gate.id)
             }
             try db.execute(
                 sql: """

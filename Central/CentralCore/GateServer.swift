@@ -237,7 +237,7 @@ struct ServerLoop {
         guard let record = gatesByID[gateID] else { return }
         let decoded: GateMessage
         do { decoded = try WireCodec.decodeGateMessage(payload) } catch {
-            logger.notice("bad message from gate", metadata: ["gate.id": "\(gateID)", "error": "\(error)"])
+            logger.notice("bad message from gate", metadata: ["gate.id": "\(gateID)", "error": "\(LogText.escaped(error.description, limit: 300))"])
             reply(routingID, .error(error, inReplyTo: WireCodec.peekType(payload)))
             return
         }
@@ -250,7 +250,7 @@ struct ServerLoop {
             if let answer = try respond(to: decoded, gate: record.gate) { reply(routingID, answer) }
         } catch {
             // Most likely the disk: tell the gate to retry, keep serving the others.
-            logger.error("could not serve gate", metadata: ["gate.id": "\(gateID)", "message.type": "\(decoded.type)", "error": "\(error)"])
+            logger.error("could not serve gate", metadata: ["gate.id": "\(gateID)", "message.type": "\(decoded.type)", "error": "\(LogText.escaped("\(error)", limit: 300))"])
             reply(routingID, .error(WireError(.unavailable, "central could not complete '\(decoded.type)'; retry"), inReplyTo: decoded.type))
         }
     }
@@ -262,7 +262,7 @@ struct ServerLoop {
                 return .error(WireError(.unsupportedVersion, "central speaks \(ProtocolVersion.supported)"), inReplyTo: "hello")
             }
             if let claimed = hello.gateID, claimed != gate.id {
-                logger.warning("gate claims another id; its key decides", metadata: ["gate.id": "\(gate.id)", "gate.claimed": "\(claimed.prefix(64))"])
+                logger.warning("gate claims another id; its key decides", metadata: ["gate.id": "\(gate.id)", "gate.claimed": "\(LogText.escaped(claimed))"])
             }
             logger.info("gate said hello", metadata: ["gate.id": "\(gate.id)", "permits.seq": "\(hello.permitSeq)"])
             let calendar = try store.holidayCalendar()

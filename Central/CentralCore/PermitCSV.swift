@@ -11,61 +11,97 @@ import Foundation
 /// `zones` and `windows` separate entries with ';'. Dates are local Madrid
 /// midnights (`YYYY-MM-DD`) or Unix milliseconds. A window is `DAYS HH:MM-HH:MM`
 /// where DAYS is `mon`, `mon-fri`, `sat,sun`, or `hol` for public holidays
-/// (a field holding a comma is written in double quotes).
+/// (a field holding a comma is written in double quotes). Lines end in LF or CRLF;
+/// the header line is optional, blank lines are skipped. Every value is held to
+/// `InputLimits` (docs/protocol.md §3.2). An id may appear once per file.
 /// Every bad row is reported with its line number; nothing is imported then.
 public enum PermitCSV {
+    /// One refused row: its 1-based line, and the field and reason when one field is to blame.
+    public struct Problem: Hashable, Sendable, CustomStringConvertible {
+        public var line: Int
+        public var field: String?
+        public var reason: String
+        public var description: String { "line \(line): " + (field.map { "\($0): " } ?? "") + reason }
+    }
+
+    /// Why a file was refused as a whole; lists every bad row (the first 20 when printed).
     public struct ParseError: Error, CustomStringConvertible {
-        public var problems: [String]
-        public var description: String { problems.prefix(20).joined(separator: "\n") + (problems.count > 20 ? "\n… \(problems.count - 20) more" : "") }
+        public var problems: [Problem]
+        public var description: String {
+            problems.prefix(20).map(\.description).joined(separator: "\n") + (problems.count > 20 ? "\n… \(problems.count - 20) more" : "")
+        }
     }
 
     public static let header = "id,plate,profile,zones,valid_from,valid_until,windows,max_stay_s,status,holder"
 
-    public static func parse(_ text: String) throws -> [Permit] {
+    /// Every permit of the file, or a `ParseError` naming every bad line; a file without a single permit is an error too.
+    public static func parse(_ text: String) throws(ParseError) -> [Permit] {
         var permits: [Permit] = []
-        var problems: [String] = []
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
-            if line.isEmpty || line.hasPrefix("#") || (number == 0 && line.hasPrefix("id,")) { continue }
-            do { permits.append(try parseRow(line)) } catch {
-                problems.append("line \(number + 1): \(error)")
+        var problems: [Problem] = []
+        var firstLine: [String: Int] = [:]
+        // `isNewline` also splits at "\r\n", which Swift holds as one Character (a plain "\n" split never matches it).
+        for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || (number == 0 && line.hasPrefix("id,")) { continue }
+            do {
+                let permit = try parseRow(line)
+                if let earlier = firstLine[permit.id] {
+                    problems.append(Problem(line: number + 1, field: "id", reason: "permit id already given on line \(earlier)"))
+                } else {
+                    firstLine[permit.id] = number + 1
+                    permits.append(permit)
+                }
+            } catch {
+                problems.append(Problem(line: number + 1, field: error.field.isEmpty ? nil : error.field, reason: error.reason))
             }
         }
         guard problems.isEmpty else { throw ParseError(problems: problems) }
+        guard !permits.isEmpty else {
+            throw ParseError(problems: [Problem(line: 1, field: nil, reason: "no permit rows found (expected \(header))")])
+        }
         return permits
     }
 
-    struct RowError: Error, CustomStringConvertible {
-        var description: String
+    static func parseRow(_ line: String) throws(InputProblem) -> Permit {
+        let fields = try splitFields(line)
+        guard fields.count == 10 else { throw InputProblem(field: "", reason: "expected 10 fields, found \(fields.count)") }
+        return try permit(
+            id: fields[0], plate: fields[1], profile: fields[2], zones: fields[3], validFrom: fields[4], validUntil: fields[5],
+            windows: fields[6], maxStay: fields[7], status: fields[8], holder: fields[9])
     }
 
-    static func parseRow(_ line: String) throws -> Permit {
-        let fields = try splitFields(line)
-        guard fields.count == 10 else { throw RowError(description: "expected 10 fields, found \(fields.count)") }
-        guard !fields[0].isEmpty, fields[0].count <= 64 else { throw RowError(description: "id must be 1...64 characters") }
-        guard let plate = PlateText(fields[1]) else { throw RowError(description: "plate is not a plate") }
-        guard let profile = Profile(rawValue: fields[2]) else {
-            throw RowError(description: "profile '\(fields[2])' is not one of \(Profile.allCases.map(\.rawValue).joined(separator: ", "))")
+    /// Builds a permit from the text of each field, as the CSV columns and `permits add` options hold them,
+    /// and holds it to `InputLimits`; the first problem found is thrown.
+    public static func permit(
+        id: String, plate: String, profile: String, zones: String, validFrom: String, validUntil: String,
+        windows: String, maxStay: String, status: String, holder: String
+    ) throws(InputProblem) -> Permit {
+        if let problem = InputLimits.permitIDProblem(id) { throw problem }
+        let plateText: PlateText
+        do { plateText = try PlateText(validating: plate) } catch { throw InputProblem(field: "plate", reason: error.description) }
+        guard let profileValue = Profile(rawValue: profile) else {
+            throw InputProblem(field: "profile", reason: "'\(profile.prefix(40))' is not one of \(Profile.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let zones = fields[3].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard !zones.isEmpty else { throw RowError(description: "zones is empty") }
-        guard let validFrom = try instant(fields[4], field: "valid_from") else { throw RowError(description: "valid_from is required") }
-        let validUntil = try instant(fields[5], field: "valid_until")
-        let windows = try fields[6].split(separator: ";").map { try window(String($0)) }
-        var maxStay: Int?
-        if !fields[7].isEmpty {
-            guard let seconds = Int(fields[7]), seconds > 0 else { throw RowError(description: "max_stay_s must be a positive integer") }
-            maxStay = seconds
+        let zoneList = zones.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let from = try instant(validFrom, field: "valid_from") else { throw InputProblem(field: "valid_from", reason: "is required") }
+        let until = try instant(validUntil, field: "valid_until")
+        let windowList = try self.windows(windows)
+        var maxStaySeconds: Int?
+        if !maxStay.isEmpty {
+            guard let seconds = Int(maxStay) else { throw InputProblem(field: "max_stay_s", reason: "must be a whole number of seconds") }
+            maxStaySeconds = seconds
         }
-        let status = fields[8].isEmpty ? PermitStatus.active : PermitStatus(rawValue: fields[8])
-        guard let status else { throw RowError(description: "status must be active, suspended or revoked") }
-        return Permit(
-            id: fields[0], plate: plate, profile: profile, zones: zones, validFrom: validFrom, validUntil: validUntil,
-            windows: windows, maxStaySeconds: maxStay, status: status, holder: fields[9], seq: 0)
+        let statusValue = status.isEmpty ? PermitStatus.active : PermitStatus(rawValue: status)
+        guard let statusValue else { throw InputProblem(field: "status", reason: "must be active, suspended or revoked") }
+        let permit = Permit(
+            id: id, plate: plateText, profile: profileValue, zones: zoneList, validFrom: from, validUntil: until,
+            windows: windowList, maxStaySeconds: maxStaySeconds, status: statusValue, holder: holder, seq: 0)
+        try permit.validate()
+        return permit
     }
 
     /// Splits one CSV row; a field in double quotes may hold commas (`"sat,hol 08:00-10:00"`) and `""` for a quote.
-    static func splitFields(_ line: String) throws -> [String] {
+    static func splitFields(_ line: String) throws(InputProblem) -> [String] {
         var fields: [String] = []
         var current = ""
         var quoted = false
@@ -91,35 +127,49 @@ public enum PermitCSV {
                 current.append(character)
             }
         }
-        guard !quoted else { throw RowError(description: "unterminated quoted field") }
+        guard !quoted else { throw InputProblem(field: "", reason: "unterminated quoted field") }
         fields.append(current.trimmingCharacters(in: .whitespaces))
         return fields
     }
 
-    static func instant(_ text: String, field: String) throws -> Date? {
+    /// `YYYY-MM-DD` (Madrid midnight) or Unix milliseconds; nil for empty text.
+    public static func instant(_ text: String, field: String) throws(InputProblem) -> Date? {
         if text.isEmpty { return nil }
-        if let milliseconds = Int64(text) { return Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+        if let milliseconds = Int64(text) {
+            if let problem = InputLimits.instantProblem(milliseconds, field: field) { throw problem }
+            return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+        }
         guard let date = LocalDate(text), let instant = MadridTime.instant(date, hour: 0, minute: 0) else {
-            throw RowError(description: "\(field) must be YYYY-MM-DD or Unix milliseconds")
+            throw InputProblem(field: field, reason: "must be YYYY-MM-DD or Unix milliseconds")
         }
         return instant
     }
 
-    static func window(_ text: String) throws -> TimeWindow {
+    /// Windows separated by ';', e.g. `mon-fri 07:00-11:00;sat,sun 08:00-10:00`; empty text is no window (any time).
+    public static func windows(_ text: String) throws(InputProblem) -> [TimeWindow] {
+        var windows: [TimeWindow] = []
+        for part in text.split(separator: ";") where !part.trimmingCharacters(in: .whitespaces).isEmpty {
+            windows.append(try window(String(part)))
+        }
+        return windows
+    }
+
+    static func window(_ text: String) throws(InputProblem) -> TimeWindow {
+        let shown = String(text.trimmingCharacters(in: .whitespaces).prefix(40))
         let parts = text.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true)
-        guard parts.count == 2 else { throw RowError(description: "window '\(text)' must be 'DAYS HH:MM-HH:MM'") }
+        guard parts.count == 2 else { throw InputProblem(field: "windows", reason: "window '\(shown)' must be 'DAYS HH:MM-HH:MM'") }
         let times = parts[1].split(separator: "-")
         guard times.count == 2, let start = TimeWindow.minutes(String(times[0])), let end = TimeWindow.minutes(String(times[1])), start < end else {
-            throw RowError(description: "window '\(text)' has a bad time range")
+            throw InputProblem(field: "windows", reason: "window '\(shown)' has a bad time range")
         }
         var days: Set<Weekday> = []
         var holidays = false
         let names = ["mon": Weekday.monday, "tue": .tuesday, "wed": .wednesday, "thu": .thursday, "fri": .friday, "sat": .saturday, "sun": .sunday]
         for item in parts[0].split(separator: ",") {
-            let range = item.split(separator: "-").map(String.init)
+            let range = item.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
             if range == ["hol"] { holidays = true; continue }
-            guard let first = names[range[0]], let last = names[range.last!], range.count <= 2, first.rawValue <= last.rawValue else {
-                throw RowError(description: "window '\(text)' has bad days '\(item)'")
+            guard (1...2).contains(range.count), let first = names[range[0]], let last = names[range[range.count - 1]], first.rawValue <= last.rawValue else {
+                throw InputProblem(field: "windows", reason: "window '\(shown)' has bad days '\(item.prefix(20))' (mon…sun, a range like mon-fri, or hol)")
             }
             for raw in first.rawValue...last.rawValue { days.insert(Weekday(rawValue: raw)!) }
         }

@@ -21,12 +21,30 @@ extension BollardCentralCommand.Gates {
         @Option(help: "Zone the gate guards.") var zone = "casco-viejo"
         @Option(help: "entry or exit.") var direction = "entry"
         @Option(help: "The gate's public key file (gate.pub) or the 40-character key itself.") var key: String
+        @Flag(help: "Give an already registered gate id a new key; its old key stops working.") var replaceKey = false
+
+        func validate() throws {
+            if let problem = InputLimits.gateIDProblem(id, field: "--id") { throw ValidationError(problem.description) }
+            if let problem = InputLimits.zoneIDProblem(zone, field: "--zone") { throw ValidationError(problem.description) }
+            guard Direction(rawValue: direction) != nil else { throw ValidationError("--direction must be entry or exit") }
+        }
 
         func run() throws {
-            guard let direction = Direction(rawValue: direction) else { throw ValidationError("direction must be entry or exit") }
-            let publicKey = FileManager.default.fileExists(atPath: key) ? try KeyFile.read(path: key).publicKey : key
-            guard CurveKeyPair.isValidKey(publicKey) else { throw ValidationError("not a CURVE public key: expected 40 Z85 characters") }
-            try store.openStore().registerGate(Gate(id: id, zone: zone, direction: direction), publicKey: publicKey)
+            let direction = Direction(rawValue: direction) ?? .entry
+            let publicKey: String
+            if FileManager.default.fileExists(atPath: key) {
+                publicKey = try KeyFile.read(path: key).publicKey
+            } else if CurveKeyPair.isValidKey(key) {
+                publicKey = key
+            } else {
+                throw AdminError.notAKey(key)
+            }
+            guard CurveKeyPair.isValidKey(publicKey) else { throw AdminError.notAKey(key) }
+            let opened = try store.openStore()
+            if let central = try? KeyFile.read(path: store.configuration.publicKeyFile), central.publicKey == publicKey {
+                throw AdminError.centralKeyGiven
+            }
+            try opened.registerGate(Gate(id: id, zone: zone, direction: direction), publicKey: publicKey, replaceKey: replaceKey)
             print("gate \(id) registered")
         }
     }
@@ -36,7 +54,7 @@ extension BollardCentralCommand.Gates {
         @OptionGroup var store: StoreOptions
         @Argument var id: String
         func run() throws {
-            guard try store.openStore().revokeGate(id: id) else { throw ValidationError("no gate \(id)") }
+            guard try store.openStore().revokeGate(id: id) else { throw AdminError.noGate(id) }
             print("gate \(id) revoked")
         }
     }

@@ -20,10 +20,10 @@ extension BollardCentralCommand.Permits {
         func run() throws {
             let text: String
             do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+                throw AdminError.unreadableFile(path: file, reason: error.localizedDescription)
             }
             let permits: [Permit]
-            do { permits = try PermitCSV.parse(text) } catch { throw ValidationError("\(file): nothing imported\n\(error)") }
+            do { permits = try PermitCSV.parse(text) } catch { throw AdminError.importRefused(path: file, error) }
             // In transactions of 1,000: the gate server, another writer, never waits long for the lock.
             let saved = try store.openStore().save(permits, transactionSize: 1_000)
             print("imported \(saved.count) permits; sequence now \(saved.last?.seq ?? 0)")
@@ -39,16 +39,24 @@ extension BollardCentralCommand.Permits {
         @Option(help: "Zones, ';'-separated (* = all).") var zones = "casco-viejo"
         @Option(help: "Valid from (YYYY-MM-DD or Unix ms); default now.") var validFrom: String?
         @Option(help: "Valid until (YYYY-MM-DD or Unix ms).") var validUntil: String?
-        @Option(help: "Time windows, e.g. 'mon-sat 07:00-11:00;hol 08:00-10:00'.") var windows = ""
+        @Option(help: "Time windows separated by ';', e.g. 'mon-sat 07:00-11:00;sat,sun 08:00-10:00;hol 08:00-10:00'.") var windows = ""
         @Option(help: "Maximum stay, seconds.") var maxStay: Int?
         @Option(help: "Holder reference.") var holder = ""
 
+        /// The permit the options describe, held to the same limits as an imported row.
+        func permit() throws(InputProblem) -> Permit {
+            try PermitCSV.permit(
+                id: id, plate: plate, profile: profile, zones: zones,
+                validFrom: validFrom ?? String(Int64(Date().timeIntervalSince1970 * 1000)), validUntil: validUntil ?? "",
+                windows: windows, maxStay: maxStay.map(String.init) ?? "", status: "active", holder: holder)
+        }
+
+        func validate() throws {
+            do { _ = try permit() } catch { throw ValidationError("--\(error.field.replacingOccurrences(of: "_", with: "-")): \(error.reason)") }
+        }
+
         func run() throws {
-            let from = validFrom ?? String(Int64(Date().timeIntervalSince1970 * 1000))
-            let row = [id, plate, profile, zones, from, validUntil ?? "", windows, maxStay.map(String.init) ?? "", "active", holder]
-                .joined(separator: ",")
-            let permit: Permit
-            do { permit = try PermitCSV.parse(row)[0] } catch { throw ValidationError("\(error)") }
+            let permit = try permit()
             let saved = try store.openStore().save(permit)
             print("permit \(saved.id) saved at sequence \(saved.seq)")
         }
@@ -80,13 +88,13 @@ extension BollardCentralCommand.Permits {
         @OptionGroup var store: StoreOptions
         @Argument var id: String
         func run() throws {
-            guard let permit = try store.openStore().permit(id: id) else { throw ValidationError("no permit \(id)") }
+            guard let permit = try store.openStore().permit(id: id) else { throw AdminError.noPermit(id) }
             print(String(decoding: try JSONEncoder().encode(permit), as: UTF8.self))
         }
     }
 }
 
 private func setStatus(_ status: PermitStatus, id: String, store: StoreOptions) throws {
-    guard let saved = try store.openStore().setStatus(status, permitID: id) else { throw ValidationError("no permit \(id)") }
+    guard let saved = try store.openStore().setStatus(status, permitID: id) else { throw AdminError.noPermit(id) }
     print("permit \(saved.id) \(status.rawValue) at sequence \(saved.seq)")
 }

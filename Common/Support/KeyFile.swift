@@ -54,22 +54,31 @@ public struct KeyFile: Sendable, Equatable {
         return KeyFile(publicKey: publicKey, secretKey: values["secret-key"])
     }
 
-    /// Writes `<base>.key` (both keys, 0600) and `<base>.pub` (public key, 0644).
-    /// Refuses to overwrite an existing secret file.
+    /// Reads a key file that must hold a secret key, refusing one that group or others may read
+    /// (`PrivateFiles.ExposedSecret`): a service must not run on a key others may have copied.
+    public static func readSecret(path: String) throws -> (publicKey: String, secretKey: String) {
+        try PrivateFiles.checkPrivate(path: path)
+        let file = try read(path: path)
+        guard let secret = file.secretKey else { throw ReadError(path: path, reason: "no secret-key") }
+        return (file.publicKey, secret)
+    }
+
+    /// Writes `<base>.key` (both keys, 0600 from its first byte, whatever the umask) and
+    /// `<base>.pub` (public key, 0644). Refuses to overwrite an existing secret file.
     public static func writePair(base: String, publicKey: String, secretKey: String) throws {
         let secretPath = base + ".key"
         let publicPath = base + ".pub"
-        let manager = FileManager.default
-        guard !manager.fileExists(atPath: secretPath) else {
+        guard !FileManager.default.fileExists(atPath: secretPath) else {
             throw ReadError(path: secretPath, reason: "exists; refusing to overwrite a secret key")
         }
         let secretText = "# Bollard CURVE key pair: keep secret\npublic-key = \"\(publicKey)\"\nsecret-key = \"\(secretKey)\"\n"
-        guard manager.createFile(atPath: secretPath, contents: Data(secretText.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw ReadError(path: secretPath, reason: "cannot create")
+        do { try PrivateFiles.writeNewFile(atPath: secretPath, data: Data(secretText.utf8), mode: 0o600) } catch {
+            throw ReadError(path: secretPath, reason: "cannot create (\(error))")
         }
         let publicText = "# Bollard CURVE public key\npublic-key = \"\(publicKey)\"\n"
-        guard manager.createFile(atPath: publicPath, contents: Data(publicText.utf8), attributes: [.posixPermissions: 0o644]) else {
-            throw ReadError(path: publicPath, reason: "cannot create")
+        try? FileManager.default.removeItem(atPath: publicPath)
+        do { try PrivateFiles.writeNewFile(atPath: publicPath, data: Data(publicText.utf8), mode: 0o644) } catch {
+            throw ReadError(path: publicPath, reason: "cannot create (\(error))")
         }
     }
 }

@@ -128,7 +128,7 @@ extension CentralMessage: Codable {
             self = .error(
                 WireError(WireError.Code(rawValue: code) ?? .invalid, message),
                 inReplyTo: try container.decodeIfPresent(String.self, forKey: .inReplyTo))
-        default: throw WireError(.unknownType, "unknown message type '\(type.prefix(40))'")
+        default: throw WireError(.unknownType, "unknown message type '\(LogText.escaped(type, limit: 40))'")
         }
     }
 

@@ -18,7 +18,7 @@ public enum DiagnosticsRequest: Codable, Sendable, Hashable {
             self = .inject(
                 plate: try container.decode(String.self, forKey: .plate),
                 confidence: try container.decodeIfPresent(Double.self, forKey: .confidence) ?? 1.0)
-        case let other: throw WireError(.unknownType, "unknown command '\(other.prefix(40))'")
+        case let other: throw WireError(.unknownType, "unknown command '\(LogText.escaped(other, limit: 40))'")
         }
     }
 

@@ -43,14 +43,19 @@ public struct Event: Codable, Sendable, Hashable {
 
 extension Event {
     /// Why a batch of events is not acceptable, or nil when it is
-    /// (docs/protocol.md §3.3): 1…256 events with strictly increasing positive
-    /// sequences, confidences within 0…1, normalised plates, bounded strings.
+    /// (docs/protocol.md §3.3): 1…256 events with strictly increasing sequences
+    /// within 1…2^53−1, instants within 1970…2100, confidences within 0…1,
+    /// normalised plates, bounded strings.
     public static func problem(inBatch events: [Event]) -> String? {
         guard !events.isEmpty else { return "a batch holds at least one event" }
         var previous: Int64 = 0
         for event in events {
             guard event.seq > previous else { return "event seqs must be positive and strictly increasing within a batch" }
+            guard event.seq <= InputLimits.largestInteger else { return "event seq must be at most \(InputLimits.largestInteger)" }
             previous = event.seq
+            if let problem = WireRanges.problem(event.atMilliseconds, in: WireRanges.instantMilliseconds, "event \(event.seq): at_ms") {
+                return problem
+            }
             guard event.confidence.isFinite, (0...1).contains(event.confidence) else { return "event \(event.seq): confidence must be within 0...1" }
             if let plate = event.plate, PlateText(plate)?.normalized != plate {
                 return "event \(event.seq): plate must be normalised (2-10 of A-Z, 0-9)"

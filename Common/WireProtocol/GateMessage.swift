@@ -64,7 +64,7 @@ extension GateMessage: Codable {
         case "snapshot": self = .snapshot(afterID: try container.decodeIfPresent(String.self, forKey: .afterID))
         case "events": self = .events(try container.decode([Event].self, forKey: .events))
         case "heartbeat": self = .heartbeat(try container.decode(GateHealth.self, forKey: .health))
-        default: throw WireError(.unknownType, "unknown message type '\(type.prefix(40))'")
+        default: throw WireError(.unknownType, "unknown message type '\(LogText.escaped(type, limit: 40))'")
         }
     }
 

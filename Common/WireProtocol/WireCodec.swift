@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// Turns messages into frames and back. Every failure to decode becomes a
@@ -18,18 +19,24 @@ public enum WireCodec {
         }
     }
 
+    /// Decodes and checks every value against its range (docs/protocol.md, "Value ranges").
     public static func decodeGateMessage(_ frame: [UInt8]) throws(WireError) -> GateMessage {
-        try decode(GateMessage.self, frame)
+        let message = try decode(GateMessage.self, frame)
+        if let problem = message.rangeProblem { throw problem }
+        return message
     }
 
+    /// Decodes and checks the sequences and instants central sent against their ranges.
     public static func decodeCentralMessage(_ frame: [UInt8]) throws(WireError) -> CentralMessage {
-        try decode(CentralMessage.self, frame)
+        let message = try decode(CentralMessage.self, frame)
+        if let problem = message.rangeProblem { throw problem }
+        return message
     }
 
     /// The `type` of a frame, when it has one, to name it in error replies.
     public static func peekType(_ frame: [UInt8]) -> String? {
         guard frame.count <= ProtocolVersion.maxFrameBytes else { return nil }
-        return (try? JSONDecoder().decode(Header.self, from: Data(frame)))?.type
+        return (try? JSONDecoder().decode(Header.self, from: Data(frame))).map { LogText.escaped($0.type, limit: 40) }
     }
 
     private static func decode<M: Decodable>(_ type: M.Type, _ frame: [UInt8]) throws(WireError) -> M {
@@ -45,13 +52,19 @@ public enum WireCodec {
         guard ProtocolVersion.supported.contains(header.v) else {
             throw WireError(.unsupportedVersion, "version \(header.v) not spoken; supported: \(ProtocolVersion.supported)")
         }
-        do { return try decoder.decode(M.self, from: data) } catch let error as WireError {
+        let message: M
+        do { message = try decoder.decode(M.self, from: data) } catch let error as WireError {
             throw error
         } catch let error as DecodingError {
-            throw WireError(.malformed, "'\(header.type.prefix(40))': \(describe(error))")
+            throw WireError(.malformed, "'\(LogText.escaped(header.type, limit: 40))': \(describe(error))")
         } catch {
-            throw WireError(.malformed, "'\(header.type.prefix(40))': \(error)")
+            throw WireError(.malformed, "'\(LogText.escaped(header.type, limit: 40))': \(LogText.escaped("\(error)", limit: 200))")
         }
+        // The decoder takes `1.0` for the integer 1; the protocol calls it malformed (§2).
+        if let field = IntegerFields.firstFractional(in: frame) {
+            throw WireError(.malformed, "'\(field)' must be an integer (no fraction or exponent)")
+        }
+        return message
     }
 
     /// A short, data-free description of a decoding error: the path and what was wrong.

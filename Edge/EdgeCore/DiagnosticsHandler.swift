@@ -39,6 +39,8 @@ public struct DiagnosticsHandler: Sendable {
             return DiagnosticsReply(ok: true, status: status())
         case .inject(let plate, let confidence):
             guard (0...1).contains(confidence) else { return .failure("confidence must be within 0...1") }
+            // A technician's typo must not become another vehicle's passage: refuse, saying which character.
+            do { _ = try PlateText(validating: plate) } catch { return .failure(error.description) }
             do {
                 let event = try controller.handle(PlateRead(text: plate, confidence: confidence, at: Date()))
                 return DiagnosticsReply(ok: true, decision: event.kind, eventSeq: event.seq)

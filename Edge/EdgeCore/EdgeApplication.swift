@@ -17,7 +17,8 @@ public enum EdgeApplication {
     /// Opens the buffer, loads the stored permits, prepares keys and returns
     /// the service that runs the gate.
     public static func build(configuration: EdgeConfiguration, logger: Logger) throws -> EdgeService {
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        try PrivateFiles.makeDirectory(atPath: configuration.dataDirectory)
+        try PrivateFiles.prepareDatabaseFile(atPath: configuration.bufferPath)
         let buffer = try EventBuffer(path: configuration.bufferPath, capacity: configuration.bufferCapacity)
         let stored = try buffer.loadPermits()
         var gate = configuration.gate
@@ -68,8 +69,8 @@ public enum EdgeApplication {
             try KeyFile.writePair(base: String(keyPath.dropLast(keyPath.hasSuffix(".key") ? 4 : 0)), publicKey: pair.publicKey, secretKey: pair.secretKey)
             logger.notice("generated this gate's key pair; register its public key at central", metadata: ["key.file": "\(keyPath)"])
         }
-        let own = try KeyFile.read(path: keyPath)
-        guard let secret = own.secretKey else { throw StartupError(description: "key file \(keyPath) has no secret-key") }
+        let own = try KeyFile.readSecret(path: keyPath)
+        let secret = own.secretKey
         let centralPath = configuration.resolvedCentralPublicKeyFile
         guard FileManager.default.fileExists(atPath: centralPath) else {
             throw StartupError(description: "central's public key not found at \(centralPath): copy central.pub from the central's data folder there")

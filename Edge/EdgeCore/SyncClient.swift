@@ -191,7 +191,7 @@ public final class SyncClient: Sendable {
                         machine.currentProblem(now: .now),
                         DiagnosticsHandler.clockProblem(offsetMilliseconds: machine.clockOffsetMilliseconds, clock: controller.clock),
                     ].compactMap { $0 }
-                    if !problems.isEmpty { health.problems = problems }
+                    if !problems.isEmpty { health.problems = problems.prefix(8).map { String($0.prefix(300)) } }
                     send(.heartbeat(health))
                 case .send(let message):
                     send(message)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BollardSupport
+import Domain
 import Foundation
 import WireProtocol
 import ZMQ
@@ -22,10 +23,10 @@ struct SocketOption: ParsableArguments {
         let line = String(decoding: WireCodec.encode(request), as: UTF8.self)
         let answer: String
         do { answer = try UnixLineClient.request(path: socket, line: line) } catch {
-            throw ValidationError("cannot reach the gate at \(socket): \(error). Is bollard-edge running (systemctl status bollard-edge)?")
+            throw CtlError.unreachable(socket: socket, cause: error)
         }
         do { return try JSONDecoder().decode(DiagnosticsReply.self, from: Data(answer.utf8)) } catch {
-            throw ValidationError("the gate answered something unexpected: \(answer.prefix(200))")
+            throw CtlError.unexpectedAnswer(String(answer.prefix(200)))
         }
     }
 }
@@ -38,7 +39,7 @@ extension BollardCtlCommand {
 
         func run() throws {
             let reply = try target.ask(.status)
-            guard reply.ok, let status = reply.status else { throw ValidationError(reply.error ?? "no status") }
+            guard reply.ok, let status = reply.status else { throw CtlError.refused(reply.error ?? "no status") }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -66,9 +67,14 @@ extension BollardCtlCommand {
         @Argument(help: "Plate text.") var plate: String
         @Option(help: "Read confidence, 0...1.") var confidence = 1.0
 
+        func validate() throws {
+            do { _ = try PlateText(validating: plate) } catch { throw ValidationError("\(error)") }
+            guard (0...1).contains(confidence) else { throw ValidationError("--confidence must be within 0...1") }
+        }
+
         func run() throws {
             let reply = try target.ask(.inject(plate: plate, confidence: confidence))
-            guard reply.ok, let decision = reply.decision, let seq = reply.eventSeq else { throw ValidationError(reply.error ?? "no decision") }
+            guard reply.ok, let decision = reply.decision, let seq = reply.eventSeq else { throw CtlError.refused(reply.error ?? "no decision") }
             print("\(decision.rawValue) (event \(seq))")
         }
     }
@@ -81,6 +87,23 @@ extension BollardCtlCommand {
             let pair = try CurveKeyPair.generate()
             try KeyFile.writePair(base: base, publicKey: pair.publicKey, secretKey: pair.secretKey)
             print("wrote \(base).key and \(base).pub; public key \(pair.publicKey)")
+        }
+    }
+}
+
+/// A failure talking to the gate (not a mistake in the arguments): one `Error:` line, no usage text, non-zero exit.
+enum CtlError: Error, CustomStringConvertible {
+    case unreachable(socket: String, cause: any Error)
+    case unexpectedAnswer(String)
+    /// The gate answered, refusing the request; its reason as given.
+    case refused(String)
+
+    var description: String {
+        switch self {
+        case .unreachable(let socket, let cause):
+            "cannot reach the gate at \(socket): \(cause). Is bollard-edge running (systemctl status bollard-edge)?"
+        case .unexpectedAnswer(let answer): "the gate answered something unexpected: \(answer)"
+        case .refused(let reason): "the gate refused: \(reason)"
         }
     }
 }

@@ -93,6 +93,30 @@ import WireProtocol
         #expect(try !store.revokeGate(id: "nobody"))
     }
 
+    @Test("an id registered with another key is re-keyed only when asked, and ids and zones are held to their alphabet")
+    func reKeyingNeedsConsent() throws {
+        let first = String(repeating: "a", count: 40), second = String(repeating: "b", count: 40)
+        try store.registerGate(Gate(id: "g1", zone: "z", direction: .entry), publicKey: first)
+        #expect(throws: CentralStore.RegistrationError.idRegisteredWithAnotherKey("g1")) {
+            try store.registerGate(Gate(id: "g1", zone: "z", direction: .entry), publicKey: second)
+        }
+        #expect(try store.gate(publicKey: first)?.gate.id == "g1")
+        // The same key again (a zone change) is not a replacement.
+        try store.registerGate(Gate(id: "g1", zone: "z2", direction: .exit), publicKey: first)
+        try store.registerGate(Gate(id: "g1", zone: "z", direction: .entry), publicKey: second, replaceKey: true)
+        #expect(try store.gate(publicKey: first) == nil)
+        #expect(try store.gate(publicKey: second)?.gate.id == "g1")
+        for id in ["", "g\n1", "g\t1", "../g", String(repeating: "g", count: 5_000)] {
+            #expect(throws: CentralStore.RegistrationError.self) {
+                try store.registerGate(Gate(id: id, zone: "z", direction: .entry), publicKey: String(repeating: "c", count: 40))
+            }
+        }
+        #expect(throws: CentralStore.RegistrationError.self) {
+            try store.registerGate(Gate(id: "g9", zone: "zone\nforged", direction: .entry), publicKey: String(repeating: "d", count: 40))
+        }
+        #expect(try store.gates().map(\.gate.id) == ["g1"])
+    }
+
     static func health(seq: Int64, oldest: Double = 0, depth: Int = 0) -> GateHealth {
         GateHealth(
             permitSeq: seq, bufferDepth: depth, bufferCapacity: 100, oldestUnsentSeconds: oldest, droppedAuthorised: 0,
@@ -161,8 +185,52 @@ import WireProtocol
             try PermitCSV.parse(text)
         } throws: { error in
             guard let error = error as? PermitCSV.ParseError else { return false }
-            return error.problems.map { $0.prefix(7) } == ["line 3:", "line 4:", "line 5:", "line 6:", "line 7:"]
+            return error.problems.map(\.line) == [3, 4, 5, 6, 7]
         }
+    }
+
+    static let row = "P1,1234 BCD,resident,casco-viejo,2026-01-01,,,,active,H1"
+
+    /// The lines and fields a refused file names, or nil when it was accepted.
+    static func refusal(_ text: String) -> [String]? {
+        do { _ = try PermitCSV.parse(text); return nil } catch {
+            return error.problems.map { "\($0.line):\($0.field ?? "")" }
+        }
+    }
+
+    @Test("a file with Windows (CRLF) line endings imports every row")
+    func readsCRLF() throws {
+        let text = PermitCSV.header + "\r\n" + Self.row + "\r\n" + Self.row.replacingOccurrences(of: "P1", with: "P2") + "\r\n"
+        #expect(try PermitCSV.parse(text).map(\.id) == ["P1", "P2"])
+    }
+
+    @Test("a file with no permit rows is an error, not 0 imported")
+    func refusesEmptyFile() {
+        #expect(Self.refusal(PermitCSV.header + "\n") == ["1:"])
+        #expect(Self.refusal("") == ["1:"])
+    }
+
+    @Test("an id given twice in one file is refused at its second line")
+    func refusesDuplicateIDs() {
+        #expect(Self.refusal([PermitCSV.header, Self.row, Self.row].joined(separator: "\n")) == ["3:id"])
+    }
+
+    @Test("a row whose id starts with '#' is refused, not skipped as a comment")
+    func refusesHashID() {
+        #expect(Self.refusal([Self.row, "#B6,1234 BCD,resident,casco-viejo,2026-01-01,,,,active,H1"].joined(separator: "\n")) == ["2:id"])
+    }
+
+    @Test("valid_until before valid_from, a plate with a foreign character, a 100 KB holder and bad days are refused with their field",
+        arguments: [
+            ("P1,1234 BCD,resident,casco-viejo,2026-06-01,2026-01-01,,,active,H1", "valid_until"),
+            ("P1,ÑÑ1234BC,resident,casco-viejo,2026-01-01,,,,active,H1", "plate"),
+            ("P1,1234 BCD,resident,casco-viejo,2026-01-01,,,,active," + String(repeating: "h", count: 100_000), "holder"),
+            ("P1,1234 BCD,resident,casco-viejo,2026-01-01,,- 08:00-10:00,,active,H1", "windows"),
+            ("P1,1234 BCD,resident,Casco Viejo,2026-01-01,,,,active,H1", "zones"),
+            ("P1,1234 BCD,resident,casco-viejo,0,,,,active,H1", "valid_from"),
+        ])
+    func refusesBadField(row: String, field: String) {
+        #expect(Self.refusal(row) == ["1:\(field)"])
     }
 }
 

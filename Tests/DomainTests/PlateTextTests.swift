@@ -7,7 +7,7 @@ import Domain
         ("1234 bcd", "1234BCD"),
         ("BI-1234-AB", "BI1234AB"),
         ("b.i 12", "BI12"),
-        ("  7777 ÑXY ", "7777XY"),
+        ("  7777 NXY ", "7777NXY"),
         ("12", "12"),
         ("ABCDE12345", "ABCDE12345"),
     ])
@@ -18,6 +18,24 @@ import Domain
     @Test(arguments: ["", " ", "-", "A", "Ñ1", "ABCDE123456", "ÑÑÑ", "1234-BCD-1234"])
     func rejectsTooShortOrTooLong(raw: String) {
         #expect(PlateText(raw) == nil)
+    }
+
+    @Test("a character other than a letter, a digit or a separator refuses the whole text, naming the character",
+        arguments: [("ÑÑ1234BC", "Ñ", 1), ("1234_BCD", "_", 5), ("12\n34", "U+000A", 3), ("AB/CD", "/", 3), ("7777 ÑXY", "Ñ", 6)])
+    func refusesForbiddenCharacters(raw: String, named: String, position: Int) {
+        #expect(PlateText(raw) == nil)
+        #expect {
+            try PlateText(validating: raw)
+        } throws: { error in
+            guard case .forbiddenCharacter(_, let at) = error as? PlateText.Problem else { return false }
+            return at == position && "\(error)".contains(named)
+        }
+    }
+
+    @Test("a text with too few or too many letters and digits is refused with its count")
+    func refusesWrongLength() {
+        #expect(throws: PlateText.Problem.wrongLength(11)) { try PlateText(validating: "ABCDE 123456") }
+        #expect(throws: PlateText.Problem.wrongLength(1)) { try PlateText(validating: "-A-") }
     }
 
     @Test(arguments: [
@@ -59,7 +77,7 @@ import Domain
         #expect(decoded.map(\.normalized) == ["BI1234AB"])
     }
 
-    @Test(arguments: [#"["-"]"#, #"["ABCDEFGHIJK"]"#, "[12]"])
+    @Test(arguments: [#"["-"]"#, #"["ÑÑ1234BC"]"#, #"["ABCDEFGHIJK"]"#, "[12]"])
     func decodingRejectsTextThatDoesNotNormalise(json: String) {
         #expect(throws: DecodingError.self) {
             try JSONDecoder().decode([PlateText].self, from: Data(json.utf8))
