@@ -208,10 +208,13 @@ struct ServerLoop {
             if let claimed = hello.gateID, claimed != gate.id {
                 logger.warning("gate claims another id; its key decides", metadata: ["gate.id": "\(gate.id)", "gate.claimed": "\(claimed.prefix(64))"])
             }
+            let origin = hello.origin ?? ""
+            if let problem = Event.problem(inOrigin: origin) { return .error(WireError(.invalid, problem), inReplyTo: "hello") }
             logger.info("gate said hello", metadata: ["gate.id": "\(gate.id)", "permits.seq": "\(hello.permitSeq)"])
             return .welcome(.init(
                 version: version, gate: gate, headSeq: try store.headSeq(), holidays: try store.holidays(),
-                serverTimeMilliseconds: Self.milliseconds(now)))
+                serverTimeMilliseconds: Self.milliseconds(now),
+                lastEventSeq: try store.lastEventSeq(gateID: gate.id, origin: origin)))
         case .sync(let from):
             switch try store.changes(after: from, limit: ProtocolVersion.maxPermitsPerPage) {
             case .changes(let permits, let head): return .changes(.init(permits: permits, headSeq: head))
@@ -219,15 +222,24 @@ struct ServerLoop {
             }
         case .snapshot(let after):
             return .snapshotPage(try store.snapshotPage(after: after, limit: ProtocolVersion.maxPermitsPerPage))
-        case .events(let events):
+        case .events(let events, let origin):
             guard events.count <= ProtocolVersion.maxEventsPerBatch else {
                 return .error(WireError(.tooLarge, "at most \(ProtocolVersion.maxEventsPerBatch) events per message"), inReplyTo: "events")
             }
             if let problem = Event.problem(inBatch: events) {
                 return .error(WireError(.invalid, problem), inReplyTo: "events")
             }
-            let seqs = try store.store(events: events, from: gate.id)
-            return .ack(seqs: seqs)
+            let origin = origin ?? ""
+            if let problem = Event.problem(inOrigin: origin) { return .error(WireError(.invalid, problem), inReplyTo: "events") }
+            let stored = try store.commit(events: events, from: gate.id, origin: origin)
+            if !stored.conflicts.isEmpty {
+                // Acknowledged (the gate must not jam), kept aside, and loud: `bollard-central status` reports them.
+                logger.error("gate reused event seqs with other content; kept as conflicts", metadata: [
+                    "gate.id": "\(gate.id)", "gate.origin": "\(origin)", "events.count": "\(stored.conflicts.count)",
+                    "events.first_seq": "\(stored.conflicts[0])",
+                ])
+            }
+            return .ack(seqs: stored.seqs)
         case .heartbeat(let health):
             peers[gate.id]?.health = health
             peers[gate.id]?.healthDirty = true

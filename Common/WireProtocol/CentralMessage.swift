@@ -22,18 +22,26 @@ public enum CentralMessage: Sendable, Hashable {
         /// Public holidays (YYYY-MM-DD) that time windows observe.
         public var holidays: [String]
         public var serverTimeMilliseconds: Int64
+        /// The highest event seq central holds for the `(gate, origin)` the
+        /// hello named (revision 3): a gate restored from an old backup moves
+        /// its own sequence past it so its new events do not collide.
+        public var lastEventSeq: Int64?
 
-        public init(version: Int, gate: Gate, headSeq: Int64, holidays: [String], serverTimeMilliseconds: Int64) {
+        public init(
+            version: Int, gate: Gate, headSeq: Int64, holidays: [String], serverTimeMilliseconds: Int64, lastEventSeq: Int64? = nil
+        ) {
             self.version = version
             self.gate = gate
             self.headSeq = headSeq
             self.holidays = holidays
             self.serverTimeMilliseconds = serverTimeMilliseconds
+            self.lastEventSeq = lastEventSeq
         }
 
         enum CodingKeys: String, CodingKey {
             case version, gate, holidays
             case headSeq = "head_seq"
+            case lastEventSeq = "last_event_seq"
             case serverTimeMilliseconds = "server_time_ms"
         }
     }

@@ -17,7 +17,8 @@ public enum EdgeApplication {
     /// the service that runs the gate.
     public static func build(configuration: EdgeConfiguration, logger: Logger) throws -> EdgeService {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        let buffer = try EventBuffer(path: configuration.bufferPath, capacity: configuration.bufferCapacity)
+        let buffer = try EventBuffer(
+            path: configuration.bufferPath, capacity: configuration.bufferCapacity, reserveBytes: Int64(configuration.diskReserveMiB) << 20)
         let stored = try buffer.loadPermits()
         var gate = configuration.gate
         if let json = try buffer.meta("gate"), let confirmed = try? JSONDecoder().decode(Gate.self, from: Data(json.utf8)),

@@ -4,6 +4,10 @@ import GRDB
 import Synchronization
 import WireProtocol
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The gate's durable state: events not yet acknowledged by central, the
 /// permit set it decides with, and the sequence it holds.
 ///
@@ -11,21 +15,35 @@ import WireProtocol
 /// before anyone is told it exists, and survives a power cut once committed.
 /// The buffer is bounded: when full, authorised passages go first (their
 /// details only matter for statistics); violations and reviews are never dropped.
+///
+/// A full disk is planned for: a reserve file beside the database is set
+/// aside at start and given back the moment SQLite cannot commit, and
+/// acknowledged rows are checkpointed out of the WAL so it cannot eat the disk.
 public final class EventBuffer: Sendable {
     private let database: DatabaseQueue
     public let capacity: Int
     /// Folder of the database file, whose volume's free space health reports.
     public let directory: String
+    /// The identity of this database, part of every event's identity at
+    /// central: a wiped or replaced database gets a new one, so its events
+    /// numbered from 1 again never collide with those central already holds.
+    public let origin: String
     /// Rows in `events`, kept beside the table so that appending never counts
     /// it; only changed inside write transactions, which the queue serialises.
     private let rowCount = Mutex(0)
+    /// Drop counts as committed in `meta`, mirrored so health needs no read.
+    private let storedDropCounts = Mutex(GateHealth.Dropped())
+    let reserve: DiskReserve
 
     /// Opens (creating and migrating) the buffer at `path`.
     /// - Parameter maxBytes: a cap on the database file; past it writes fail as on a full disk.
-    public init(path: String, capacity: Int, maxBytes: Int64? = nil) throws {
+    /// - Parameter reserveBytes: space set aside beside the database for a full disk; 0 for none.
+    public init(path: String, capacity: Int, maxBytes: Int64? = nil, reserveBytes: Int64 = DiskReserve.defaultBytes) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // After a checkpoint resets the WAL, shrink it back: a burst must not keep its space.
+            try db.execute(sql: "PRAGMA journal_size_limit = \(8 << 20)")
             if let maxBytes {
                 let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
                 try db.execute(sql: "PRAGMA max_page_count = \(max(16, maxBytes / pageSize))")
@@ -36,8 +54,14 @@ public final class EventBuffer: Sendable {
         self.capacity = max(1, capacity)
         directory = (path as NSString).deletingLastPathComponent
         try Self.migrator.migrate(database)
-        let count = try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
+        let (count, origin, drops) = try database.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0, try Self.meta(db, "origin") ?? "", try Self.storedDrops(db))
+        }
         rowCount.withLock { $0 = count }
+        storedDropCounts.withLock { $0 = drops }
+        self.origin = origin
+        reserve = DiskReserve(path: path + ".reserve", bytes: reserveBytes)
+        reserve.restoreIfSpace()
     }
 
     private static var migrator: DatabaseMigrator {
@@ -62,6 +86,12 @@ public final class EventBuffer: Sendable {
                 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("v2") { db in
+            // A database that already numbered events keeps origin "", the
+            // identity central knows its events by; a new one gets its own.
+            let numbered = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
+            try setMeta(db, "origin", numbered > 0 ? "" : UUID().uuidString.lowercased())
+        }
         return migrator
     }
 
@@ -70,19 +100,27 @@ public final class EventBuffer: Sendable {
     /// Commits an event and returns its sequence. Makes room first if the
     /// buffer is full, by dropping the oldest unsent authorised passages.
     public func append(read: PlateRead, decision: Decision, now: Date = Date()) throws -> Event {
+        // Once the reserve is spent, half of it stays free for acknowledgements
+        // and checkpoints: those are what give the disk back.
+        if let free = reserve.headroomShortfall(freeBytes: DiskSpace.freeBytes(atPath: directory)) {
+            throw DiskFullError(freeBytes: free)
+        }
         // The count changes only once the transaction has committed.
-        let (event, delta) = try database.write { db -> (Event, Int) in
+        let (event, delta, drops) = try write { db -> (Event, Int, GateHealth.Dropped) in
             var delta = 1
+            var drops = GateHealth.Dropped()
             let depth = count
             if depth >= capacity {
                 let excess = depth - capacity + 1
-                try db.execute(
-                    sql: "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE kind IN ('authorised','exit') ORDER BY seq LIMIT ?)",
-                    arguments: [excess])
-                let dropped = db.changesCount
-                if dropped > 0 {
-                    try Self.addToCounter(db, "dropped_authorised", dropped)
-                    delta -= dropped
+                let victims = try Row.fetchAll(
+                    db, sql: "SELECT seq, kind FROM events WHERE kind IN ('authorised','exit') ORDER BY seq LIMIT ?", arguments: [excess])
+                for victim in victims {
+                    try db.execute(sql: "DELETE FROM events WHERE seq = ?", arguments: [victim["seq"] as Int64])
+                    drops[DecisionKind(rawValue: victim["kind"]) ?? .authorised] += 1
+                }
+                if drops.total > 0 {
+                    try Self.addDrops(db, drops)
+                    delta -= Int(drops.total)
                 }
             }
             var event = Event(seq: 0, read: read, decision: decision)
@@ -97,10 +135,59 @@ public final class EventBuffer: Sendable {
                     event.reason, candidates, Int64(now.timeIntervalSince1970 * 1000),
                 ])
             event.seq = db.lastInsertedRowID
-            return (event, delta)
+            return (event, delta, drops)
         }
         rowCount.withLock { $0 += delta }
+        if drops.total > 0 { storedDropCounts.withLock { $0 = $0 + drops } }
         return event
+    }
+
+    /// Raised instead of writing when the reserve is spent and the volume has
+    /// less free than half of it: the decision is held in memory meanwhile.
+    public struct DiskFullError: Error, CustomStringConvertible {
+        public var freeBytes: Int64
+        public var description: String { "disk full: \(freeBytes) bytes free, kept for acknowledgements" }
+    }
+
+    /// A write transaction that survives a full disk once: when SQLite cannot
+    /// commit for lack of space, the reserve is given back and the WAL
+    /// truncated, and the transaction is tried again.
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.write(body)
+        } catch let error as DatabaseError where Self.isOutOfSpace(error) {
+            reserve.release()
+            checkpoint()
+            return try database.write(body)
+        }
+    }
+
+    static func isOutOfSpace(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_FULL || error.extendedResultCode == .SQLITE_IOERR_WRITE
+    }
+
+    /// Moves committed WAL frames into the database and truncates the WAL to
+    /// zero bytes, giving its space back to the volume. Best effort.
+    func checkpoint() {
+        _ = try? database.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+
+    /// The sequence the next event will get is above `seq` (central's answer
+    /// to hello): a database restored from an old backup numbers new events
+    /// past those central already holds under this origin, instead of
+    /// colliding with them. Returns whether the sequence moved.
+    @discardableResult
+    public func moveSequence(past seq: Int64) throws -> Bool {
+        try write { db in
+            let current = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+            guard (current ?? 0) < seq else { return false }
+            if current == nil {
+                try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)", arguments: [seq])
+            } else {
+                try db.execute(sql: "UPDATE sqlite_sequence SET seq = ? WHERE name = 'events'", arguments: [seq])
+            }
+            return true
+        }
     }
 
     /// The oldest unacknowledged events, in sequence order.
@@ -123,7 +210,7 @@ public final class EventBuffer: Sendable {
     /// Forgets events central has committed.
     public func acknowledge(_ seqs: [Int64]) throws {
         guard !seqs.isEmpty else { return }
-        let removed = try database.write { db -> Int in
+        let removed = try write { db -> Int in
             var removed = 0
             for chunk in stride(from: 0, to: seqs.count, by: 500) {
                 let part = Array(seqs[chunk..<min(chunk + 500, seqs.count)])
@@ -135,7 +222,38 @@ public final class EventBuffer: Sendable {
             return removed
         }
         rowCount.withLock { $0 -= removed }
+        // Deleted rows sit in the WAL until a checkpoint: give the space back
+        // when the buffer drains, when the disk is tight, or when the WAL grew.
+        if count == 0 || reserve.isReleased || walBytes > 8 << 20 {
+            checkpoint()
+            reserve.restoreIfSpace()
+        }
     }
+
+    private var walBytes: Int64 {
+        let size = try? FileManager.default.attributesOfItem(atPath: database.path + "-wal")[.size] as? NSNumber
+        return size?.int64Value ?? 0
+    }
+
+    /// Adds decisions dropped while the disk refused writes to the counts in
+    /// `meta`, once the disk takes writes again.
+    public func addDrops(_ drops: GateHealth.Dropped) throws {
+        guard drops.total > 0 else { return }
+        try write { db in try Self.addDrops(db, drops) }
+        storedDropCounts.withLock { $0 = $0 + drops }
+    }
+
+    /// Decisions dropped since this database was created, by kind, as committed.
+    public func storedDrops() throws -> GateHealth.Dropped {
+        try database.read { db in try Self.storedDrops(db) }
+    }
+
+    /// The same counts without touching the database.
+    public var dropCounts: GateHealth.Dropped { storedDropCounts.withLock { $0 } }
+
+    /// Gives the reserve back to the volume if space returned (after the held
+    /// decisions are in and acknowledgements shrank the files).
+    public func restoreReserveIfSpace() { reserve.restoreIfSpace() }
 
     /// Unacknowledged events, without touching the database.
     public var count: Int { rowCount.withLock { $0 } }
@@ -153,7 +271,7 @@ public final class EventBuffer: Sendable {
             return Depth(
                 count: count,
                 oldestCreated: oldest.map { Date(timeIntervalSince1970: Double($0) / 1000) },
-                droppedAuthorised: try Self.counter(db, "dropped_authorised"))
+                droppedAuthorised: try Self.counter(db, "dropped_authorised") + (try Self.counter(db, "dropped_exit")))
         }
     }
 
@@ -175,7 +293,7 @@ public final class EventBuffer: Sendable {
     /// Applies consecutive changes and moves the held sequence to the last one, atomically.
     /// A change older than the stored permit is skipped (after a snapshot, re-delivered changes are harmless).
     public func apply(changes: [Permit], heldSeq: Int64) throws {
-        try database.write { db in
+        try write { db in
             let encoder = JSONEncoder()
             for permit in changes {
                 let json = String(decoding: try encoder.encode(permit), as: UTF8.self)
@@ -192,11 +310,11 @@ public final class EventBuffer: Sendable {
 
     /// Starts receiving a snapshot: clears any half-received one.
     public func beginSnapshot() throws {
-        try database.write { db in try db.execute(sql: "DELETE FROM snapshot_staging") }
+        try write { db in try db.execute(sql: "DELETE FROM snapshot_staging") }
     }
 
     public func stage(snapshotPage permits: [Permit]) throws {
-        try database.write { db in
+        try write { db in
             let encoder = JSONEncoder()
             for permit in permits {
                 let json = String(decoding: try encoder.encode(permit), as: UTF8.self)
@@ -209,7 +327,7 @@ public final class EventBuffer: Sendable {
 
     /// Replaces the permit set with the staged snapshot in one transaction.
     public func commitSnapshot(baseSeq: Int64) throws {
-        try database.write { db in
+        try write { db in
             try db.execute(sql: "DELETE FROM permits")
             try db.execute(sql: "INSERT INTO permits SELECT id, seq, json FROM snapshot_staging")
             try db.execute(sql: "DELETE FROM snapshot_staging")
@@ -224,7 +342,7 @@ public final class EventBuffer: Sendable {
     }
 
     public func setMeta(_ key: String, _ value: String) throws {
-        try database.write { db in try Self.setMeta(db, key, value) }
+        try write { db in try Self.setMeta(db, key, value) }
     }
 
     private static func setMeta(_ db: Database, _ key: String, _ value: String) throws {
@@ -235,7 +353,24 @@ public final class EventBuffer: Sendable {
         Int64(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) ?? "0") ?? 0
     }
 
-    private static func addToCounter(_ db: Database, _ key: String, _ amount: Int) throws {
-        try setMeta(db, key, String(try counter(db, key) + Int64(amount)))
+    private static func addToCounter(_ db: Database, _ key: String, _ amount: Int64) throws {
+        try setMeta(db, key, String(try counter(db, key) + amount))
+    }
+
+    private static func meta(_ db: Database, _ key: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key])
+    }
+
+    /// Counters in `meta`, one per kind: `dropped_authorised`, `dropped_exit`, `dropped_violation`, `dropped_review`.
+    private static let dropKinds: [DecisionKind] = [.authorised, .exit, .violation, .review]
+
+    private static func addDrops(_ db: Database, _ drops: GateHealth.Dropped) throws {
+        for kind in dropKinds where drops[kind] > 0 { try addToCounter(db, "dropped_\(kind.rawValue)", drops[kind]) }
+    }
+
+    private static func storedDrops(_ db: Database) throws -> GateHealth.Dropped {
+        var drops = GateHealth.Dropped()
+        for kind in dropKinds { drops[kind] = try counter(db, "dropped_\(kind.rawValue)") }
+        return drops
     }
 }

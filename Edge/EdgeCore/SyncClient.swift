@@ -154,7 +154,9 @@ public final class SyncClient: Sendable {
             if !connected, now.timeIntervalSince(lastHello) >= client.heartbeatInterval {
                 lastHello = now
                 inflight.removeAll()
-                send(.hello(.init(software: EdgeConfiguration.software, permitSeq: controller.permits.seq, gateID: client.gateID)))
+                send(.hello(.init(
+                    software: EdgeConfiguration.software, permitSeq: controller.permits.seq, gateID: client.gateID,
+                    origin: controller.buffer.origin)))
             }
             if now.timeIntervalSince(lastHeartbeat) >= client.heartbeatInterval {
                 lastHeartbeat = now
@@ -190,7 +192,7 @@ public final class SyncClient: Sendable {
             guard controller.buffer.count > 0 else { return }
             let batch = try controller.buffer.pending(limit: ProtocolVersion.maxEventsPerBatch)
             guard !batch.isEmpty else { return }
-            if send(.events(batch)) {
+            if send(.events(batch, origin: controller.buffer.origin)) {
                 inflight = Set(batch.map(\.seq))
                 inflightSentAt = now
             }
@@ -239,6 +241,9 @@ public final class SyncClient: Sendable {
                 try controller.buffer.setMeta("gate", String(decoding: try JSONEncoder().encode(welcome.gate), as: UTF8.self))
                 try controller.buffer.setMeta("holidays", welcome.holidays.joined(separator: "\n"))
                 noteHead(welcome.headSeq)
+                if let last = welcome.lastEventSeq, try controller.buffer.moveSequence(past: last) {
+                    logger.notice("central holds later events of this database (restored backup?): numbering past them", metadata: ["events.central_last": "\(last)"])
+                }
                 if welcome.headSeq != held { requestChanges(from: held) }
             case .changes(let changes):
                 noteHead(changes.headSeq)

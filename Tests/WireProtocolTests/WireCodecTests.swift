@@ -55,7 +55,7 @@ import WireProtocol
              "plate": "9876XYZ", "confidence": 0.97, "permit_id": "P0000007", "reason": "expired", "candidates": null,
              "future_field": true}]}
             """
-        guard case .events(let events) = try WireCodec.decodeGateMessage(Array(frame.utf8)) else {
+        guard case .events(let events, let origin) = try WireCodec.decodeGateMessage(Array(frame.utf8)), origin == nil else {
             Issue.record("not an events message")
             return
         }
