@@ -1,6 +1,7 @@
 import Domain
 import EdgeCore
 import Foundation
+import GRDB
 import Logging
 import Testing
 import WireProtocol
@@ -54,6 +55,64 @@ import WireProtocol
         #expect(kept.count == 15)
         #expect(kept.allSatisfy { $0.kind != .authorised })
         #expect(try buffer.depth().droppedAuthorised == 5)
+    }
+
+    @Test("a new database has an origin of its own, kept when reopened; a wiped one gets another")
+    func originIsTheDatabaseIdentity() throws {
+        let first = try open().origin
+        #expect(first.count == 36 && Event.problem(inOrigin: first) == nil)
+        #expect(try open().origin == first)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: folder + "/edge.sqlite" + suffix) }
+        #expect(try open().origin != first)
+    }
+
+    @Test("a database that numbered events before origins existed keeps origin \"\", the identity central knows its events by")
+    func numberedDatabaseKeepsEmptyOrigin() throws {
+        try DatabaseQueue(path: folder + "/edge.sqlite").write { db in
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('v1');
+                CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, kind TEXT NOT NULL, plate TEXT,
+                    confidence REAL NOT NULL, permit_id TEXT, reason TEXT, candidates TEXT, created_ms INTEGER NOT NULL);
+                CREATE INDEX events_droppable ON events(kind, seq);
+                CREATE TABLE permits (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, json TEXT NOT NULL);
+                CREATE TABLE snapshot_staging (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, json TEXT NOT NULL);
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                INSERT INTO events (at_ms, kind, plate, confidence, created_ms) VALUES (1, 'violation', '1234BCD', 0.9, 1);
+                INSERT INTO meta VALUES ('dropped_authorised', '7');
+                """)
+        }
+        let buffer = try open()
+        #expect(buffer.origin == "")
+        #expect(try buffer.pending(limit: 10).map(\.plate) == ["1234BCD"])
+        #expect(buffer.dropCounts.authorised == 7)
+        #expect(try buffer.append(read: Self.read(), decision: .exitRecorded).seq == 2)
+    }
+
+    @Test("after welcome's last_event_seq, the next event is numbered past it, and never moved back")
+    func sequenceMovesPastCentral() throws {
+        let buffer = try open()
+        #expect(try buffer.append(read: Self.read(), decision: .exitRecorded).seq == 1)
+        #expect(try buffer.moveSequence(past: 40))
+        #expect(try buffer.append(read: Self.read(), decision: .exitRecorded).seq == 41)
+        #expect(try !buffer.moveSequence(past: 10))
+        #expect(try buffer.append(read: Self.read(), decision: .exitRecorded).seq == 42)
+        // A brand-new database told by central that it holds events: the first one is past them too.
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: folder + "/edge.sqlite" + suffix) }
+        let fresh = try open()
+        #expect(try fresh.moveSequence(past: 7))
+        #expect(try fresh.append(read: Self.read(), decision: .exitRecorded).seq == 8)
+    }
+
+    @Test("a full buffer counts what it drops by kind, in the database")
+    func fullBufferCountsDropsByKind() throws {
+        let buffer = try open(capacity: 10)
+        for index in 0..<10 {
+            _ = try buffer.append(read: Self.read(), decision: index < 3 ? .exitRecorded : .authorised(permitID: "P"))
+        }
+        for _ in 0..<5 { _ = try buffer.append(read: Self.read(), decision: .notAuthorised(permitID: nil, validity: nil)) }
+        #expect(try buffer.storedDrops() == .init(authorised: 2, exit: 3, violation: 0, review: 0))
+        #expect(try open(capacity: 10).dropCounts == .init(authorised: 2, exit: 3))
     }
 
     @Test func reviewReasonsAndCandidatesAreStored() throws {

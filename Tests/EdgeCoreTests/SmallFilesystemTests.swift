@@ -190,4 +190,44 @@ final class SmallFilesystem {
     }
 }
 
+extension SmallFilesystemTests {
+    @Test("bollardctl's inject reply says truthfully whether a decision was held or dropped, and status lists the drops by kind")
+    func repliesAndStatusTellTheTruth() throws {
+        guard let filesystem = SmallFilesystem(bytes: 16 << 20) else {
+            withKnownIssue("neither tmpfs nor a loop image could be mounted here") { throw ClusterlessSkip() }
+            return
+        }
+        let buffer = try EventBuffer(path: filesystem.path + "/edge.sqlite", capacity: 1_000, reserveBytes: 1 << 20)
+        let controller = Self.controller(buffer, heldCapacity: 1)
+        let sync = SyncClient(
+            endpoint: "tcp://127.0.0.1:1", credentials: .init(publicKey: "", secretKey: "", centralPublicKey: ""), controller: controller,
+            heartbeatInterval: 1, gateID: "g", logger: Logger(label: "test"))
+        let handler = DiagnosticsHandler(configuration: EdgeConfiguration(), controller: controller, sync: sync)
+        func inject(_ plate: String) throws -> DiagnosticsReply {
+            let line = String(decoding: WireCodec.encode(DiagnosticsRequest.inject(plate: plate, confidence: 0.99)), as: UTF8.self)
+            return try JSONDecoder().decode(DiagnosticsReply.self, from: Data(handler.answer(line).utf8))
+        }
+        filesystem.fill()
+        var number = 0
+        while Self.reply(controller, Self.violation(number)) == .stored { number += 1 }
+        // Memory holds one violation: the next authorised passage has nowhere to go.
+        let dropped = try inject("1234BCD")
+        #expect(!dropped.ok && dropped.decision == .authorised)
+        #expect(dropped.error?.contains("DROPPED") == true, "\(dropped.error ?? "")")
+        // A violation takes the place of nothing (memory holds a violation): it is dropped too, and said.
+        let violation = try inject("7777XYZ")
+        #expect(violation.error?.contains("DROPPED") == true)
+        let problems = handler.status().problems
+        #expect(problems.contains { $0.contains("1 violations and 0 reviews DROPPED") }, "\(problems)")
+        #expect(problems.contains { $0.contains("1 authorised passages and 0 exits dropped") }, "\(problems)")
+        #expect(handler.status().health.dropped == .init(authorised: 1, exit: 0, violation: 1, review: 0))
+
+        filesystem.free()
+        try controller.storeHeld()
+        let held = try inject("8888XYZ")
+        #expect(held.ok && held.eventSeq != nil)
+        #expect(try buffer.storedDrops() == .init(authorised: 1, exit: 0, violation: 1, review: 0), "counts reach the database once it takes writes")
+    }
+}
+
 struct ClusterlessSkip: Error {}
