@@ -307,47 +307,22 @@ public final class CentralStore: Sendable {
     public func commit(events: [Event], from gateID: String, origin: String) throws -> Stored {
         try database.write { db in
             let now = Self.nowMilliseconds()
-            let insert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO events (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
             var conflicts: [Int64] = []
             for event in events {
-                let arguments: StatementArguments = [
-                    gateID, origin, event.seq, event.atMilliseconds, event.kind.rawValue, event.plate, event.confidence,
-                    event.permitID, event.reason, event.candidates?.joined(separator: ","), now,
-                ]
-                try insert.execute(arguments: arguments)
+                let record = EventRecord(gateID: gateID, origin: origin, event: event, received: now)
+                try record.insert(db, onConflict: .ignore)
                 guard db.changesCount == 0 else { continue }
-                let held = try Row.fetchOne(
-                    db, sql: "SELECT * FROM events WHERE gate_id = ? AND origin = ? AND seq = ?", arguments: [gateID, origin, event.seq])
-                if let held, Self.sameContent(held, event) { continue }
+                let key: [String: any DatabaseValueConvertible] = ["gate_id": gateID, "origin": origin, "seq": event.seq]
+                if let held = try EventRecord.fetchOne(db, key: key), held.row.sameContent(as: record.row) { continue }
                 conflicts.append(event.seq)
                 // A conflict re-sent after a lost ack is kept once.
-                let known = try Row.fetchAll(
-                    db, sql: "SELECT * FROM event_conflicts WHERE gate_id = ? AND origin = ? AND seq = ?", arguments: [gateID, origin, event.seq])
-                if known.contains(where: { Self.sameContent($0, event) }) { continue }
-                try db.execute(
-                    sql: """
-                        INSERT INTO event_conflicts (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: arguments)
+                let known = try ConflictRecord
+                    .filter(Column("gate_id") == gateID && Column("origin") == origin && Column("seq") == event.seq).fetchAll(db)
+                if known.contains(where: { $0.event.row.sameContent(as: record.row) }) { continue }
+                try record.conflict.insert(db)
             }
             return Stored(seqs: events.map(\.seq), conflicts: conflicts)
         }
-    }
-
-    /// Whether a stored row records the same passage as `event`. A plate that
-    /// retention forgot (authorised passages, exits) matches any plate.
-    static func sameContent(_ row: Row, _ event: Event) -> Bool {
-        let plate: String? = row["plate"]
-        let kind: String = row["kind"]
-        let plateForgotten = plate == nil && (kind == DecisionKind.authorised.rawValue || kind == DecisionKind.exit.rawValue)
-        return row["at_ms"] == event.atMilliseconds && kind == event.kind.rawValue
-            && (plate == event.plate || plateForgotten) && row["confidence"] == event.confidence
-            && row["permit_id"] == event.permitID && row["reason"] == event.reason
-            && row["candidates"] == event.candidates?.joined(separator: ",")
     }
 
     /// The highest event sequence held for a gate database, 0 if none: a gate

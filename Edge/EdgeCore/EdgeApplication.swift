@@ -19,7 +19,6 @@ public enum EdgeApplication {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let buffer = try EventBuffer(
             path: configuration.bufferPath, capacity: configuration.bufferCapacity, reserveBytes: Int64(configuration.diskReserveMiB) << 20)
-        let stored = try buffer.loadPermits()
         var gate = configuration.gate
         if let json = try buffer.meta("gate"), let confirmed = try? JSONDecoder().decode(Gate.self, from: Data(json.utf8)),
             confirmed.id == configuration.gateID
@@ -28,8 +27,8 @@ public enum EdgeApplication {
         }
         let holidays = try buffer.meta("holidays").map { HolidayCalendar(Set($0.split(separator: "\n").compactMap { LocalDate(String($0)) })) }
             ?? HolidayCalendar.bilbaoDefault
-        let permits = PermitStore(index: PermitIndex(stored.permits), seq: stored.seq, gate: gate, holidays: holidays)
-        logger.info("permits loaded", metadata: ["permits.count": "\(stored.permits.count)", "permits.seq": "\(stored.seq)"])
+        let permits = try PermitStore(loadingFrom: buffer, gate: gate, holidays: holidays)
+        logger.info("permits loaded", metadata: ["permits.count": "\(permits.snapshot.index.count)", "permits.seq": "\(permits.seq)"])
         let controller = GateController(
             permits: permits, buffer: buffer, policy: DecisionPolicy(confidentThreshold: configuration.confidentThreshold),
             logger: logger)

@@ -20,7 +20,7 @@ import Glibc
 /// aside at start and given back the moment SQLite cannot commit, and
 /// acknowledged rows are checkpointed out of the WAL so it cannot eat the disk.
 public final class EventBuffer: Sendable {
-    private let database: DatabaseQueue
+    private let database: any DatabaseWriter
     public let capacity: Int
     /// Folder of the database file, whose volume's free space health reports.
     public let directory: String
@@ -29,7 +29,7 @@ public final class EventBuffer: Sendable {
     /// numbered from 1 again never collide with those central already holds.
     public let origin: String
     /// Rows in `events`, kept beside the table so that appending never counts
-    /// it; only changed inside write transactions, which the queue serialises.
+    /// it; only changed inside write transactions, which the writer serialises.
     private let rowCount = Mutex(0)
     /// Drop counts as committed in `meta`, mirrored so health needs no read.
     private let storedDropCounts = Mutex(GateHealth.Dropped())
@@ -38,7 +38,7 @@ public final class EventBuffer: Sendable {
     /// Opens (creating and migrating) the buffer at `path`.
     /// - Parameter maxBytes: a cap on the database file; past it writes fail as on a full disk.
     /// - Parameter reserveBytes: space set aside beside the database for a full disk; 0 for none.
-    public init(path: String, capacity: Int, maxBytes: Int64? = nil, reserveBytes: Int64 = DiskReserve.defaultBytes) throws {
+    public convenience init(path: String, capacity: Int, maxBytes: Int64? = nil, reserveBytes: Int64 = DiskReserve.defaultBytes) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -50,18 +50,29 @@ public final class EventBuffer: Sendable {
             }
         }
         configuration.journalMode = .wal
-        database = try DatabaseQueue(path: path, configuration: configuration)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try self.init(
+            writer: queue, capacity: capacity, directory: (path as NSString).deletingLastPathComponent,
+            reserve: DiskReserve(path: path + ".reserve", bytes: reserveBytes))
+    }
+
+    /// Runs on any writer, so tests can use an in-memory `DatabaseQueue()`.
+    /// - Parameters:
+    ///   - directory: the folder whose volume's free space health reports and the reserve guards.
+    ///   - reserve: space given back when the disk fills; none by default.
+    public init(writer: any DatabaseWriter, capacity: Int, directory: String = "", reserve: DiskReserve? = nil) throws {
+        database = writer
         self.capacity = max(1, capacity)
-        directory = (path as NSString).deletingLastPathComponent
-        try Self.migrator.migrate(database)
-        let (count, origin, drops) = try database.read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0, try Self.meta(db, "origin") ?? "", try Self.storedDrops(db))
+        self.directory = directory
+        self.reserve = reserve ?? DiskReserve(path: "", bytes: 0)
+        try Self.migrator.migrate(writer)
+        let (count, origin, drops) = try writer.read { db in
+            (try EventRecord.fetchCount(db), try MetaRecord.fetchOne(db, key: "origin")?.value ?? "", try Self.storedDrops(db))
         }
         rowCount.withLock { $0 = count }
         storedDropCounts.withLock { $0 = drops }
         self.origin = origin
-        reserve = DiskReserve(path: path + ".reserve", bytes: reserveBytes)
-        reserve.restoreIfSpace()
+        self.reserve.restoreIfSpace()
     }
 
     private static var migrator: DatabaseMigrator {
@@ -112,29 +123,21 @@ public final class EventBuffer: Sendable {
             let depth = count
             if depth >= capacity {
                 let excess = depth - capacity + 1
-                let victims = try Row.fetchAll(
-                    db, sql: "SELECT seq, kind FROM events WHERE kind IN ('authorised','exit') ORDER BY seq LIMIT ?", arguments: [excess])
+                // The oldest passages go first (index events_droppable).
+                let passages = [DecisionKind.authorised.rawValue, DecisionKind.exit.rawValue]
+                let victims = try EventRecord.filter(passages.contains(Column("kind"))).order(Column("seq")).limit(excess).fetchAll(db)
                 for victim in victims {
-                    try db.execute(sql: "DELETE FROM events WHERE seq = ?", arguments: [victim["seq"] as Int64])
-                    drops[DecisionKind(rawValue: victim["kind"]) ?? .authorised] += 1
+                    try EventRecord.deleteOne(db, key: victim.row.seq)
+                    drops[DecisionKind(rawValue: victim.row.kind) ?? .authorised] += 1
                 }
                 if drops.total > 0 {
                     try Self.addDrops(db, drops)
                     delta -= Int(drops.total)
                 }
             }
-            var event = Event(seq: 0, read: read, decision: decision)
-            let candidates = event.candidates.map { $0.joined(separator: ",") }
-            try db.execute(
-                sql: """
-                    INSERT INTO events (at_ms, kind, plate, confidence, permit_id, reason, candidates, created_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    event.atMilliseconds, event.kind.rawValue, event.plate, event.confidence, event.permitID,
-                    event.reason, candidates, Int64(now.timeIntervalSince1970 * 1000),
-                ])
-            event.seq = db.lastInsertedRowID
+            var record = EventRecord(Event(seq: 0, read: read, decision: decision), created: now)
+            try record.insert(db)
+            let event = record.row.event
             return (event, delta, drops)
         }
         rowCount.withLock { $0 += delta }
@@ -193,17 +196,7 @@ public final class EventBuffer: Sendable {
     /// The oldest unacknowledged events, in sequence order.
     public func pending(limit: Int) throws -> [Event] {
         try database.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT seq, at_ms, kind, plate, confidence, permit_id, reason, candidates FROM events ORDER BY seq LIMIT ?",
-                arguments: [limit]
-            ).map { row in
-                let candidates: String? = row["candidates"]
-                return Event(
-                    seq: row["seq"], atMilliseconds: row["at_ms"],
-                    kind: DecisionKind(rawValue: row["kind"]) ?? .review, plate: row["plate"],
-                    confidence: row["confidence"], permitID: row["permit_id"], reason: row["reason"],
-                    candidates: candidates.map { $0.split(separator: ",").map(String.init) })
-            }
+            try EventRecord.order(Column("seq")).limit(limit).fetchAll(db).map(\.row.event)
         }
     }
 
@@ -213,11 +206,7 @@ public final class EventBuffer: Sendable {
         let removed = try write { db -> Int in
             var removed = 0
             for chunk in stride(from: 0, to: seqs.count, by: 500) {
-                let part = Array(seqs[chunk..<min(chunk + 500, seqs.count)])
-                try db.execute(
-                    sql: "DELETE FROM events WHERE seq IN (\(databaseQuestionMarks(count: part.count)))",
-                    arguments: StatementArguments(part))
-                removed += db.changesCount
+                removed += try EventRecord.deleteAll(db, keys: seqs[chunk..<min(chunk + 500, seqs.count)])
             }
             return removed
         }
@@ -267,11 +256,12 @@ public final class EventBuffer: Sendable {
     public func depth() throws -> Depth {
         try database.read { db in
             // The oldest row has the smallest seq: one index probe, not a scan.
-            let oldest = try Int64.fetchOne(db, sql: "SELECT created_ms FROM events ORDER BY seq LIMIT 1")
+            let oldest = try EventRecord.order(Column("seq")).fetchOne(db)
+            let drops = dropCounts
             return Depth(
                 count: count,
-                oldestCreated: oldest.map { Date(timeIntervalSince1970: Double($0) / 1000) },
-                droppedAuthorised: try Self.counter(db, "dropped_authorised") + (try Self.counter(db, "dropped_exit")))
+                oldestCreated: oldest.map { Date(timeIntervalSince1970: Double($0.createdMilliseconds) / 1000) },
+                droppedAuthorised: drops.authorised + drops.exit)
         }
     }
 
@@ -280,29 +270,18 @@ public final class EventBuffer: Sendable {
     /// The stored permit set and the sequence it stands at.
     public func loadPermits() throws -> (permits: [Permit], seq: Int64) {
         try database.read { db in
-            let decoder = JSONDecoder()
-            var permits: [Permit] = []
-            let cursor = try String.fetchCursor(db, sql: "SELECT json FROM permits")
-            while let json = try cursor.next() {
-                permits.append(try decoder.decode(Permit.self, from: Data(json.utf8)))
-            }
-            return (permits, try Self.counter(db, "permit_seq"))
+            (try PermitRecord.fetchAll(db).map(\.json), try Self.counter(db, "permit_seq"))
         }
     }
 
     /// Applies consecutive changes and moves the held sequence to the last one, atomically.
     /// A change older than the stored permit is skipped (after a snapshot, re-delivered changes are harmless).
+    /// `PermitStore.commit(changes:heldSeq:)` calls this, then updates the index.
     public func apply(changes: [Permit], heldSeq: Int64) throws {
         try write { db in
-            let encoder = JSONEncoder()
             for permit in changes {
-                let json = String(decoding: try encoder.encode(permit), as: UTF8.self)
-                try db.execute(
-                    sql: """
-                        INSERT INTO permits (id, seq, json) VALUES (?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, json = excluded.json WHERE excluded.seq > permits.seq
-                        """,
-                    arguments: [permit.id, permit.seq, json])
+                if let stored = try PermitRecord.fetchOne(db, key: permit.id), stored.seq >= permit.seq { continue }
+                try PermitRecord(permit).save(db)
             }
             try Self.setMeta(db, "permit_seq", String(heldSeq))
         }
@@ -310,27 +289,22 @@ public final class EventBuffer: Sendable {
 
     /// Starts receiving a snapshot: clears any half-received one.
     public func beginSnapshot() throws {
-        try write { db in try db.execute(sql: "DELETE FROM snapshot_staging") }
+        try write { db in _ = try StagedPermitRecord.deleteAll(db) }
     }
 
     public func stage(snapshotPage permits: [Permit]) throws {
         try write { db in
-            let encoder = JSONEncoder()
-            for permit in permits {
-                let json = String(decoding: try encoder.encode(permit), as: UTF8.self)
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO snapshot_staging (id, seq, json) VALUES (?, ?, ?)",
-                    arguments: [permit.id, permit.seq, json])
-            }
+            for permit in permits { try StagedPermitRecord(permit).save(db) }
         }
     }
 
     /// Replaces the permit set with the staged snapshot in one transaction.
+    /// `PermitStore.commitSnapshot(baseSeq:)` calls this, then replaces the index.
     public func commitSnapshot(baseSeq: Int64) throws {
         try write { db in
-            try db.execute(sql: "DELETE FROM permits")
+            _ = try PermitRecord.deleteAll(db)
             try db.execute(sql: "INSERT INTO permits SELECT id, seq, json FROM snapshot_staging")
-            try db.execute(sql: "DELETE FROM snapshot_staging")
+            _ = try StagedPermitRecord.deleteAll(db)
             try Self.setMeta(db, "permit_seq", String(baseSeq))
         }
     }
@@ -338,7 +312,7 @@ public final class EventBuffer: Sendable {
     // MARK: Metadata
 
     public func meta(_ key: String) throws -> String? {
-        try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+        try database.read { db in try MetaRecord.fetchOne(db, key: key)?.value }
     }
 
     public func setMeta(_ key: String, _ value: String) throws {
@@ -346,19 +320,15 @@ public final class EventBuffer: Sendable {
     }
 
     private static func setMeta(_ db: Database, _ key: String, _ value: String) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
+        try MetaRecord(key: key, value: value).save(db)
     }
 
     private static func counter(_ db: Database, _ key: String) throws -> Int64 {
-        Int64(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) ?? "0") ?? 0
+        Int64(try MetaRecord.fetchOne(db, key: key)?.value ?? "0") ?? 0
     }
 
     private static func addToCounter(_ db: Database, _ key: String, _ amount: Int64) throws {
         try setMeta(db, key, String(try counter(db, key) + amount))
-    }
-
-    private static func meta(_ db: Database, _ key: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key])
     }
 
     /// Counters in `meta`, one per kind: `dropped_authorised`, `dropped_exit`, `dropped_violation`, `dropped_review`.

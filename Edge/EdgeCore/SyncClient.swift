@@ -257,8 +257,7 @@ public final class SyncClient: Sendable {
                         return
                     }
                     let newHeld = fresh.last!.seq
-                    try controller.buffer.apply(changes: fresh, heldSeq: newHeld)
-                    controller.permits.apply(changes: fresh, heldSeq: newHeld)
+                    try controller.permits.commit(changes: fresh, heldSeq: newHeld)
                     logger.debug("permit changes applied", metadata: ["permits.seq": "\(newHeld)"])
                 }
                 let nowHeld = controller.permits.seq
@@ -275,10 +274,8 @@ public final class SyncClient: Sendable {
                     setPermitSync(.snapshot(baseSeq: baseSeq, since: Date()))
                     send(.snapshot(afterID: next))
                 } else {
-                    try controller.buffer.commitSnapshot(baseSeq: baseSeq)
-                    let stored = try controller.buffer.loadPermits()
-                    controller.permits.replace(with: stored.permits, seq: stored.seq)
-                    logger.info("permit snapshot installed", metadata: ["permits.count": "\(stored.permits.count)", "permits.seq": "\(baseSeq)"])
+                    let installed = try controller.permits.commitSnapshot(baseSeq: baseSeq)
+                    logger.info("permit snapshot installed", metadata: ["permits.count": "\(installed)", "permits.seq": "\(baseSeq)"])
                     requestChanges(from: baseSeq)
                 }
             case .ack(let seqs):

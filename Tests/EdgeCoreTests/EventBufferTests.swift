@@ -81,11 +81,15 @@ import WireProtocol
                 INSERT INTO events (at_ms, kind, plate, confidence, created_ms) VALUES (1, 'violation', '1234BCD', 0.9, 1);
                 INSERT INTO meta VALUES ('dropped_authorised', '7');
                 """)
+            // A permit as v1 wrote it: Foundation's JSONEncoder, by hand.
+            let json = String(decoding: try JSONEncoder().encode(Self.permit("OLD", seq: 3)), as: UTF8.self)
+            try db.execute(sql: "INSERT INTO permits (id, seq, json) VALUES ('OLD', 3, ?)", arguments: [json])
         }
         let buffer = try open()
         #expect(buffer.origin == "")
         #expect(try buffer.pending(limit: 10).map(\.plate) == ["1234BCD"])
         #expect(buffer.dropCounts.authorised == 7)
+        #expect(try buffer.loadPermits().permits == [Self.permit("OLD", seq: 3)])
         #expect(try buffer.append(read: Self.read(), decision: .exitRecorded).seq == 2)
     }
 
@@ -148,6 +152,53 @@ import WireProtocol
         let stored = try buffer.loadPermits()
         #expect(Set(stored.permits.map(\.id)) == ["N1", "N2"])
         #expect(stored.seq == 9)
+    }
+}
+
+/// The gate's database on an in-memory SQLite: no files, the same code.
+@Suite struct InMemoryGateDatabaseTests {
+    static func open() throws -> EventBuffer { try EventBuffer(writer: DatabaseQueue(), capacity: 100) }
+
+    @Test("events append, page and acknowledge on an in-memory writer")
+    func eventsInMemory() throws {
+        let buffer = try Self.open()
+        for plate in ["1111BCD", "2222BCD", "3333BCD"] {
+            _ = try buffer.append(read: EventBufferTests.read(plate), decision: .needsReview(.confusionMatch(permitIDs: ["A", "B"])))
+        }
+        let pending = try buffer.pending(limit: 2)
+        #expect(pending.map(\.seq) == [1, 2])
+        #expect(pending[0].candidates == ["A", "B"] && pending[0].reason == "confusion_match" && pending[0].plate == "1111BCD")
+        try buffer.acknowledge([1, 2])
+        #expect(try buffer.pending(limit: 10).map(\.plate) == ["3333BCD"])
+        #expect(buffer.count == 1)
+        #expect(!buffer.origin.isEmpty)
+    }
+
+    @Test("a permit change reaches SQLite and the index in one call, and an older change touches neither")
+    func permitChangeInOneStep() throws {
+        let buffer = try Self.open()
+        let store = try PermitStore(loadingFrom: buffer, gate: Gate(id: "g", zone: "z", direction: .entry), holidays: HolidayCalendar())
+        try store.commit(changes: [EventBufferTests.permit("A", seq: 1), EventBufferTests.permit("A", seq: 2, status: .revoked)], heldSeq: 2)
+        #expect(store.seq == 2 && store.snapshot.index.permit(id: "A")?.status == .revoked)
+        #expect(try buffer.loadPermits().permits.map(\.status) == [.revoked] && buffer.loadPermits().seq == 2)
+        try store.commit(changes: [EventBufferTests.permit("A", seq: 1)], heldSeq: 2)
+        #expect(store.snapshot.index.permit(id: "A")?.status == .revoked)
+        #expect(try buffer.loadPermits().permits.map(\.status) == [.revoked])
+        // A reopened store sees what the index saw.
+        let reloaded = try PermitStore(loadingFrom: buffer, gate: Gate(id: "g", zone: "z", direction: .entry), holidays: HolidayCalendar())
+        #expect(reloaded.seq == 2 && reloaded.snapshot.index.count == 1)
+    }
+
+    @Test("a snapshot installs in SQLite and the index in one call")
+    func snapshotInOneStep() throws {
+        let buffer = try Self.open()
+        let store = try PermitStore(loadingFrom: buffer, gate: Gate(id: "g", zone: "z", direction: .entry), holidays: HolidayCalendar())
+        try store.commit(changes: [EventBufferTests.permit("OLD", seq: 1)], heldSeq: 1)
+        try buffer.beginSnapshot()
+        try buffer.stage(snapshotPage: [EventBufferTests.permit("N1", seq: 4), EventBufferTests.permit("N2", seq: 5)])
+        #expect(try store.commitSnapshot(baseSeq: 5) == 2)
+        #expect(store.seq == 5 && store.snapshot.index.permit(id: "OLD") == nil && store.snapshot.index.permit(id: "N2") != nil)
+        #expect(Set(try buffer.loadPermits().permits.map(\.id)) == ["N1", "N2"])
     }
 }
 
