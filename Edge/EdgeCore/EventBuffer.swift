@@ -113,7 +113,7 @@ public final class EventBuffer: Sendable {
     public func append(read: PlateRead, decision: Decision, now: Date = Date()) throws -> Event {
         // Once the reserve is spent, half of it stays free for acknowledgements
         // and checkpoints: those are what give the disk back.
-        if let free = reserve.headroomShortfall(freeBytes: DiskSpace.freeBytes(atPath: directory)) {
+        if reserve.isReleased, let free = reserve.headroomShortfall(freeBytes: DiskSpace.freeBytes(atPath: directory)) {
             throw DiskFullError(freeBytes: free)
         }
         // The count changes only once the transaction has committed.
