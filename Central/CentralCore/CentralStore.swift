@@ -353,7 +353,12 @@ public final class CentralStore: Sendable {
             try db.execute(
                 sql: "UPDATE events SET plate = NULL WHERE kind IN ('authorised', 'exit') AND at_ms < ? AND plate IS NOT NULL",
                 arguments: [Int64(cutoff.timeIntervalSince1970 * 1000)])
-            return db.changesCount
+            let forgotten = db.changesCount
+            // Conflicts are events too: the same retention applies to them.
+            try db.execute(
+                sql: "UPDATE event_conflicts SET plate = NULL WHERE kind IN ('authorised', 'exit') AND at_ms < ? AND plate IS NOT NULL",
+                arguments: [Int64(cutoff.timeIntervalSince1970 * 1000)])
+            return forgotten + db.changesCount
         }
     }
 

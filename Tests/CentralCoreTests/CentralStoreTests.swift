@@ -123,6 +123,20 @@ import WireProtocol
         #expect(try store.lastEventSeq(gateID: "gate-1", origin: "other") == 0)
     }
 
+    @Test("retention forgets the plates of authorised passages kept as conflicts too, and keeps violations")
+    func retentionReachesConflicts() throws {
+        try store.store(events: [Event(seq: 1, atMilliseconds: 1, kind: .violation, plate: "1111BCD", confidence: 0.99)], from: "g", origin: "o")
+        let passage = Event(seq: 1, atMilliseconds: 2, kind: .authorised, plate: "2222BCD", confidence: 0.99, permitID: "P")
+        let violation = Event(seq: 1, atMilliseconds: 3, kind: .violation, plate: "3333BCD", confidence: 0.99)
+        #expect(try store.commit(events: [passage], from: "g", origin: "o").conflicts == [1])
+        #expect(try store.commit(events: [violation], from: "g", origin: "o").conflicts == [1])
+        #expect(try store.forgetAuthorisedPlates(before: Date()) == 1)
+        #expect(try store.conflictCounts() == ["g": 2])
+        // The forgotten passage re-sent is the same conflict, not a new one.
+        _ = try store.commit(events: [passage], from: "g", origin: "o")
+        #expect(try store.conflictCounts() == ["g": 2])
+    }
+
     @Test("a plate forgotten by retention does not turn a late retry of an authorised passage into a conflict")
     func forgottenPlateIsNoConflict() throws {
         let passage = Event(seq: 1, atMilliseconds: 1, kind: .authorised, plate: "1234BCD", confidence: 0.99, permitID: "P1")
