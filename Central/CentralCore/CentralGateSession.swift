@@ -23,8 +23,10 @@ struct CentralGateSession: Sendable {
     /// What to do with a message the gate sent.
     enum Admission: Equatable, Sendable {
         case serve
-        /// Over its permit-request budget: answer `unavailable`, retry later.
-        case refuseTooManyRequests
+        /// Over its permit-request budget: leave it in the gate's inbox and
+        /// serve it when the budget has refilled (a well-behaved gate fetching
+        /// a large snapshot is only slowed; a flooding one fills its own inbox).
+        case deferred
     }
 
     var routingID: [UInt8]
@@ -65,11 +67,11 @@ struct CentralGateSession: Sendable {
             // so a gate with a backlog drains it as fast as central commits.
             return .serve
         case .sync(let from):
-            guard spendToken(now: now, limits: limits) else { return .refuseTooManyRequests }
+            guard spendToken(now: now, limits: limits) else { return .deferred }
             reportedPermitSeq = from
             return .serve
         case .snapshot:
-            return spendToken(now: now, limits: limits) ? .serve : .refuseTooManyRequests
+            return spendToken(now: now, limits: limits) ? .serve : .deferred
         }
     }
 

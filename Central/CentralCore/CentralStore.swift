@@ -8,8 +8,9 @@ import WireProtocol
 ///
 /// SQLite in WAL mode with `synchronous=FULL`: an event is acknowledged to a
 /// gate only after the COMMIT that holds it, so an acknowledged event survives
-/// a crash or power cut. `(gate_id, seq)` is the events' primary key, which
-/// makes a re-sent event a no-op.
+/// a crash or power cut. `(gate_id, origin, seq)` is the events' primary key,
+/// which makes a re-sent event a no-op; a repeat with other content is kept
+/// as a conflict.
 public final class CentralStore: Sendable {
     let database: DatabasePool
 
@@ -68,6 +69,48 @@ public final class CentralStore: Sendable {
                     health TEXT NOT NULL
                 );
                 CREATE TABLE holidays (date TEXT PRIMARY KEY);
+                """)
+        }
+        migrator.registerMigration("v2") { db in
+            // A gate database's origin becomes part of an event's identity, so a
+            // gate whose database was wiped or replaced numbers events from 1 under
+            // a new origin instead of colliding with what central holds. Events
+            // stored before origins existed keep origin "" (a gate that sends none).
+            try db.execute(sql: """
+                CREATE TABLE events_v2 (
+                    gate_id TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    at_ms INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    plate TEXT,
+                    confidence REAL NOT NULL,
+                    permit_id TEXT,
+                    reason TEXT,
+                    candidates TEXT,
+                    received_ms INTEGER NOT NULL,
+                    PRIMARY KEY (gate_id, origin, seq)
+                ) WITHOUT ROWID;
+                INSERT INTO events_v2 (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms)
+                    SELECT gate_id, '', seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms FROM events;
+                DROP TABLE events;
+                ALTER TABLE events_v2 RENAME TO events;
+                CREATE INDEX events_kind ON events(kind, at_ms);
+                CREATE TABLE event_conflicts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    gate_id TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    at_ms INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    plate TEXT,
+                    confidence REAL NOT NULL,
+                    permit_id TEXT,
+                    reason TEXT,
+                    candidates TEXT,
+                    received_ms INTEGER NOT NULL
+                );
+                CREATE INDEX event_conflicts_key ON event_conflicts(gate_id, origin, seq);
                 """)
         }
         migrator.registerMigration("v2-holiday-calendar-sequence") { db in
@@ -302,23 +345,63 @@ public final class CentralStore: Sendable {
 
     // MARK: Events
 
+    /// What committing a batch did.
+    public struct Stored: Sendable, Equatable {
+        /// Every sequence of the batch, in order: all are safe at central now.
+        public var seqs: [Int64]
+        /// Sequences central already held with other content: the incoming
+        /// events were kept in `event_conflicts`, never silently dropped.
+        public var conflicts: [Int64]
+    }
+
     /// Commits events from a gate and returns the sequences now held,
     /// including ones that were already there (a retry after a lost ack).
     @discardableResult
-    public func store(events: [Event], from gateID: String) throws -> [Int64] {
+    public func store(events: [Event], from gateID: String, origin: String = "") throws -> [Int64] {
+        try commit(events: events, from: gateID, origin: origin).seqs
+    }
+
+    /// Commits events under `(gate, origin, seq)`. A repeat with the same
+    /// content is a retry and changes nothing; a repeat with different content
+    /// (a gate database restored from an old backup) is a conflict, kept with
+    /// its own row so nothing a gate decided is lost.
+    public func commit(events: [Event], from gateID: String, origin: String) throws -> Stored {
         try database.write { db in
             let now = Self.nowMilliseconds()
-            let statement = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO events (gate_id, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            var conflicts: [Int64] = []
             for event in events {
-                try statement.execute(arguments: [
-                    gateID, event.seq, event.atMilliseconds, event.kind.rawValue, event.plate, event.confidence,
-                    event.permitID, event.reason, event.candidates?.joined(separator: ","), now,
-                ])
+                let record = EventRecord(gateID: gateID, origin: origin, event: event, received: now)
+                try record.insert(db, onConflict: .ignore)
+                guard db.changesCount == 0 else { continue }
+                let key: [String: any DatabaseValueConvertible] = ["gate_id": gateID, "origin": origin, "seq": event.seq]
+                if let held = try EventRecord.fetchOne(db, key: key), held.row.sameContent(as: record.row) { continue }
+                conflicts.append(event.seq)
+                // A conflict re-sent after a lost ack is kept once.
+                let known = try ConflictRecord
+                    .filter(Column("gate_id") == gateID && Column("origin") == origin && Column("seq") == event.seq).fetchAll(db)
+                if known.contains(where: { $0.event.row.sameContent(as: record.row) }) { continue }
+                try record.conflict.insert(db)
             }
-            return events.map(\.seq)
+            return Stored(seqs: events.map(\.seq), conflicts: conflicts)
+        }
+    }
+
+    /// The highest event sequence held for a gate database, 0 if none: a gate
+    /// restored from a backup numbers its next events past it.
+    public func lastEventSeq(gateID: String, origin: String) throws -> Int64 {
+        try database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events WHERE gate_id = ? AND origin = ?", arguments: [gateID, origin]) ?? 0
+        }
+    }
+
+    /// Conflicting events kept per gate (only gates that have some).
+    public func conflictCounts() throws -> [String: Int] {
+        try database.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT gate_id, count(*) AS n FROM event_conflicts GROUP BY gate_id") {
+                counts[row["gate_id"]] = row["n"]
+            }
+            return counts
         }
     }
 
@@ -331,7 +414,12 @@ public final class CentralStore: Sendable {
             try db.execute(
                 sql: "UPDATE events SET plate = NULL WHERE kind IN ('authorised', 'exit') AND at_ms < ? AND plate IS NOT NULL",
                 arguments: [Int64(cutoff.timeIntervalSince1970 * 1000)])
-            return db.changesCount
+            let forgotten = db.changesCount
+            // Conflicts are events too: the same retention applies to them.
+            try db.execute(
+                sql: "UPDATE event_conflicts SET plate = NULL WHERE kind IN ('authorised', 'exit') AND at_ms < ? AND plate IS NOT NULL",
+                arguments: [Int64(cutoff.timeIntervalSince1970 * 1000)])
+            return forgotten + db.changesCount
         }
     }
 

@@ -132,7 +132,8 @@ struct ServerLoop {
     mutating func run() {
         while !server.isStopped {
             do {
-                if waiting.isEmpty { _ = try ZMQPoller.poll([zap.socket, router], timeoutMilliseconds: 20) }
+                // With messages waiting (perhaps deferred by a gate's request budget), only glance at the sockets.
+                _ = try ZMQPoller.poll([zap.socket, router], timeoutMilliseconds: waiting.isEmpty ? 20 : 2)
                 try refreshKeysIfStale(now: .now)
                 while try zap.handleOne(dontWait: true, decide: { request in
                     if let key = request.curvePublicKey, keys[key] == nil { lookUpUnknownKey(key) }
@@ -219,33 +220,40 @@ struct ServerLoop {
     }
 
     /// Serves one message per waiting gate per round, until the inboxes are empty or the budget is spent.
+    ///
+    /// A gate whose next message is deferred (over its request budget) waits
+    /// for the next pass, behind everyone.
     mutating func serveRound(until deadline: Instant) {
+        var deferred: [String] = []
         while !waiting.isEmpty, ContinuousClock.now < deadline {
             let round = waiting
             waiting.removeAll(keepingCapacity: true)
             for gateID in round {
                 guard var inbox = inboxes[gateID], !inbox.isEmpty else { continue }
-                let next = inbox.removeFirst()
+                let next = inbox[0]
+                guard handle(gateID: gateID, routingID: next.routingID, payload: next.payload) else {
+                    deferred.append(gateID)
+                    continue
+                }
+                inbox.removeFirst()
                 inboxes[gateID] = inbox.isEmpty ? nil : inbox
                 if !inbox.isEmpty { waiting.append(gateID) }
-                handle(gateID: gateID, routingID: next.routingID, payload: next.payload)
             }
         }
+        waiting += deferred
     }
 
-    mutating func handle(gateID: String, routingID: [UInt8], payload: [UInt8]) {
-        guard let record = gatesByID[gateID] else { return }
+    /// Serves one message; false when it must wait for the gate's request budget.
+    mutating func handle(gateID: String, routingID: [UInt8], payload: [UInt8]) -> Bool {
+        guard let record = gatesByID[gateID] else { return true }
         let decoded: GateMessage
         do { decoded = try WireCodec.decodeGateMessage(payload) } catch {
             logger.notice("bad message from gate", metadata: ["gate.id": "\(gateID)", "error": "\(LogText.escaped(error.description, limit: 300))"])
             reply(routingID, .error(error, inReplyTo: WireCodec.peekType(payload)))
-            return
+            return true
         }
         let now = ContinuousClock.now
-        if sessions[gateID]?.admit(decoded, now: now, limits: limits) == .refuseTooManyRequests {
-            reply(routingID, .error(WireError(.unavailable, "too many permit requests; retry in a second"), inReplyTo: decoded.type))
-            return
-        }
+        if sessions[gateID]?.admit(decoded, now: now, limits: limits) == .deferred { return false }
         do {
             if let answer = try respond(to: decoded, gate: record.gate) { reply(routingID, answer) }
         } catch {
@@ -253,6 +261,7 @@ struct ServerLoop {
             logger.error("could not serve gate", metadata: ["gate.id": "\(gateID)", "message.type": "\(decoded.type)", "error": "\(LogText.escaped("\(error)", limit: 300))"])
             reply(routingID, .error(WireError(.unavailable, "central could not complete '\(decoded.type)'; retry"), inReplyTo: decoded.type))
         }
+        return true
     }
 
     mutating func respond(to message: GateMessage, gate: Gate) throws -> CentralMessage? {
@@ -264,11 +273,14 @@ struct ServerLoop {
             if let claimed = hello.gateID, claimed != gate.id {
                 logger.warning("gate claims another id; its key decides", metadata: ["gate.id": "\(gate.id)", "gate.claimed": "\(LogText.escaped(claimed))"])
             }
+            let origin = hello.origin ?? ""
+            if let problem = Event.problem(inOrigin: origin) { return .error(WireError(.invalid, problem), inReplyTo: "hello") }
             logger.info("gate said hello", metadata: ["gate.id": "\(gate.id)", "permits.seq": "\(hello.permitSeq)"])
             let calendar = try store.holidayCalendar()
             return .welcome(.init(
                 version: version, gate: gate, headSeq: try store.headSeq(), holidays: calendar.dates,
-                serverTimeMilliseconds: Self.milliseconds(Date()), holidaysSeq: calendar.seq))
+                serverTimeMilliseconds: Self.milliseconds(Date()), holidaysSeq: calendar.seq,
+                lastEventSeq: try store.lastEventSeq(gateID: gate.id, origin: origin)))
         case .sync(let from):
             switch try store.changes(after: from, limit: ProtocolVersion.maxPermitsPerPage, maxBytes: ProtocolVersion.maxPageBytes) {
             case .changes(let permits, let head): return .changes(.init(permits: permits, headSeq: head))
@@ -276,15 +288,24 @@ struct ServerLoop {
             }
         case .snapshot(let after):
             return .snapshotPage(try store.snapshotPage(after: after, limit: ProtocolVersion.maxPermitsPerPage, maxBytes: ProtocolVersion.maxPageBytes))
-        case .events(let events):
+        case .events(let events, let origin):
             guard events.count <= ProtocolVersion.maxEventsPerBatch else {
                 return .error(WireError(.tooLarge, "at most \(ProtocolVersion.maxEventsPerBatch) events per message"), inReplyTo: "events")
             }
             if let problem = Event.problem(inBatch: events) {
                 return .error(WireError(.invalid, problem), inReplyTo: "events")
             }
-            let seqs = try store.store(events: events, from: gate.id)
-            return .ack(seqs: seqs)
+            let origin = origin ?? ""
+            if let problem = Event.problem(inOrigin: origin) { return .error(WireError(.invalid, problem), inReplyTo: "events") }
+            let stored = try store.commit(events: events, from: gate.id, origin: origin)
+            if !stored.conflicts.isEmpty {
+                // Acknowledged (the gate must not jam), kept aside, and loud: `bollard-central status` reports them.
+                logger.error("gate reused event seqs with other content; kept as conflicts", metadata: [
+                    "gate.id": "\(gate.id)", "gate.origin": "\(origin)", "events.count": "\(stored.conflicts.count)",
+                    "events.first_seq": "\(stored.conflicts[0])",
+                ])
+            }
+            return .ack(seqs: stored.seqs)
         case .heartbeat(let report):
             health[gate.id] = (Date(), report)
             healthDirty.insert(gate.id)

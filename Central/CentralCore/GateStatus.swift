@@ -13,9 +13,12 @@ public struct GateStatus: Codable, Sendable, Equatable {
     public var reasons: [String]
     public var secondsSinceSeen: Double?
     public var health: GateHealth?
+    /// Events this gate sent under a `(origin, seq)` central already held with
+    /// other content, kept aside: someone must look at them.
+    public var conflicts: Int = 0
 
     enum CodingKeys: String, CodingKey {
-        case zone, direction, state, reasons, health
+        case zone, direction, state, reasons, health, conflicts
         case gateID = "gate_id"
         case secondsSinceSeen = "seconds_since_seen"
     }
@@ -54,6 +57,7 @@ public struct CentralStatus: Codable, Sendable, Equatable {
     public static func read(from store: CentralStore, thresholds: Thresholds = .init(), now: Date = Date()) throws -> CentralStatus {
         let head = try store.headSeq()
         let reports = try store.healthReports()
+        let conflicts = try store.conflictCounts()
         var gates: [GateStatus] = []
         for record in try store.gates() where !record.revoked {
             let report = reports[record.gate.id]
@@ -75,9 +79,16 @@ public struct CentralStatus: Codable, Sendable, Equatable {
                 state = .offline
                 reasons.append(seen.map { String(format: "silent for %.0f s", $0) } ?? "never seen")
             }
+            if let health = report?.health, let dropped = health.dropped, dropped.violation + dropped.review > 0 {
+                reasons.append("dropped \(dropped.violation) violations and \(dropped.review) reviews (gate out of storage)")
+            }
+            let conflicted = conflicts[record.gate.id] ?? 0
+            if conflicted > 0 {
+                reasons.append("\(conflicted) conflicting events kept (a seq it reused with other content: database restored or replaced?)")
+            }
             gates.append(GateStatus(
                 gateID: record.gate.id, zone: record.gate.zone, direction: record.gate.direction, state: state,
-                reasons: reasons, secondsSinceSeen: seen, health: report?.health))
+                reasons: reasons, secondsSinceSeen: seen, health: report?.health, conflicts: conflicted))
         }
         return CentralStatus(headSeq: head, permits: try store.permitCount(), events: try store.eventCounts(), gates: gates)
     }

@@ -27,9 +27,14 @@ public enum CentralMessage: Sendable, Hashable {
         /// The calendar's own change sequence (optional on the wire): a gate
         /// whose held one differs says hello again to fetch the calendar.
         public var holidaysSeq: Int64?
+        /// The highest event seq central holds for the `(gate, origin)` the
+        /// hello named (revision 3): a gate restored from an old backup moves
+        /// its own sequence past it so its new events do not collide.
+        public var lastEventSeq: Int64?
 
         public init(
-            version: Int, gate: Gate, headSeq: Int64, holidays: [String], serverTimeMilliseconds: Int64, holidaysSeq: Int64? = nil
+            version: Int, gate: Gate, headSeq: Int64, holidays: [String], serverTimeMilliseconds: Int64, holidaysSeq: Int64? = nil,
+            lastEventSeq: Int64? = nil
         ) {
             self.version = version
             self.gate = gate
@@ -37,11 +42,13 @@ public enum CentralMessage: Sendable, Hashable {
             self.holidays = holidays
             self.serverTimeMilliseconds = serverTimeMilliseconds
             self.holidaysSeq = holidaysSeq
+            self.lastEventSeq = lastEventSeq
         }
 
         enum CodingKeys: String, CodingKey {
             case version, gate, holidays
             case headSeq = "head_seq"
+            case lastEventSeq = "last_event_seq"
             case serverTimeMilliseconds = "server_time_ms"
             case holidaysSeq = "holidays_seq"
         }

@@ -2,8 +2,10 @@ import Domain
 
 /// One passage decision, as a gate records it and uploads it.
 ///
-/// `(gate, seq)` identifies an event: central stores each pair once, which
-/// makes retries after a crash of either side harmless.
+/// `(gate, origin, seq)` identifies an event, where `origin` is the identity
+/// of the gate database that numbered it: central stores each triple once,
+/// which makes retries after a crash of either side harmless, and a gate
+/// whose database was replaced starts a new origin instead of colliding.
 public struct Event: Codable, Sendable, Hashable {
     /// Per-gate sequence, 1, 2, 3…, assigned when the gate commits the event.
     public var seq: Int64
@@ -67,6 +69,16 @@ extension Event {
             }
         }
         return nil
+    }
+
+    /// Why an origin (a gate database's identity) is not acceptable, or nil
+    /// when it is (docs/protocol.md §3.3): at most 64 of A–Z, a–z, 0–9 and "-".
+    public static func problem(inOrigin origin: String) -> String? {
+        let allowed = origin.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+        }
+        return allowed && origin.utf8.count <= 64 ? nil : "origin must be at most 64 of A-Z, a-z, 0-9 and '-'"
     }
 
     /// The event a decision produces; plate text kept as normalised.

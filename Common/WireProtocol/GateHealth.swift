@@ -1,3 +1,5 @@
+import Domain
+
 /// What a gate reports about itself in every heartbeat.
 ///
 /// Enough for an operator to tell, at a glance, whether a gate decides with
@@ -11,8 +13,13 @@ public struct GateHealth: Codable, Sendable, Hashable {
     public var bufferCapacity: Int
     /// Age of the oldest unacknowledged event, seconds; 0 when none.
     public var oldestUnsentSeconds: Double
-    /// Authorised-passage details dropped because the buffer was full.
+    /// Authorised passages and exits dropped (buffer full, or memory full
+    /// while the disk refused them); kept for peers of revision 2.
     public var droppedAuthorised: Int64
+    /// Every decision dropped, by kind (revision 3, optional): a gate never
+    /// drops a violation or a review while it can drop a passage instead,
+    /// and says so here when it had to.
+    public var dropped: Dropped?
     /// When the last camera frame arrived (Unix ms); nil until capture exists.
     public var lastFrameMilliseconds: Int64?
     /// Plates read per minute over the last minutes; 0 until recognition exists.
@@ -31,7 +38,8 @@ public struct GateHealth: Codable, Sendable, Hashable {
     public init(
         permitSeq: Int64, bufferDepth: Int, bufferCapacity: Int, oldestUnsentSeconds: Double,
         droppedAuthorised: Int64, lastFrameMilliseconds: Int64?, recognitionRate: Double,
-        diskFreeBytes: Int64, clockMilliseconds: Int64, uptimeSeconds: Double, software: String
+        diskFreeBytes: Int64, clockMilliseconds: Int64, uptimeSeconds: Double, software: String,
+        dropped: Dropped? = nil
     ) {
         self.permitSeq = permitSeq
         self.bufferDepth = bufferDepth
@@ -44,10 +52,54 @@ public struct GateHealth: Codable, Sendable, Hashable {
         self.clockMilliseconds = clockMilliseconds
         self.uptimeSeconds = uptimeSeconds
         self.software = software
+        self.dropped = dropped
+    }
+
+    /// Decisions a gate could not keep, counted by kind since its database was created.
+    public struct Dropped: Codable, Sendable, Hashable {
+        public var authorised: Int64
+        public var exit: Int64
+        public var violation: Int64
+        public var review: Int64
+
+        public init(authorised: Int64 = 0, exit: Int64 = 0, violation: Int64 = 0, review: Int64 = 0) {
+            self.authorised = authorised
+            self.exit = exit
+            self.violation = violation
+            self.review = review
+        }
+
+        public var total: Int64 { authorised + exit + violation + review }
+
+        /// The count for one kind of decision.
+        public subscript(kind: DecisionKind) -> Int64 {
+            get {
+                switch kind {
+                case .authorised: authorised
+                case .exit: exit
+                case .violation: violation
+                case .review: review
+                }
+            }
+            set {
+                switch kind {
+                case .authorised: authorised = newValue
+                case .exit: exit = newValue
+                case .violation: violation = newValue
+                case .review: review = newValue
+                }
+            }
+        }
+
+        public static func + (lhs: Dropped, rhs: Dropped) -> Dropped {
+            Dropped(
+                authorised: lhs.authorised + rhs.authorised, exit: lhs.exit + rhs.exit,
+                violation: lhs.violation + rhs.violation, review: lhs.review + rhs.review)
+        }
     }
 
     enum CodingKeys: String, CodingKey {
-        case software
+        case software, dropped
         case permitSeq = "permit_seq"
         case bufferDepth = "buffer_depth"
         case bufferCapacity = "buffer_capacity"

@@ -9,8 +9,9 @@ public enum GateMessage: Sendable, Hashable {
     case sync(fromSeq: Int64)
     /// Ask for one page of the full permit set, after permit id `afterID`.
     case snapshot(afterID: String?)
-    /// Upload committed events; central answers `ack`.
-    case events([Event])
+    /// Upload committed events; central answers `ack`. `origin` names the
+    /// gate database that numbered them (revision 3; nil is origin "").
+    case events([Event], origin: String? = nil)
     case heartbeat(GateHealth)
 
     public struct Hello: Codable, Sendable, Hashable {
@@ -21,16 +22,22 @@ public enum GateMessage: Sendable, Hashable {
         /// What the gate believes its id is; informational only: central
         /// takes the gate's identity from its CURVE key.
         public var gateID: String?
+        /// The identity of the gate's database (revision 3): central answers
+        /// with the highest event seq it holds for this origin.
+        public var origin: String?
 
-        public init(versions: [Int] = ProtocolVersion.supported, software: String, permitSeq: Int64, gateID: String?) {
+        public init(
+            versions: [Int] = ProtocolVersion.supported, software: String, permitSeq: Int64, gateID: String?, origin: String? = nil
+        ) {
             self.versions = versions
             self.software = software
             self.permitSeq = permitSeq
             self.gateID = gateID
+            self.origin = origin
         }
 
         enum CodingKeys: String, CodingKey {
-            case versions, software
+            case versions, software, origin
             case permitSeq = "permit_seq"
             case gateID = "gate_id"
         }
@@ -50,7 +57,7 @@ public enum GateMessage: Sendable, Hashable {
 
 extension GateMessage: Codable {
     enum CodingKeys: String, CodingKey {
-        case v, type, hello, events, health
+        case v, type, hello, events, health, origin
         case fromSeq = "from_seq"
         case afterID = "after_id"
     }
@@ -62,7 +69,9 @@ extension GateMessage: Codable {
         case "hello": self = .hello(try Hello(from: decoder))
         case "sync": self = .sync(fromSeq: try container.decode(Int64.self, forKey: .fromSeq))
         case "snapshot": self = .snapshot(afterID: try container.decodeIfPresent(String.self, forKey: .afterID))
-        case "events": self = .events(try container.decode([Event].self, forKey: .events))
+        case "events":
+            self = .events(
+                try container.decode([Event].self, forKey: .events), origin: try container.decodeIfPresent(String.self, forKey: .origin))
         case "heartbeat": self = .heartbeat(try container.decode(GateHealth.self, forKey: .health))
         default: throw WireError(.unknownType, "unknown message type '\(LogText.escaped(type, limit: 40))'")
         }
@@ -76,7 +85,9 @@ extension GateMessage: Codable {
         case .hello(let hello): try hello.encode(to: encoder)
         case .sync(let from): try container.encode(from, forKey: .fromSeq)
         case .snapshot(let after): try container.encode(after, forKey: .afterID)
-        case .events(let events): try container.encode(events, forKey: .events)
+        case .events(let events, let origin):
+            try container.encode(events, forKey: .events)
+            try container.encodeIfPresent(origin, forKey: .origin)
         case .heartbeat(let health): try container.encode(health, forKey: .health)
         }
     }

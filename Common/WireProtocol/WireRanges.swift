@@ -44,11 +44,11 @@ extension GateMessage {
             problem = WireRanges.problem(from, in: WireRanges.count, "from_seq")
         case .snapshot(let after):
             problem = after.flatMap { InputLimits.permitIDLength.contains($0.count) ? nil : "after_id must be 1...64 characters" }
-        case .events(let events):
+        case .events(let events, let origin):
             guard events.count <= ProtocolVersion.maxEventsPerBatch else {
                 return WireError(.tooLarge, "at most \(ProtocolVersion.maxEventsPerBatch) events per message")
             }
-            problem = Event.problem(inBatch: events)
+            problem = Event.problem(inBatch: events) ?? origin.flatMap { Event.problem(inOrigin: $0) }
         case .heartbeat(let health):
             problem = health.problem
         }

@@ -78,8 +78,12 @@ public struct DiagnosticsHandler: Sendable {
         if health.oldestUnsentSeconds > 60 {
             problems.append(String(format: "oldest unsent event is %.0f s old", health.oldestUnsentSeconds))
         }
-        if health.droppedAuthorised > 0 {
-            problems.append("\(health.droppedAuthorised) authorised passages dropped for lack of buffer space")
+        let dropped = controller.dropped
+        if dropped.violation + dropped.review > 0 {
+            problems.append("\(dropped.violation) violations and \(dropped.review) reviews DROPPED: the disk refused them and memory was full")
+        }
+        if dropped.authorised + dropped.exit > 0 {
+            problems.append("\(dropped.authorised) authorised passages and \(dropped.exit) exits dropped for lack of space")
         }
         if let camera {
             problems += CameraFrameSource.problems(camera.snapshot, stallSeconds: configuration.cameraStallSeconds)

@@ -19,8 +19,8 @@ public enum EdgeApplication {
     public static func build(configuration: EdgeConfiguration, logger: Logger) throws -> EdgeService {
         try PrivateFiles.makeDirectory(atPath: configuration.dataDirectory)
         try PrivateFiles.prepareDatabaseFile(atPath: configuration.bufferPath)
-        let buffer = try EventBuffer(path: configuration.bufferPath, capacity: configuration.bufferCapacity)
-        let stored = try buffer.loadPermits()
+        let buffer = try EventBuffer(
+            path: configuration.bufferPath, capacity: configuration.bufferCapacity, reserveBytes: Int64(configuration.diskReserveMiB) << 20)
         var gate = configuration.gate
         if let json = try buffer.meta("gate"), let confirmed = try? JSONDecoder().decode(Gate.self, from: Data(json.utf8)),
             confirmed.id == configuration.gateID
@@ -29,8 +29,8 @@ public enum EdgeApplication {
         }
         let holidays = try buffer.meta("holidays").map { HolidayCalendar(Set($0.split(separator: "\n").compactMap { LocalDate(String($0)) })) }
             ?? HolidayCalendar.bilbaoDefault
-        let permits = PermitStore(index: PermitIndex(stored.permits), seq: stored.seq, gate: gate, holidays: holidays)
-        logger.info("permits loaded", metadata: ["permits.count": "\(stored.permits.count)", "permits.seq": "\(stored.seq)"])
+        let permits = try PermitStore(loadingFrom: buffer, gate: gate, holidays: holidays)
+        logger.info("permits loaded", metadata: ["permits.count": "\(permits.snapshot.index.count)", "permits.seq": "\(permits.seq)"])
         let controller = GateController(
             permits: permits, buffer: buffer, policy: DecisionPolicy(confidentThreshold: configuration.confidentThreshold),
             logger: logger)

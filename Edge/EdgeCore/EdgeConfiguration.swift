@@ -22,6 +22,8 @@ public struct EdgeConfiguration: Sendable, Equatable {
     /// This gate's key pair; default `<data>/gate.key`.
     public var keyFile: String?
     public var bufferCapacity = 100_000
+    /// Space set aside beside the buffer database and given back when the disk fills, MiB; 0 = none.
+    public var diskReserveMiB = 4
     public var heartbeatInterval: Double = 1.0
     /// Unix socket for bollardctl; default `<data>/edge.sock`.
     public var diagnosticsSocket: String?
@@ -87,7 +89,7 @@ public struct EdgeConfiguration: Sendable, Equatable {
     /// The keys a file may set, in the order the example file documents them.
     public static let keys = [
         "gate_id", "zone", "direction", "data_dir", "central_endpoint", "central_public_key_file", "key_file",
-        "buffer_capacity", "heartbeat_interval", "diagnostics_socket", "replay_file", "frames_dir", "frame_interval_ms",
+        "buffer_capacity", "disk_reserve_mib", "heartbeat_interval", "diagnostics_socket", "replay_file", "frames_dir", "frame_interval_ms",
         "camera_device", "camera_width", "camera_height", "camera_fps", "camera_format", "camera_exposure", "camera_gain",
         "camera_stall_seconds", "camera_loop", "camera_queue_frames", "camera_skip_unchanged",
         "generate_reads_per_minute",
@@ -114,6 +116,7 @@ public struct EdgeConfiguration: Sendable, Equatable {
         case "central_public_key_file": centralPublicKeyFile = value
         case "key_file": keyFile = value
         case "buffer_capacity": bufferCapacity = try number(Int.self, 10...100_000_000)
+        case "disk_reserve_mib": diskReserveMiB = try number(Int.self, 0...1024)
         case "heartbeat_interval": heartbeatInterval = try number(Double.self, 0.05...60)
         case "diagnostics_socket": diagnosticsSocket = value
         case "replay_file": replayFile = value

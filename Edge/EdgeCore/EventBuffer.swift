@@ -4,6 +4,10 @@ import GRDB
 import Synchronization
 import WireProtocol
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The gate's durable state: events not yet acknowledged by central, the
 /// permit set it decides with, and the sequence it holds.
 ///
@@ -11,33 +15,64 @@ import WireProtocol
 /// before anyone is told it exists, and survives a power cut once committed.
 /// The buffer is bounded: when full, authorised passages go first (their
 /// details only matter for statistics); violations and reviews are never dropped.
+///
+/// A full disk is planned for: a reserve file beside the database is set
+/// aside at start and given back the moment SQLite cannot commit, and
+/// acknowledged rows are checkpointed out of the WAL so it cannot eat the disk.
 public final class EventBuffer: Sendable {
-    private let database: DatabaseQueue
+    private let database: any DatabaseWriter
     public let capacity: Int
     /// Folder of the database file, whose volume's free space health reports.
     public let directory: String
+    /// The identity of this database, part of every event's identity at
+    /// central: a wiped or replaced database gets a new one, so its events
+    /// numbered from 1 again never collide with those central already holds.
+    public let origin: String
     /// Rows in `events`, kept beside the table so that appending never counts
-    /// it; only changed inside write transactions, which the queue serialises.
+    /// it; only changed inside write transactions, which the writer serialises.
     private let rowCount = Mutex(0)
+    /// Drop counts as committed in `meta`, mirrored so health needs no read.
+    private let storedDropCounts = Mutex(GateHealth.Dropped())
+    let reserve: DiskReserve
 
     /// Opens (creating and migrating) the buffer at `path`.
     /// - Parameter maxBytes: a cap on the database file; past it writes fail as on a full disk.
-    public init(path: String, capacity: Int, maxBytes: Int64? = nil) throws {
+    /// - Parameter reserveBytes: space set aside beside the database for a full disk; 0 for none.
+    public convenience init(path: String, capacity: Int, maxBytes: Int64? = nil, reserveBytes: Int64 = DiskReserve.defaultBytes) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // After a checkpoint resets the WAL, shrink it back: a burst must not keep its space.
+            try db.execute(sql: "PRAGMA journal_size_limit = \(8 << 20)")
             if let maxBytes {
                 let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
                 try db.execute(sql: "PRAGMA max_page_count = \(max(16, maxBytes / pageSize))")
             }
         }
         configuration.journalMode = .wal
-        database = try DatabaseQueue(path: path, configuration: configuration)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try self.init(
+            writer: queue, capacity: capacity, directory: (path as NSString).deletingLastPathComponent,
+            reserve: DiskReserve(path: path + ".reserve", bytes: reserveBytes))
+    }
+
+    /// Runs on any writer, so tests can use an in-memory `DatabaseQueue()`.
+    /// - Parameters:
+    ///   - directory: the folder whose volume's free space health reports and the reserve guards.
+    ///   - reserve: space given back when the disk fills; none by default.
+    public init(writer: any DatabaseWriter, capacity: Int, directory: String = "", reserve: DiskReserve? = nil) throws {
+        database = writer
         self.capacity = max(1, capacity)
-        directory = (path as NSString).deletingLastPathComponent
-        try Self.migrator.migrate(database)
-        let count = try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
+        self.directory = directory
+        self.reserve = reserve ?? DiskReserve(path: "", bytes: 0)
+        try Self.migrator.migrate(writer)
+        let (count, origin, drops) = try writer.read { db in
+            (try EventRecord.fetchCount(db), try MetaRecord.fetchOne(db, key: "origin")?.value ?? "", try Self.storedDrops(db))
+        }
         rowCount.withLock { $0 = count }
+        storedDropCounts.withLock { $0 = drops }
+        self.origin = origin
+        self.reserve.restoreIfSpace()
     }
 
     private static var migrator: DatabaseMigrator {
@@ -62,6 +97,12 @@ public final class EventBuffer: Sendable {
                 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("v2") { db in
+            // A database that already numbered events keeps origin "", the
+            // identity central knows its events by; a new one gets its own.
+            let numbered = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
+            try setMeta(db, "origin", numbered > 0 ? "" : UUID().uuidString.lowercased())
+        }
         return migrator
     }
 
@@ -70,72 +111,138 @@ public final class EventBuffer: Sendable {
     /// Commits an event and returns its sequence. Makes room first if the
     /// buffer is full, by dropping the oldest unsent authorised passages.
     public func append(read: PlateRead, decision: Decision, now: Date = Date()) throws -> Event {
+        // Once the reserve is spent, half of it stays free for acknowledgements
+        // and checkpoints: those are what give the disk back.
+        if reserve.isReleased, let free = reserve.headroomShortfall(freeBytes: DiskSpace.freeBytes(atPath: directory)) {
+            throw DiskFullError(freeBytes: free)
+        }
         // The count changes only once the transaction has committed.
-        let (event, delta) = try database.write { db -> (Event, Int) in
+        let (event, delta, drops) = try write { db -> (Event, Int, GateHealth.Dropped) in
             var delta = 1
+            var drops = GateHealth.Dropped()
             let depth = count
             if depth >= capacity {
                 let excess = depth - capacity + 1
-                try db.execute(
-                    sql: "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE kind IN ('authorised','exit') ORDER BY seq LIMIT ?)",
-                    arguments: [excess])
-                let dropped = db.changesCount
-                if dropped > 0 {
-                    try Self.addToCounter(db, "dropped_authorised", dropped)
-                    delta -= dropped
+                // The oldest passages go first (index events_droppable).
+                let passages = [DecisionKind.authorised.rawValue, DecisionKind.exit.rawValue]
+                let victims = try EventRecord.filter(passages.contains(Column("kind"))).order(Column("seq")).limit(excess).fetchAll(db)
+                for victim in victims {
+                    try EventRecord.deleteOne(db, key: victim.row.seq)
+                    drops[DecisionKind(rawValue: victim.row.kind) ?? .authorised] += 1
+                }
+                if drops.total > 0 {
+                    try Self.addDrops(db, drops)
+                    delta -= Int(drops.total)
                 }
             }
-            var event = Event(seq: 0, read: read, decision: decision)
-            let candidates = event.candidates.map { $0.joined(separator: ",") }
-            try db.execute(
-                sql: """
-                    INSERT INTO events (at_ms, kind, plate, confidence, permit_id, reason, candidates, created_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    event.atMilliseconds, event.kind.rawValue, event.plate, event.confidence, event.permitID,
-                    event.reason, candidates, Int64(now.timeIntervalSince1970 * 1000),
-                ])
-            event.seq = db.lastInsertedRowID
-            return (event, delta)
+            var record = EventRecord(Event(seq: 0, read: read, decision: decision), created: now)
+            try record.insert(db)
+            let event = record.row.event
+            return (event, delta, drops)
         }
         rowCount.withLock { $0 += delta }
+        if drops.total > 0 { storedDropCounts.withLock { $0 = $0 + drops } }
         return event
+    }
+
+    /// Raised instead of writing when the reserve is spent and the volume has
+    /// less free than half of it: the decision is held in memory meanwhile.
+    public struct DiskFullError: Error, CustomStringConvertible {
+        public var freeBytes: Int64
+        public var description: String { "disk full: \(freeBytes) bytes free, kept for acknowledgements" }
+    }
+
+    /// A write transaction that survives a full disk once: when SQLite cannot
+    /// commit for lack of space, the reserve is given back and the WAL
+    /// truncated, and the transaction is tried again.
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.write(body)
+        } catch let error as DatabaseError where Self.isOutOfSpace(error) {
+            reserve.release()
+            checkpoint()
+            return try database.write(body)
+        }
+    }
+
+    static func isOutOfSpace(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_FULL || error.extendedResultCode == .SQLITE_IOERR_WRITE
+    }
+
+    /// Moves committed WAL frames into the database and truncates the WAL to
+    /// zero bytes, giving its space back to the volume. Best effort.
+    func checkpoint() {
+        _ = try? database.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+
+    /// The sequence the next event will get is above `seq` (central's answer
+    /// to hello): a database restored from an old backup numbers new events
+    /// past those central already holds under this origin, instead of
+    /// colliding with them. Returns whether the sequence moved.
+    @discardableResult
+    public func moveSequence(past seq: Int64) throws -> Bool {
+        try write { db in
+            let current = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+            guard (current ?? 0) < seq else { return false }
+            if current == nil {
+                try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)", arguments: [seq])
+            } else {
+                try db.execute(sql: "UPDATE sqlite_sequence SET seq = ? WHERE name = 'events'", arguments: [seq])
+            }
+            return true
+        }
     }
 
     /// The oldest unacknowledged events, in sequence order.
     public func pending(limit: Int) throws -> [Event] {
         try database.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT seq, at_ms, kind, plate, confidence, permit_id, reason, candidates FROM events ORDER BY seq LIMIT ?",
-                arguments: [limit]
-            ).map { row in
-                let candidates: String? = row["candidates"]
-                return Event(
-                    seq: row["seq"], atMilliseconds: row["at_ms"],
-                    kind: DecisionKind(rawValue: row["kind"]) ?? .review, plate: row["plate"],
-                    confidence: row["confidence"], permitID: row["permit_id"], reason: row["reason"],
-                    candidates: candidates.map { $0.split(separator: ",").map(String.init) })
-            }
+            try EventRecord.order(Column("seq")).limit(limit).fetchAll(db).map(\.row.event)
         }
     }
 
     /// Forgets events central has committed.
     public func acknowledge(_ seqs: [Int64]) throws {
         guard !seqs.isEmpty else { return }
-        let removed = try database.write { db -> Int in
+        let removed = try write { db -> Int in
             var removed = 0
             for chunk in stride(from: 0, to: seqs.count, by: 500) {
-                let part = Array(seqs[chunk..<min(chunk + 500, seqs.count)])
-                try db.execute(
-                    sql: "DELETE FROM events WHERE seq IN (\(databaseQuestionMarks(count: part.count)))",
-                    arguments: StatementArguments(part))
-                removed += db.changesCount
+                removed += try EventRecord.deleteAll(db, keys: seqs[chunk..<min(chunk + 500, seqs.count)])
             }
             return removed
         }
         rowCount.withLock { $0 -= removed }
+        // Deleted rows sit in the WAL until a checkpoint: give the space back
+        // when the buffer drains, when the disk is tight, or when the WAL grew.
+        if count == 0 || reserve.isReleased || walBytes > 8 << 20 {
+            checkpoint()
+            reserve.restoreIfSpace()
+        }
     }
+
+    private var walBytes: Int64 {
+        let size = try? FileManager.default.attributesOfItem(atPath: database.path + "-wal")[.size] as? NSNumber
+        return size?.int64Value ?? 0
+    }
+
+    /// Adds decisions dropped while the disk refused writes to the counts in
+    /// `meta`, once the disk takes writes again.
+    public func addDrops(_ drops: GateHealth.Dropped) throws {
+        guard drops.total > 0 else { return }
+        try write { db in try Self.addDrops(db, drops) }
+        storedDropCounts.withLock { $0 = $0 + drops }
+    }
+
+    /// Decisions dropped since this database was created, by kind, as committed.
+    public func storedDrops() throws -> GateHealth.Dropped {
+        try database.read { db in try Self.storedDrops(db) }
+    }
+
+    /// The same counts without touching the database.
+    public var dropCounts: GateHealth.Dropped { storedDropCounts.withLock { $0 } }
+
+    /// Gives the reserve back to the volume if space returned (after the held
+    /// decisions are in and acknowledgements shrank the files).
+    public func restoreReserveIfSpace() { reserve.restoreIfSpace() }
 
     /// Unacknowledged events, without touching the database.
     public var count: Int { rowCount.withLock { $0 } }
@@ -149,11 +256,12 @@ public final class EventBuffer: Sendable {
     public func depth() throws -> Depth {
         try database.read { db in
             // The oldest row has the smallest seq: one index probe, not a scan.
-            let oldest = try Int64.fetchOne(db, sql: "SELECT created_ms FROM events ORDER BY seq LIMIT 1")
+            let oldest = try EventRecord.order(Column("seq")).fetchOne(db)
+            let drops = dropCounts
             return Depth(
                 count: count,
-                oldestCreated: oldest.map { Date(timeIntervalSince1970: Double($0) / 1000) },
-                droppedAuthorised: try Self.counter(db, "dropped_authorised"))
+                oldestCreated: oldest.map { Date(timeIntervalSince1970: Double($0.createdMilliseconds) / 1000) },
+                droppedAuthorised: drops.authorised + drops.exit)
         }
     }
 
@@ -162,29 +270,18 @@ public final class EventBuffer: Sendable {
     /// The stored permit set and the sequence it stands at.
     public func loadPermits() throws -> (permits: [Permit], seq: Int64) {
         try database.read { db in
-            let decoder = JSONDecoder()
-            var permits: [Permit] = []
-            let cursor = try String.fetchCursor(db, sql: "SELECT json FROM permits")
-            while let json = try cursor.next() {
-                permits.append(try decoder.decode(Permit.self, from: Data(json.utf8)))
-            }
-            return (permits, try Self.counter(db, "permit_seq"))
+            (try PermitRecord.fetchAll(db).map(\.json), try Self.counter(db, "permit_seq"))
         }
     }
 
     /// Applies consecutive changes and moves the held sequence to the last one, atomically.
     /// A change older than the stored permit is skipped (after a snapshot, re-delivered changes are harmless).
+    /// `PermitStore.commit(changes:heldSeq:)` calls this, then updates the index.
     public func apply(changes: [Permit], heldSeq: Int64) throws {
-        try database.write { db in
-            let encoder = JSONEncoder()
+        try write { db in
             for permit in changes {
-                let json = String(decoding: try encoder.encode(permit), as: UTF8.self)
-                try db.execute(
-                    sql: """
-                        INSERT INTO permits (id, seq, json) VALUES (?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, json = excluded.json WHERE excluded.seq > permits.seq
-                        """,
-                    arguments: [permit.id, permit.seq, json])
+                if let stored = try PermitRecord.fetchOne(db, key: permit.id), stored.seq >= permit.seq { continue }
+                try PermitRecord(permit).save(db)
             }
             try Self.setMeta(db, "permit_seq", String(heldSeq))
         }
@@ -192,27 +289,22 @@ public final class EventBuffer: Sendable {
 
     /// Starts receiving a snapshot: clears any half-received one.
     public func beginSnapshot() throws {
-        try database.write { db in try db.execute(sql: "DELETE FROM snapshot_staging") }
+        try write { db in _ = try StagedPermitRecord.deleteAll(db) }
     }
 
     public func stage(snapshotPage permits: [Permit]) throws {
-        try database.write { db in
-            let encoder = JSONEncoder()
-            for permit in permits {
-                let json = String(decoding: try encoder.encode(permit), as: UTF8.self)
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO snapshot_staging (id, seq, json) VALUES (?, ?, ?)",
-                    arguments: [permit.id, permit.seq, json])
-            }
+        try write { db in
+            for permit in permits { try StagedPermitRecord(permit).save(db) }
         }
     }
 
     /// Replaces the permit set with the staged snapshot in one transaction.
+    /// `PermitStore.commitSnapshot(baseSeq:)` calls this, then replaces the index.
     public func commitSnapshot(baseSeq: Int64) throws {
-        try database.write { db in
-            try db.execute(sql: "DELETE FROM permits")
+        try write { db in
+            _ = try PermitRecord.deleteAll(db)
             try db.execute(sql: "INSERT INTO permits SELECT id, seq, json FROM snapshot_staging")
-            try db.execute(sql: "DELETE FROM snapshot_staging")
+            _ = try StagedPermitRecord.deleteAll(db)
             try Self.setMeta(db, "permit_seq", String(baseSeq))
         }
     }
@@ -220,22 +312,35 @@ public final class EventBuffer: Sendable {
     // MARK: Metadata
 
     public func meta(_ key: String) throws -> String? {
-        try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+        try database.read { db in try MetaRecord.fetchOne(db, key: key)?.value }
     }
 
     public func setMeta(_ key: String, _ value: String) throws {
-        try database.write { db in try Self.setMeta(db, key, value) }
+        try write { db in try Self.setMeta(db, key, value) }
     }
 
     private static func setMeta(_ db: Database, _ key: String, _ value: String) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
+        try MetaRecord(key: key, value: value).save(db)
     }
 
     private static func counter(_ db: Database, _ key: String) throws -> Int64 {
-        Int64(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) ?? "0") ?? 0
+        Int64(try MetaRecord.fetchOne(db, key: key)?.value ?? "0") ?? 0
     }
 
-    private static func addToCounter(_ db: Database, _ key: String, _ amount: Int) throws {
-        try setMeta(db, key, String(try counter(db, key) + Int64(amount)))
+    private static func addToCounter(_ db: Database, _ key: String, _ amount: Int64) throws {
+        try setMeta(db, key, String(try counter(db, key) + amount))
+    }
+
+    /// Counters in `meta`, one per kind: `dropped_authorised`, `dropped_exit`, `dropped_violation`, `dropped_review`.
+    private static let dropKinds: [DecisionKind] = [.authorised, .exit, .violation, .review]
+
+    private static func addDrops(_ db: Database, _ drops: GateHealth.Dropped) throws {
+        for kind in dropKinds where drops[kind] > 0 { try addToCounter(db, "dropped_\(kind.rawValue)", drops[kind]) }
+    }
+
+    private static func storedDrops(_ db: Database) throws -> GateHealth.Dropped {
+        var drops = GateHealth.Dropped()
+        for kind in dropKinds { drops[kind] = try counter(db, "dropped_\(kind.rawValue)") }
+        return drops
     }
 }

@@ -30,24 +30,40 @@ public final class GateController: Sendable {
         /// Oldest first; written as soon as the disk takes them again.
         var decisions: [(read: PlateRead, decision: Decision)] = []
         var lastError: String?
+        /// Decisions dropped while the disk refused writes, counted here until
+        /// the disk takes the count too.
+        var unsavedDrops = GateHealth.Dropped()
     }
 
     /// Most decisions kept in memory while the disk refuses them (about 1 MB).
-    public static let heldCapacity = 10_000
+    public static let defaultHeldCapacity = 10_000
+    /// The memory budget of held decisions. Violations and reviews may take
+    /// all of it: authorised passages and exits are dropped first.
+    public let heldCapacity: Int
 
-    /// Raised when a decision was made but could not be committed yet.
+    /// Raised when a decision was made but could not be committed: `held`
+    /// says whether it waits in memory for the disk or was dropped.
     public struct StorageError: Error, CustomStringConvertible {
         public var decision: Decision
         public var underlying: String
-        public var description: String { "decided \(decision.kind.rawValue), held in memory until the disk takes it: \(underlying)" }
+        public var held: Bool
+        public var description: String {
+            held
+                ? "decided \(decision.kind.rawValue), held in memory until the disk takes it: \(underlying)"
+                : "decided \(decision.kind.rawValue), but DROPPED: the disk refuses writes and memory is full of decisions that matter more: \(underlying)"
+        }
     }
 
-    public init(permits: PermitStore, buffer: EventBuffer, policy: DecisionPolicy, clock: ClockCheck = ClockCheck(), logger: Logger) {
+    public init(
+        permits: PermitStore, buffer: EventBuffer, policy: DecisionPolicy, clock: ClockCheck = ClockCheck(), logger: Logger,
+        heldCapacity: Int = defaultHeldCapacity
+    ) {
         self.permits = permits
         self.buffer = buffer
         self.policy = policy
         self.clock = clock
         self.logger = logger
+        self.heldCapacity = max(1, heldCapacity)
     }
 
     /// Decides and commits. If the event cannot be stored (a full disk), the
@@ -61,10 +77,11 @@ public final class GateController: Sendable {
                 return .success(try buffer.append(read: read, decision: decision))
             } catch {
                 held.lastError = "\(error)"
-                let dropped = held.decisions.count >= Self.heldCapacity
-                if !dropped { held.decisions.append((read, decision)) }
-                logger.error("event not stored", metadata: ["error": "\(error)", "event.kind": "\(decision.kind.rawValue)", "held.dropped": "\(dropped)"])
-                return .failure(StorageError(decision: decision, underlying: "\(error)"))
+                let kept = hold((read, decision), in: &held)
+                logger.error("event not stored", metadata: [
+                    "error": "\(error)", "event.kind": "\(decision.kind.rawValue)", "held": "\(kept)", "held.count": "\(held.decisions.count)",
+                ])
+                return .failure(StorageError(decision: decision, underlying: "\(error)", held: kept))
             }
         }
         let event = try stored.get()
@@ -87,11 +104,44 @@ public final class GateController: Sendable {
     }
 
     private static func write(_ held: inout HeldDecisions, to buffer: EventBuffer) throws {
-        while let next = held.decisions.first {
+        guard held.lastError != nil else { return }
+        var written = 0
+        defer { held.decisions.removeFirst(written) }
+        for next in held.decisions {
             _ = try buffer.append(read: next.read, decision: next.decision)
-            held.decisions.removeFirst()
+            written += 1
         }
+        try buffer.addDrops(held.unsavedDrops)
+        held.unsavedDrops = GateHealth.Dropped()
         held.lastError = nil
+        buffer.restoreReserveIfSpace()
+    }
+
+    /// Keeps a decision the disk refused, within the memory budget. When the
+    /// budget is spent, a held authorised passage or exit makes room for a
+    /// violation or review; otherwise the newcomer is dropped. Every drop is
+    /// counted by kind. Returns whether `decision` is held.
+    private func hold(_ decision: (read: PlateRead, decision: Decision), in held: inout HeldDecisions) -> Bool {
+        if held.decisions.count < heldCapacity {
+            held.decisions.append(decision)
+            return true
+        }
+        let kind = decision.decision.kind
+        let matters = kind == .violation || kind == .review
+        if matters, let passage = held.decisions.firstIndex(where: { $0.decision.kind == .authorised || $0.decision.kind == .exit }) {
+            held.unsavedDrops[held.decisions[passage].decision.kind] += 1
+            held.decisions.remove(at: passage)
+            held.decisions.append(decision)
+            return true
+        }
+        held.unsavedDrops[kind] += 1
+        return false
+    }
+
+    /// Decisions dropped since the database was created, by kind: those
+    /// committed to it and those counted in memory while the disk refuses writes.
+    public var dropped: GateHealth.Dropped {
+        storage.withLock { held in buffer.dropCounts + held.unsavedDrops }
     }
 
     /// Why events are being held in memory, if they are.
@@ -117,18 +167,20 @@ public final class GateController: Sendable {
     /// The health a heartbeat carries.
     public func health() -> GateHealth {
         let depth = (try? buffer.depth()) ?? EventBuffer.Depth(count: -1, oldestCreated: nil, droppedAuthorised: 0)
+        let dropped = self.dropped
         let now = Date()
         return GateHealth(
             permitSeq: permits.seq,
             bufferDepth: depth.count,
             bufferCapacity: buffer.capacity,
             oldestUnsentSeconds: depth.oldestCreated.map { max(0, now.timeIntervalSince($0)) } ?? 0,
-            droppedAuthorised: depth.droppedAuthorised,
+            droppedAuthorised: dropped.authorised + dropped.exit,
             lastFrameMilliseconds: counters.withLock { $0.lastFrame }.map { Int64($0.timeIntervalSince1970 * 1000) },
             recognitionRate: recognitionRate,
             diskFreeBytes: DiskSpace.freeBytes(atPath: buffer.directory),
             clockMilliseconds: Int64(now.timeIntervalSince1970 * 1000),
             uptimeSeconds: uptime,
-            software: EdgeConfiguration.software)
+            software: EdgeConfiguration.software,
+            dropped: dropped)
     }
 }

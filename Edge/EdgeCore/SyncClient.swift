@@ -184,7 +184,9 @@ public final class SyncClient: Sendable {
             for action in actions {
                 switch action {
                 case .sendHello:
-                    send(.hello(.init(software: EdgeConfiguration.software, permitSeq: controller.permits.seq, gateID: client.gateID)))
+                    send(.hello(.init(
+                        software: EdgeConfiguration.software, permitSeq: controller.permits.seq, gateID: client.gateID,
+                        origin: controller.buffer.origin)))
                 case .sendHeartbeat:
                     var health = controller.health()
                     let problems = [
@@ -199,7 +201,7 @@ public final class SyncClient: Sendable {
                     // The loop runs every 20 ms: ask SQLite only when there is something to send.
                     guard controller.buffer.count > 0 else { continue }
                     let batch = try controller.buffer.pending(limit: ProtocolVersion.maxEventsPerBatch)
-                    if !batch.isEmpty, send(.events(batch)) { machine.batchSent(batch.map(\.seq), now: .now) }
+                    if !batch.isEmpty, send(.events(batch, origin: controller.buffer.origin)) { machine.batchSent(batch.map(\.seq), now: .now) }
                 case .adoptWelcome(let welcome):
                     logger.info("central welcomed gate", metadata: ["gate.id": "\(welcome.gate.id)", "central.head": "\(welcome.headSeq)"])
                     let holidays = HolidayCalendar(Set(welcome.holidays.compactMap(LocalDate.init)))
@@ -207,9 +209,13 @@ public final class SyncClient: Sendable {
                     try controller.buffer.setMeta("gate", String(decoding: try JSONEncoder().encode(welcome.gate), as: UTF8.self))
                     try controller.buffer.setMeta("holidays", welcome.holidays.joined(separator: "\n"))
                     if let seq = welcome.holidaysSeq { try controller.buffer.setMeta("holidays_seq", String(seq)) }
+                    if let last = welcome.lastEventSeq, try controller.buffer.moveSequence(past: last) {
+                        logger.notice(
+                            "central holds later events of this database (restored backup?): numbering past them",
+                            metadata: ["events.central_last": "\(last)"])
+                    }
                 case .applyChanges(let permits, let heldSeq):
-                    try controller.buffer.apply(changes: permits, heldSeq: heldSeq)
-                    controller.permits.apply(changes: permits, heldSeq: heldSeq)
+                    try controller.permits.commit(changes: permits, heldSeq: heldSeq)
                     logger.debug("permit changes applied", metadata: ["permits.seq": "\(heldSeq)"])
                 case .beginSnapshot:
                     logger.notice("fetching a permit snapshot", metadata: ["permits.held": "\(controller.permits.seq)"])
@@ -217,10 +223,8 @@ public final class SyncClient: Sendable {
                 case .stageSnapshotPage(let permits):
                     try controller.buffer.stage(snapshotPage: permits)
                 case .commitSnapshot(let baseSeq):
-                    try controller.buffer.commitSnapshot(baseSeq: baseSeq)
-                    let stored = try controller.buffer.loadPermits()
-                    controller.permits.replace(with: stored.permits, seq: stored.seq)
-                    logger.info("permit snapshot installed", metadata: ["permits.count": "\(stored.permits.count)", "permits.seq": "\(baseSeq)"])
+                    let installed = try controller.permits.commitSnapshot(baseSeq: baseSeq)
+                    logger.info("permit snapshot installed", metadata: ["permits.count": "\(installed)", "permits.seq": "\(baseSeq)"])
                 case .acknowledgeEvents(let seqs):
                     try controller.buffer.acknowledge(seqs)
                 case .renewSocket:

@@ -17,6 +17,7 @@ struct EdgeOptions: ParsableArguments {
     @Option var centralPublicKeyFile: String?
     @Option var keyFile: String?
     @Option var bufferCapacity: Int?
+    @Option(name: .customLong("disk-reserve-mib"), help: "MiB set aside for a full disk; 0 = none.") var diskReserveMiB: Int?
     @Option var heartbeatInterval: Double?
     @Option var diagnosticsSocket: String?
     @Option(help: "JSON-lines file of reads to replay.") var replayFile: String?
@@ -41,7 +42,8 @@ struct EdgeOptions: ParsableArguments {
             let overrides: [(String, String?)] = [
                 ("gate_id", gateID), ("zone", zone), ("direction", direction), ("data_dir", dataDirectory),
                 ("central_endpoint", centralEndpoint), ("central_public_key_file", centralPublicKeyFile), ("key_file", keyFile),
-                ("buffer_capacity", bufferCapacity.map(String.init)), ("heartbeat_interval", heartbeatInterval.map { String($0) }),
+                ("buffer_capacity", bufferCapacity.map(String.init)), ("disk_reserve_mib", diskReserveMiB.map(String.init)),
+                ("heartbeat_interval", heartbeatInterval.map { String($0) }),
                 ("diagnostics_socket", diagnosticsSocket), ("replay_file", replayFile),
                 ("frames_dir", framesDirectory), ("frame_interval_ms", frameIntervalMilliseconds.map(String.init)),
                 ("generate_reads_per_minute", generateReadsPerMinute.map { String($0) }), ("generator_seed", generatorSeed.map(String.init)),

@@ -1,6 +1,7 @@
 import CentralCore
 import Domain
 import Foundation
+import GRDB
 import Testing
 import WireProtocol
 
@@ -79,6 +80,102 @@ import WireProtocol
         #expect(try store.store(events: events, from: "gate-2") == [1, 2, 3, 4, 5])
         #expect(try store.eventKeys(gateID: "gate-1") == [1, 2, 3, 4, 5])
         #expect(try store.eventCounts() == .init(total: 10, violations: 10, reviews: 0))
+    }
+
+    @Test("a repeated (gate, origin, seq) with other content is kept as a conflict, acknowledged, and reported in status, never silently acked")
+    func conflictsAreKeptAndReported() throws {
+        try store.registerGate(Gate(id: "gate-1", zone: "z", direction: .entry), publicKey: String(repeating: "c", count: 40))
+        let original = (1...3).map { Event(seq: Int64($0), atMilliseconds: 1, kind: .violation, plate: "1234BCD", confidence: 0.99) }
+        try store.store(events: original, from: "gate-1", origin: "o1")
+        let other = (1...3).map { Event(seq: Int64($0), atMilliseconds: 2, kind: .violation, plate: "9999XYZ", confidence: 0.99) }
+        let stored = try store.commit(events: other, from: "gate-1", origin: "o1")
+        #expect(stored.seqs == [1, 2, 3], "acknowledged, so the gate does not jam")
+        #expect(stored.conflicts == [1, 2, 3])
+        // The same conflict re-sent after a lost ack is kept once; an identical retry is no conflict.
+        _ = try store.commit(events: other, from: "gate-1", origin: "o1")
+        #expect(try store.commit(events: original, from: "gate-1", origin: "o1").conflicts.isEmpty)
+        #expect(try store.conflictCounts() == ["gate-1": 3])
+        #expect(try store.eventPlates(gateID: "gate-1").values.allSatisfy { $0 == "1234BCD" }, "what central held is unchanged")
+        try store.saveHealth([("gate-1", Date(), Self.health(seq: 0))])
+        let status = try CentralStatus.read(from: store)
+        #expect(status.gates.first?.conflicts == 3)
+        #expect(status.table().contains("3 conflicting events kept"))
+    }
+
+    @Test("central status reports a gate that dropped violations or reviews")
+    func droppedViolationsAreReported() throws {
+        try store.registerGate(Gate(id: "gate-1", zone: "z", direction: .entry), publicKey: String(repeating: "d", count: 40))
+        var health = Self.health(seq: 0)
+        health.dropped = .init(authorised: 40, exit: 0, violation: 2, review: 1)
+        try store.saveHealth([("gate-1", Date(), health)])
+        #expect(try CentralStatus.read(from: store).table().contains("dropped 2 violations and 1 reviews"))
+    }
+
+    @Test("origins separate a gate's databases: a wiped gate's events from 1 are new events, and welcome's last seq is per origin")
+    func originsSeparateDatabases() throws {
+        let events = (1...4).map { Event(seq: Int64($0), atMilliseconds: Int64($0), kind: .violation, plate: "1234BCD", confidence: 0.99) }
+        try store.store(events: events, from: "gate-1", origin: "")
+        let fresh = (1...2).map { Event(seq: Int64($0), atMilliseconds: 100, kind: .review, plate: nil, confidence: 0.2, reason: "unreadable") }
+        #expect(try store.commit(events: fresh, from: "gate-1", origin: "new").conflicts.isEmpty)
+        #expect(try store.eventCounts() == .init(total: 6, violations: 4, reviews: 2))
+        #expect(try store.lastEventSeq(gateID: "gate-1", origin: "") == 4)
+        #expect(try store.lastEventSeq(gateID: "gate-1", origin: "new") == 2)
+        #expect(try store.lastEventSeq(gateID: "gate-1", origin: "other") == 0)
+    }
+
+    @Test("retention forgets the plates of authorised passages kept as conflicts too, and keeps violations")
+    func retentionReachesConflicts() throws {
+        try store.store(events: [Event(seq: 1, atMilliseconds: 1, kind: .violation, plate: "1111BCD", confidence: 0.99)], from: "g", origin: "o")
+        let passage = Event(seq: 1, atMilliseconds: 2, kind: .authorised, plate: "2222BCD", confidence: 0.99, permitID: "P")
+        let violation = Event(seq: 1, atMilliseconds: 3, kind: .violation, plate: "3333BCD", confidence: 0.99)
+        #expect(try store.commit(events: [passage], from: "g", origin: "o").conflicts == [1])
+        #expect(try store.commit(events: [violation], from: "g", origin: "o").conflicts == [1])
+        #expect(try store.forgetAuthorisedPlates(before: Date()) == 1)
+        #expect(try store.conflictCounts() == ["g": 2])
+        // The forgotten passage re-sent is the same conflict, not a new one.
+        _ = try store.commit(events: [passage], from: "g", origin: "o")
+        #expect(try store.conflictCounts() == ["g": 2])
+    }
+
+    @Test("a plate forgotten by retention does not turn a late retry of an authorised passage into a conflict")
+    func forgottenPlateIsNoConflict() throws {
+        let passage = Event(seq: 1, atMilliseconds: 1, kind: .authorised, plate: "1234BCD", confidence: 0.99, permitID: "P1")
+        try store.store(events: [passage], from: "gate-1", origin: "o")
+        try store.forgetAuthorisedPlates(before: Date())
+        #expect(try store.commit(events: [passage], from: "gate-1", origin: "o").conflicts.isEmpty)
+    }
+
+    @Test("a central database of migration v1 keeps its events, under origin \"\"")
+    func versionOneDatabaseMigrates() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-v1-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/central.sqlite"
+        // The v1 events table as shipped, marked migrated the way GRDB marks it.
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('v1');
+                CREATE TABLE gates (id TEXT PRIMARY KEY, zone TEXT NOT NULL, direction TEXT NOT NULL, public_key TEXT NOT NULL UNIQUE,
+                    status TEXT NOT NULL, registered_ms INTEGER NOT NULL);
+                CREATE TABLE permits (id TEXT PRIMARY KEY, plate TEXT NOT NULL, seq INTEGER NOT NULL, json TEXT NOT NULL);
+                CREATE INDEX permits_plate ON permits(plate);
+                CREATE TABLE permit_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, permit_id TEXT NOT NULL, json TEXT NOT NULL, created_ms INTEGER NOT NULL);
+                CREATE TABLE events (gate_id TEXT NOT NULL, seq INTEGER NOT NULL, at_ms INTEGER NOT NULL, kind TEXT NOT NULL, plate TEXT,
+                    confidence REAL NOT NULL, permit_id TEXT, reason TEXT, candidates TEXT, received_ms INTEGER NOT NULL,
+                    PRIMARY KEY (gate_id, seq)) WITHOUT ROWID;
+                CREATE INDEX events_kind ON events(kind, at_ms);
+                CREATE TABLE gate_health (gate_id TEXT PRIMARY KEY, last_seen_ms INTEGER NOT NULL, health TEXT NOT NULL);
+                CREATE TABLE holidays (date TEXT PRIMARY KEY);
+                INSERT INTO events VALUES ('gate-1', 1, 1, 'violation', '1234BCD', 0.99, NULL, NULL, NULL, 1);
+                INSERT INTO events VALUES ('gate-1', 2, 2, 'violation', '5678BCD', 0.99, NULL, NULL, NULL, 1);
+                """)
+        }
+        let migrated = try CentralStore(path: path)
+        #expect(try migrated.eventPlates(gateID: "gate-1") == [1: "1234BCD", 2: "5678BCD"])
+        #expect(try migrated.lastEventSeq(gateID: "gate-1", origin: "") == 2)
+        // A gate of revision 2 (no origin) retrying event 2 is a duplicate, not a conflict.
+        let retry = Event(seq: 2, atMilliseconds: 2, kind: .violation, plate: "5678BCD", confidence: 0.99)
+        #expect(try migrated.commit(events: [retry], from: "gate-1", origin: "").conflicts.isEmpty)
     }
 
     @Test func aKeyBelongsToOneGateAndRevocationSticks() throws {

@@ -124,7 +124,7 @@ import WireProtocol
     let start = ContinuousClock.now
     let limits = CentralGateSession.Limits()
 
-    @Test("a gate may not make more permit requests than its budget; events and heartbeats are never throttled")
+    @Test("permit requests beyond a gate's budget are deferred until it refills; events and heartbeats are never throttled")
     func permitRequestsAreRateLimited() {
         var session = CentralGateSession(routingID: [1], now: start, limits: limits)
         var served = 0
@@ -132,6 +132,7 @@ import WireProtocol
         #expect(served == Int(limits.permitRequestBurst))
         #expect(session.admit(.events([Event(seq: 1, atMilliseconds: 1, kind: .authorised, plate: nil, confidence: 1)]), now: start, limits: limits) == .serve)
         // The budget refills with time.
+        #expect(session.admit(.sync(fromSeq: 0), now: start, limits: limits) == .deferred)
         #expect(session.admit(.sync(fromSeq: 0), now: start + .seconds(1), limits: limits) == .serve)
     }
 

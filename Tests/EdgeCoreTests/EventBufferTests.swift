@@ -1,6 +1,7 @@
 import Domain
 import EdgeCore
 import Foundation
+import GRDB
 import Logging
 import Testing
 import WireProtocol
@@ -56,6 +57,68 @@ import WireProtocol
         #expect(try buffer.depth().droppedAuthorised == 5)
     }
 
+    @Test("a new database has an origin of its own, kept when reopened; a wiped one gets another")
+    func originIsTheDatabaseIdentity() throws {
+        let first = try open().origin
+        #expect(first.count == 36 && Event.problem(inOrigin: first) == nil)
+        #expect(try open().origin == first)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: folder + "/edge.sqlite" + suffix) }
+        #expect(try open().origin != first)
+    }
+
+    @Test("a database that numbered events before origins existed keeps origin \"\", the identity central knows its events by")
+    func numberedDatabaseKeepsEmptyOrigin() throws {
+        try DatabaseQueue(path: folder + "/edge.sqlite").write { db in
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('v1');
+                CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, kind TEXT NOT NULL, plate TEXT,
+                    confidence REAL NOT NULL, permit_id TEXT, reason TEXT, candidates TEXT, created_ms INTEGER NOT NULL);
+                CREATE INDEX events_droppable ON events(kind, seq);
+                CREATE TABLE permits (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, json TEXT NOT NULL);
+                CREATE TABLE snapshot_staging (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, json TEXT NOT NULL);
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                INSERT INTO events (at_ms, kind, plate, confidence, created_ms) VALUES (1, 'violation', '1234BCD', 0.9, 1);
+                INSERT INTO meta VALUES ('dropped_authorised', '7');
+                """)
+            // A permit as v1 wrote it: Foundation's JSONEncoder, by hand.
+            let json = String(decoding: try JSONEncoder().encode(Self.permit("OLD", seq: 3)), as: UTF8.self)
+            try db.execute(sql: "INSERT INTO permits (id, seq, json) VALUES ('OLD', 3, ?)", arguments: [json])
+        }
+        let buffer = try open()
+        #expect(buffer.origin == "")
+        #expect(try buffer.pending(limit: 10).map(\.plate) == ["1234BCD"])
+        #expect(buffer.dropCounts.authorised == 7)
+        #expect(try buffer.loadPermits().permits == [Self.permit("OLD", seq: 3)])
+        #expect(try buffer.append(read: Self.read(), decision: .exitRecorded).seq == 2)
+    }
+
+    @Test("after welcome's last_event_seq, the next event is numbered past it, and never moved back")
+    func sequenceMovesPastCentral() throws {
+        let buffer = try open()
+        #expect(try buffer.append(read: Self.read(), decision: .exitRecorded).seq == 1)
+        #expect(try buffer.moveSequence(past: 40))
+        #expect(try buffer.append(read: Self.read(), decision: .exitRecorded).seq == 41)
+        #expect(try !buffer.moveSequence(past: 10))
+        #expect(try buffer.append(read: Self.read(), decision: .exitRecorded).seq == 42)
+        // A brand-new database told by central that it holds events: the first one is past them too.
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: folder + "/edge.sqlite" + suffix) }
+        let fresh = try open()
+        #expect(try fresh.moveSequence(past: 7))
+        #expect(try fresh.append(read: Self.read(), decision: .exitRecorded).seq == 8)
+    }
+
+    @Test("a full buffer counts what it drops by kind, in the database")
+    func fullBufferCountsDropsByKind() throws {
+        let buffer = try open(capacity: 10)
+        for index in 0..<10 {
+            _ = try buffer.append(read: Self.read(), decision: index < 3 ? .exitRecorded : .authorised(permitID: "P"))
+        }
+        for _ in 0..<5 { _ = try buffer.append(read: Self.read(), decision: .notAuthorised(permitID: nil, validity: nil)) }
+        #expect(try buffer.storedDrops() == .init(authorised: 2, exit: 3, violation: 0, review: 0))
+        #expect(try open(capacity: 10).dropCounts == .init(authorised: 2, exit: 3))
+    }
+
     @Test func reviewReasonsAndCandidatesAreStored() throws {
         let buffer = try open()
         _ = try buffer.append(read: Self.read("1234BCO"), decision: .needsReview(.confusionMatch(permitIDs: ["P1", "P2"])))
@@ -89,6 +152,53 @@ import WireProtocol
         let stored = try buffer.loadPermits()
         #expect(Set(stored.permits.map(\.id)) == ["N1", "N2"])
         #expect(stored.seq == 9)
+    }
+}
+
+/// The gate's database on an in-memory SQLite: no files, the same code.
+@Suite struct InMemoryGateDatabaseTests {
+    static func open() throws -> EventBuffer { try EventBuffer(writer: DatabaseQueue(), capacity: 100) }
+
+    @Test("events append, page and acknowledge on an in-memory writer")
+    func eventsInMemory() throws {
+        let buffer = try Self.open()
+        for plate in ["1111BCD", "2222BCD", "3333BCD"] {
+            _ = try buffer.append(read: EventBufferTests.read(plate), decision: .needsReview(.confusionMatch(permitIDs: ["A", "B"])))
+        }
+        let pending = try buffer.pending(limit: 2)
+        #expect(pending.map(\.seq) == [1, 2])
+        #expect(pending[0].candidates == ["A", "B"] && pending[0].reason == "confusion_match" && pending[0].plate == "1111BCD")
+        try buffer.acknowledge([1, 2])
+        #expect(try buffer.pending(limit: 10).map(\.plate) == ["3333BCD"])
+        #expect(buffer.count == 1)
+        #expect(!buffer.origin.isEmpty)
+    }
+
+    @Test("a permit change reaches SQLite and the index in one call, and an older change touches neither")
+    func permitChangeInOneStep() throws {
+        let buffer = try Self.open()
+        let store = try PermitStore(loadingFrom: buffer, gate: Gate(id: "g", zone: "z", direction: .entry), holidays: HolidayCalendar())
+        try store.commit(changes: [EventBufferTests.permit("A", seq: 1), EventBufferTests.permit("A", seq: 2, status: .revoked)], heldSeq: 2)
+        #expect(store.seq == 2 && store.snapshot.index.permit(id: "A")?.status == .revoked)
+        #expect(try buffer.loadPermits().permits.map(\.status) == [.revoked] && buffer.loadPermits().seq == 2)
+        try store.commit(changes: [EventBufferTests.permit("A", seq: 1)], heldSeq: 2)
+        #expect(store.snapshot.index.permit(id: "A")?.status == .revoked)
+        #expect(try buffer.loadPermits().permits.map(\.status) == [.revoked])
+        // A reopened store sees what the index saw.
+        let reloaded = try PermitStore(loadingFrom: buffer, gate: Gate(id: "g", zone: "z", direction: .entry), holidays: HolidayCalendar())
+        #expect(reloaded.seq == 2 && reloaded.snapshot.index.count == 1)
+    }
+
+    @Test("a snapshot installs in SQLite and the index in one call")
+    func snapshotInOneStep() throws {
+        let buffer = try Self.open()
+        let store = try PermitStore(loadingFrom: buffer, gate: Gate(id: "g", zone: "z", direction: .entry), holidays: HolidayCalendar())
+        try store.commit(changes: [EventBufferTests.permit("OLD", seq: 1)], heldSeq: 1)
+        try buffer.beginSnapshot()
+        try buffer.stage(snapshotPage: [EventBufferTests.permit("N1", seq: 4), EventBufferTests.permit("N2", seq: 5)])
+        #expect(try store.commitSnapshot(baseSeq: 5) == 2)
+        #expect(store.seq == 5 && store.snapshot.index.permit(id: "OLD") == nil && store.snapshot.index.permit(id: "N2") != nil)
+        #expect(Set(try buffer.loadPermits().permits.map(\.id)) == ["N1", "N2"])
     }
 }
 

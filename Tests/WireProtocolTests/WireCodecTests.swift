@@ -25,11 +25,21 @@ import WireProtocol
         .snapshot(afterID: nil),
         .snapshot(afterID: "P0000100"),
         .events([event]),
+        .hello(.init(software: "bollard-edge/0.1", permitSeq: 7, gateID: "gate-07", origin: "0f6e2c1a-3b7d-4e59-9a1c-5d2b8e7f4a10")),
+        .events([event], origin: "0f6e2c1a-3b7d-4e59-9a1c-5d2b8e7f4a10"),
         .heartbeat(health),
+        .heartbeat({
+            var reported = health
+            reported.dropped = .init(authorised: 3, exit: 1, violation: 0, review: 2)
+            return reported
+        }()),
     ]
 
     static let centralMessages: [CentralMessage] = [
         .welcome(.init(version: 1, gate: Gate(id: "gate-07", zone: "casco-viejo", direction: .exit), headSeq: 99, holidays: ["2026-12-25"], serverTimeMilliseconds: 5)),
+        .welcome(.init(
+            version: 1, gate: Gate(id: "gate-07", zone: "casco-viejo", direction: .exit), headSeq: 99, holidays: [], serverTimeMilliseconds: 5,
+            lastEventSeq: 311)),
         .changes(.init(permits: [permit], headSeq: 1187)),
         .snapshotRequired(headSeq: 1187),
         .snapshotPage(.init(baseSeq: 1187, permits: [permit], nextAfter: nil)),
@@ -48,6 +58,31 @@ import WireProtocol
         #expect(try WireCodec.decodeCentralMessage(WireCodec.encode(message)) == message)
     }
 
+    @Test("revision 3 fields are optional: a revision 2 message decodes without them, and they are sent only when set")
+    func revisionThreeFieldsAreOptional() throws {
+        let hello = #"{"v": 1, "type": "hello", "versions": [1], "software": "py", "permit_seq": 0, "gate_id": "g"}"#
+        guard case .hello(let decoded) = try WireCodec.decodeGateMessage(Array(hello.utf8)) else {
+            Issue.record("not a hello")
+            return
+        }
+        #expect(decoded.origin == nil)
+        let welcome = String(decoding: WireCodec.encode(Self.centralMessages[0]), as: UTF8.self)
+        #expect(!welcome.contains("last_event_seq"))
+        let events = String(decoding: WireCodec.encode(GateMessage.events([Self.event])), as: UTF8.self)
+        #expect(!events.contains("origin"))
+        let heartbeat = String(decoding: WireCodec.encode(GateMessage.heartbeat(Self.health)), as: UTF8.self)
+        #expect(!heartbeat.contains("\"dropped\""))
+    }
+
+    @Test("an origin is at most 64 of A-Z, a-z, 0-9 and '-'")
+    func originAlphabet() {
+        #expect(Event.problem(inOrigin: "") == nil)
+        #expect(Event.problem(inOrigin: "0f6e2c1a-3b7d-4e59-9a1c-5d2b8e7f4a10") == nil)
+        #expect(Event.problem(inOrigin: "a\nb") != nil)
+        #expect(Event.problem(inOrigin: "../x") != nil)
+        #expect(Event.problem(inOrigin: String(repeating: "a", count: 65)) != nil)
+    }
+
     /// The examples of docs/protocol.md, written by hand, decode as documented.
     @Test func documentedExamplesDecode() throws {
         let frame = """
@@ -55,7 +90,7 @@ import WireProtocol
              "plate": "9876XYZ", "confidence": 0.97, "permit_id": "P0000007", "reason": "expired", "candidates": null,
              "future_field": true}]}
             """
-        guard case .events(let events) = try WireCodec.decodeGateMessage(Array(frame.utf8)) else {
+        guard case .events(let events, let origin) = try WireCodec.decodeGateMessage(Array(frame.utf8)), origin == nil else {
             Issue.record("not an events message")
             return
         }
