@@ -19,7 +19,8 @@ public final class GateController: Sendable {
     /// happens under this lock, so held decisions go in first, in order, and
     /// once each, whichever thread (decision path or sync loop) writes them.
     private let storage = Mutex(HeldDecisions())
-    private let started = Date()
+    /// Uptime is monotonic: a wall clock stepped back must not make it negative.
+    private let started = ContinuousClock.now
 
     struct Counters {
         var reads: [Date] = []
@@ -162,7 +163,10 @@ public final class GateController: Sendable {
         }
     }
 
-    public var uptime: TimeInterval { Date().timeIntervalSince(started) }
+    public var uptime: TimeInterval {
+        let elapsed = ContinuousClock.now - started
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
 
     /// The health a heartbeat carries.
     public func health() -> GateHealth {

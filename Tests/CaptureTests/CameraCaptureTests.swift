@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 /// Polls `condition` until it holds or `seconds` pass; returns whether it held.
-func waitUntil(seconds: Double = 5, _ condition: () -> Bool) async -> Bool {
+func waitUntil(seconds: Double = 15, _ condition: () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }
