@@ -32,14 +32,18 @@ public final class GateServer: Sendable {
     let store: CentralStore
     let options: Options
     let logger: Logger
-    private let stopped = Atomic<Bool>(false)
-    private let started = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
     private let bound = Mutex<String?>(nil)
+    /// The server thread; central's gate server service waits on it.
+    public let thread: OwnedThread
+    /// Beats once per loop iteration; the watchdog watches it.
+    public let progress = ProgressReporter(name: "gate-server", deadline: .seconds(10))
+    /// Dirty gate health handed from the server loop to the health flusher.
+    public let pendingHealth = PendingHealth()
     public init(store: CentralStore, options: Options, logger: Logger) {
         self.store = store
         self.options = options
         self.logger = logger
+        thread = OwnedThread(name: "gate-server", logger: logger)
     }
 
     /// The endpoint bound (with the real port when asked for port `*`).
@@ -64,27 +68,23 @@ public final class GateServer: Sendable {
         let endpoint = try router.lastEndpoint()
         bound.withLock { $0 = endpoint }
         let handOff = ThreadHandOff((context: context, zap: zap, router: router))
-        let thread = Thread { [self] in
+        thread.start { [self] in
             let sockets = handOff.value
             var loop = ServerLoop(server: self, zap: sockets.zap, router: sockets.router)
             loop.run()
             sockets.zap.close()
             sockets.router.close()
             sockets.context.shutdown()
-            finished.signal()
         }
-        thread.name = "gate-server"
-        started.store(true, ordering: .releasing)
-        thread.start()
         logger.info("gate channel listening", metadata: ["endpoint": "\(endpoint)"])
     }
 
+    /// Stops the server thread, waiting a bounded time (see `OwnedThread`).
     public func stop() {
-        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        if started.load(ordering: .acquiring) { finished.wait() }
+        thread.stop()
     }
 
-    var isStopped: Bool { stopped.load(ordering: .acquiring) }
+    var isStopped: Bool { thread.isStopping }
 }
 
 /// The server thread's state; touched by that thread only.
@@ -106,7 +106,6 @@ struct ServerLoop {
     var lastPushedSeq: Int64 = 0
     var lastPush = Date.distantPast
     var lastHealthFlush = Date()
-    var lastPurge = Date.distantPast
     var logger: Logger { server.logger }
     var store: CentralStore { server.store }
 
@@ -119,6 +118,7 @@ struct ServerLoop {
 
     mutating func run() {
         while !server.isStopped {
+            server.progress.beat()
             do {
                 _ = try ZMQPoller.poll([zap.socket, router], timeoutMilliseconds: 20)
                 try refreshKeysIfStale()
@@ -254,13 +254,6 @@ struct ServerLoop {
             flushHealth()
             peers = peers.filter { now.timeIntervalSince($0.value.lastSeen) < 3600 }
         }
-        if now.timeIntervalSince(lastPurge) >= 60 {
-            lastPurge = now
-            let forgotten = try store.forgetAuthorisedPlates(before: now.addingTimeInterval(-server.options.authorisedPlateRetention))
-            if forgotten > 0 { logger.info("forgot plates of authorised passages", metadata: ["events.count": "\(forgotten)"]) }
-            // Gates further behind than the log reaches fetch a snapshot instead.
-            try store.compactChangeLog(keep: 100_000)
-        }
     }
 
     /// Sends each change made since the last push to every live gate.
@@ -288,12 +281,9 @@ struct ServerLoop {
     mutating func flushHealth() {
         let dirty = peers.filter { $0.value.healthDirty && $0.value.health != nil }
         guard !dirty.isEmpty else { return }
-        do {
-            try store.saveHealth(dirty.map { (gateID: $0.key, lastSeen: $0.value.lastSeen, health: $0.value.health!) })
-            for id in dirty.keys { peers[id]?.healthDirty = false }
-        } catch {
-            logger.error("could not save gate health", metadata: ["error": "\(error)"])
-        }
+        // The health flusher service writes it to the store, off this thread.
+        server.pendingHealth.deposit(dirty.map { (gateID: $0.key, lastSeen: $0.value.lastSeen, health: $0.value.health!) })
+        for id in dirty.keys { peers[id]?.healthDirty = false }
     }
 
     static func milliseconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970 * 1000) }

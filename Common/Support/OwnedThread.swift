@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Dispatch
 import Foundation
 import Logging
@@ -12,7 +15,7 @@ import Synchronization
 /// body's error; task cancellation and graceful shutdown both set the stop
 /// flag. Joins are bounded: a body stuck in a call is logged and left
 /// behind after ``joinLimit`` rather than hanging the daemon's shutdown.
-public final class OwnedThread: Service, Sendable {
+public final class OwnedThread: Service, Sendable, CustomStringConvertible {
     /// `run()` was called before `start(_:)`: a wiring bug, reported instead of hanging.
     public struct NotStarted: Error, CustomStringConvertible {
         public var thread: String
@@ -48,6 +51,8 @@ public final class OwnedThread: Service, Sendable {
         self.logger = logger
     }
 
+    public var description: String { "thread " + name }
+
     /// Whether the body should return: checked by the loop every poll.
     public var isStopping: Bool { stopFlag.load(ordering: .acquiring) }
 
@@ -68,8 +73,7 @@ public final class OwnedThread: Service, Sendable {
             box.state = .running
         }
         let thread = Thread { [self] in
-            // Named from inside: on Linux, a name set before `start()` never reaches the kernel (`top -H`, gdb).
-            Thread.current.name = name
+            nameCurrentThread(name)
             finish(Result { try body() })
         }
         thread.start()
@@ -151,6 +155,23 @@ public final class OwnedThread: Service, Sendable {
             "thread did not stop in time; leaving it behind",
             metadata: ["thread.name": "\(name)", "thread.join_limit": "\(joinLimit)"])
     }
+}
+
+/// Names the calling thread for the kernel (`top -H`, gdb, /proc), first 15
+/// bytes. On Linux, Foundation's `Thread.name` set before `start()` never
+/// reaches the kernel, and set from inside it sometimes does not either;
+/// glibc's `pthread_setname_np` is not visible to Swift and `prctl` is
+/// variadic, so this writes the thread's `comm` file as they do.
+private func nameCurrentThread(_ name: String) {
+    #if os(Linux)
+    let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    defer { close(fd) }
+    let bytes = Array(name.utf8.prefix(15))
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    #else
+    Thread.current.name = name
+    #endif
 }
 
 extension Duration {

@@ -11,11 +11,12 @@ import ServiceLifecycle
 ///
 /// It is the last service of each group, so it is the first told to stop:
 /// it sends `STOPPING=1` as shutdown begins.
-public struct WatchdogService: Service {
+public struct WatchdogService: Service, CustomStringConvertible {
     let monitor: ProgressMonitor
     let notifier: SystemdNotifier
     let interval: Duration?
     let logger: Logger
+    public var description: String { "watchdog" }
 
     /// - Parameter interval: systemd's watchdog period (`WATCHDOG_USEC`), nil when it set none.
     public init(monitor: ProgressMonitor, notifier: SystemdNotifier, interval: Duration?, logger: Logger) {

@@ -5,18 +5,33 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite(.timeLimit(.minutes(1)))
 struct OwnedThreadTests {
     struct LoopFailed: Error, Equatable {}
 
     let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
+    /// The calling thread's name as the kernel has it (read here, not through
+    /// Foundation, which may open the file from another thread).
+    static func kernelThreadName() -> String? {
+        let fd = open("/proc/thread-self/comm", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = read(fd, &buffer, buffer.count)
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
+    }
+
     @Test("run() returns when the loop ends on its own named thread, and rethrows the loop's error")
     func runRethrows() async throws {
         let thread = OwnedThread(name: "test-throws", logger: logger)
         let threadName = Mutex<String?>(nil)
         thread.start {
-            threadName.withLock { $0 = try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8) }
+            threadName.withLock { $0 = Self.kernelThreadName() }
             throw LoopFailed()
         }
         await #expect(throws: LoopFailed.self) { try await thread.run() }

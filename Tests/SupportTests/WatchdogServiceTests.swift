@@ -18,8 +18,8 @@ struct WatchdogServiceTests {
         let listener = try NotifyListener(path: folder + "/notify.sock")
         defer { listener.close() }
         let monitor = ProgressMonitor()
-        let healthy = monitor.register("healthy", deadline: .milliseconds(300))
-        let stalling = monitor.register("stalling", deadline: .milliseconds(300))
+        let healthy = monitor.register("healthy", deadline: .seconds(2))
+        let stalling = monitor.register("stalling", deadline: .seconds(2))
         let stallNow = Flag()
         let watchdog = WatchdogService(
             monitor: monitor, notifier: SystemdNotifier(environment: ["NOTIFY_SOCKET": listener.path]), interval: .milliseconds(100),
@@ -27,20 +27,23 @@ struct WatchdogServiceTests {
         let group = ServiceGroup(configuration: .init(services: [.init(service: watchdog)], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            tasks.addTask {
-                while !Task.isCancelled {
+            // The loops beat from a thread of their own, as the daemons' loops do.
+            let done = Flag()
+            Thread {
+                while !done.value.load(ordering: .relaxed) {
                     healthy.beat()
                     if !stallNow.value.load(ordering: .relaxed) { stalling.beat() }
-                    try await Task.sleep(for: .milliseconds(10))
+                    Thread.sleep(forTimeInterval: 0.01)
                 }
-            }
+            }.start()
+            defer { done.value.store(true, ordering: .relaxed) }
             #expect(try await listener.wait(for: "WATCHDOG=1", timeout: .seconds(5)) != nil)
             stallNow.value.store(true, ordering: .relaxed)
-            let status = try #require(try await listener.wait(for: "STATUS=stalled", timeout: .seconds(5)))
+            let status = try #require(try await listener.wait(for: "STATUS=stalled", timeout: .seconds(10)))
             #expect(status.text.contains("stalling"))
             #expect(!status.text.contains("healthy"))
-            // Four watchdog periods later, still no ping since the STATUS.
-            try await Task.sleep(for: .milliseconds(200))
+            // Five watchdog periods later, still no ping since the STATUS.
+            try await Task.sleep(for: .milliseconds(500))
             #expect(listener.pings(after: status.at) == 0)
             await group.triggerGracefulShutdown()
             #expect(try await listener.wait(for: "STOPPING=1", timeout: .seconds(5)) != nil)
