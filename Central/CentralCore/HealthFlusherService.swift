@@ -6,12 +6,13 @@ import ServiceLifecycle
 /// second, so SQLite writes of health never sit in the gate server's loop.
 /// On shutdown it runs after the gate server has stopped (it comes before
 /// it in the group) and stores the last reports.
-public struct HealthFlusherService: Service {
+public struct HealthFlusherService: Service, CustomStringConvertible {
     let store: CentralStore
     let pending: PendingHealth
     let interval: Duration
     let logger: Logger
     public let progress: ProgressReporter
+    public var description: String { "health-flusher" }
 
     public init(store: CentralStore, pending: PendingHealth, interval: Duration, logger: Logger) {
         self.store = store

@@ -6,12 +6,13 @@ import ServiceLifecycle
 /// Forgets plates of authorised passages older than the retention period and
 /// compacts the permit change log, once a minute on the monotonic clock.
 /// A failed pass is logged and retried at the next; it never stops central.
-public struct RetentionService: Service {
+public struct RetentionService: Service, CustomStringConvertible {
     let store: CentralStore
     let authorisedPlateRetention: Double
     let interval: Duration
     let logger: Logger
     public let progress: ProgressReporter
+    public var description: String { "retention" }
 
     /// - Parameter authorisedPlateRetention: seconds an authorised vehicle's plate is kept.
     public init(store: CentralStore, authorisedPlateRetention: Double, interval: Duration = .seconds(60), logger: Logger) {

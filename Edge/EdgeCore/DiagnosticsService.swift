@@ -3,11 +3,12 @@ import ServiceLifecycle
 
 /// Serves the technician's socket (bound by `EdgeApplication.build`) on its
 /// own thread and tells systemd the gate is ready once it serves.
-struct DiagnosticsService: Service {
+struct DiagnosticsService: Service, CustomStringConvertible {
     let server: UnixLineServer
     let handler: DiagnosticsHandler
     let notifier: SystemdNotifier
     let readyStatus: String
+    var description: String { "diagnostics" }
 
     func run() async throws {
         let handler = handler

@@ -10,12 +10,13 @@ import ServiceLifecycle
 /// as alive and one stuck in a call does not. A source that ends retires its
 /// reporter and returns (the group ignores it); one that throws rethrows,
 /// which ends the gate non-zero.
-struct ReadSourceService: Service {
+struct ReadSourceService: Service, CustomStringConvertible {
     let name: String
     let source: any PlateReadSource
     let controller: GateController
     let progress: ProgressReporter
     let logger: Logger
+    var description: String { "source." + name }
 
     func run() async throws {
         let controller = controller
