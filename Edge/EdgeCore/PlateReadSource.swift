@@ -7,7 +7,8 @@ import Logging
 /// generator, and (issue 3) the camera plus recogniser plus tracker.
 /// Each read goes to `sink`, which decides and commits it.
 public protocol PlateReadSource: Sendable {
-    /// Runs until the task is cancelled or the source is exhausted.
+    /// Runs until the task is cancelled or the source is exhausted. Waits go
+    /// through `ProgressReporter.sleep`, so the watchdog sees a waiting source alive.
     func run(sink: @escaping @Sendable (PlateRead) -> Void) async throws
 }
 

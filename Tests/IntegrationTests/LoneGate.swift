@@ -62,8 +62,8 @@ final class LoneGate {
 
     /// Waits for the process to exit; nil if it is still running after `timeout` seconds.
     func exitStatus(within timeout: Double) -> Int32? {
-        let end = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < end { Thread.sleep(forTimeInterval: 0.05) }
+        let end = ContinuousClock.now + .seconds(timeout)
+        while process.isRunning, ContinuousClock.now < end { Thread.sleep(forTimeInterval: 0.05) }
         guard !process.isRunning else { return nil }
         return process.terminationStatus
     }

@@ -1,5 +1,6 @@
 import BollardSupport
 import Foundation
+import GRDB
 import Testing
 import WireProtocol
 
@@ -83,9 +84,57 @@ struct ServicesIntegrationTests {
         #expect(holder.readLine()?.contains("\"ok\":true") == true)
     }
 
+    @Test("a stalled gate server loop stops central's watchdog pings and STATUS names it; SIGTERM still ends central")
+    func stalledGateServerStopsWatchdog() async throws {
+        let cluster = try Cluster()
+        let notify = try NotifyListener(path: cluster.root.appendingPathComponent("notify.sock").path)
+        defer { notify.close() }
+        let central = Process()
+        central.executableURL = Cluster.binDirectory.appendingPathComponent("bollard-central")
+        central.arguments = ["run", "--data-dir", cluster.centralData, "--gate-endpoint", cluster.endpoint, "--log-level", "info"]
+        central.environment = ProcessInfo.processInfo.environment.merging([
+            "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000", "BOLLARD_TEST_FAULT": "stall-gate-server",
+        ]) { $1 }
+        try central.run()
+        defer { if central.isRunning { kill(central.processIdentifier, SIGKILL); central.waitUntilExit() } }
+        #expect(try await notify.wait(for: "READY=1", timeout: .seconds(20)) != nil)
+        #expect(try await notify.wait(for: "WATCHDOG=1", timeout: .seconds(20)) != nil)
+        let status = try #require(try await notify.wait(for: "STATUS=stalled", timeout: .seconds(30)))
+        #expect(status.text.contains("loop gate-server"))
+        #expect(!status.text.contains("health-flusher") && !status.text.contains("retention"))
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(notify.pings(after: status.at) == 0)
+        // The stuck thread is left behind after its join limit; central still exits.
+        kill(central.processIdentifier, SIGTERM)
+        try waitUntil(timeout: 20) { !central.isRunning }
+        #expect(notify.messages.contains { $0.text == "STOPPING=1" })
+    }
+
+    @Test("gate health reaches central's store through the health flusher, and SIGTERM ends central with status 0")
+    func healthFlusherStoresHealth() throws {
+        let cluster = try Cluster()
+        try cluster.startCentral()
+        try cluster.prepareEdge("gate-a")
+        try cluster.startEdge("gate-a")
+        func lastSeen() throws -> Int64? {
+            try cluster.centralDatabase().read { db in
+                try Int64.fetchOne(db, sql: "SELECT last_seen_ms FROM gate_health WHERE gate_id = 'gate-a'")
+            }
+        }
+        try waitUntil(timeout: 20) { try lastSeen() != nil }
+        let first = try #require(try lastSeen())
+        // Heartbeats every 0.2 s: the stored health keeps moving.
+        try waitUntil(timeout: 10) { try (lastSeen() ?? 0) > first }
+        let process = try #require(cluster.central)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        #expect(!cluster.log(cluster.centralLog).contains("could not save gate health"))
+    }
+
     func waitUntil(timeout: Double, _ condition: () throws -> Bool) throws {
-        let end = Date().addingTimeInterval(timeout)
-        while Date() < end {
+        let end = ContinuousClock.now + .seconds(timeout)
+        while ContinuousClock.now < end {
             if (try? condition()) == true { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
