@@ -38,7 +38,10 @@ let package = Package(
         .target(name: "WireProtocol", dependencies: ["Domain"], path: "Common/WireProtocol", swiftSettings: swiftSettings),
         .target(
             name: "BollardSupport",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Common/Support",
             swiftSettings: swiftSettings
         ),
@@ -132,6 +135,11 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .testTarget(
+            name: "SupportTests",
+            dependencies: ["BollardSupport", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Tests/SupportTests"
+        ),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], path: "Tests/DomainTests"),
         .testTarget(name: "ZMQTests", dependencies: ["ZMQ"], path: "Tests/ZMQTests"),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "Domain"], path: "Tests/WireProtocolTests"),

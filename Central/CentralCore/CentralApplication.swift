@@ -23,31 +23,65 @@ public enum CentralApplication {
         return store
     }
 
-    public static func build(configuration: CentralConfiguration, logger: Logger) throws -> CentralService {
+    public static func build(configuration: CentralConfiguration, logger: Logger) throws -> CentralDaemon {
         let store = try openStore(configuration: configuration, logger: logger)
         let secret = try KeyFile.readSecret(path: configuration.secretKeyFile).secretKey
         let server = GateServer(store: store, options: .init(endpoint: configuration.gateEndpoint, secretKey: secret), logger: logger)
-        return CentralService(store: store, server: server, logger: logger)
+        return CentralDaemon(store: store, server: server, logger: logger)
     }
 }
 
-/// Runs the gate channel until SIGTERM/SIGINT.
-public struct CentralService: Service {
+/// Central's parts and the services that run them.
+///
+/// The group, in start order (stopped in reverse):
+/// 1. health flusher: stores the gate health the server loop collected;
+/// 2. retention: forgets old authorised plates, compacts the change log;
+/// 3. gate server: the ZeroMQ ROUTER on its own thread;
+/// 4. watchdog: pings systemd while every loop above progresses.
+///
+/// The gate server stops before the flusher, so the flusher stores the last
+/// health it handed over. Any service that throws shuts the group down
+/// gracefully and the error ends the process non-zero (systemd restarts
+/// it); one that returns while central is not stopping is a bug and cancels
+/// the group, also non-zero.
+public struct CentralDaemon: Sendable {
     public let store: CentralStore
     public let server: GateServer
+    public let monitor = ProgressMonitor()
     let logger: Logger
 
-    public func run() async throws {
-        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
-        try server.start()
-        notifier.ready(status: "serving gates at \(server.boundEndpoint ?? "?")")
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await notifier.keepWatchdogFed(environment: ProcessInfo.processInfo.environment) }
-            try? await gracefulShutdown()
-            group.cancelAll()
-        }
-        notifier.stopping()
-        logger.info("central stopping")
-        server.stop()
+    init(store: CentralStore, server: GateServer, logger: Logger) {
+        self.store = store
+        self.server = server
+        self.logger = logger
+    }
+
+    public func services(environment: [String: String] = ProcessInfo.processInfo.environment) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        let notifier = SystemdNotifier(environment: environment)
+        let flusher = HealthFlusherService(
+            store: store, pending: server.pendingHealth, interval: .milliseconds(Int64(server.options.healthFlushInterval * 1000)),
+            logger: logger)
+        let retention = RetentionService(store: store, authorisedPlateRetention: server.options.authorisedPlateRetention, logger: logger)
+        for reporter in [flusher.progress, retention.progress, server.progress] { monitor.register(reporter) }
+        let watchdog = WatchdogService(
+            monitor: monitor, notifier: notifier, interval: SystemdNotifier.watchdogInterval(environment: environment), logger: logger)
+        return [
+            .init(service: flusher, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: retention, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(
+                service: GateServerService(server: server, notifier: notifier),
+                successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: watchdog, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+    }
+
+    /// The group `bollard-central run` runs: SIGTERM and SIGINT stop it
+    /// gracefully, within 10 s; then whatever is left is cancelled.
+    public func serviceGroup(extra: [ServiceGroupConfiguration.ServiceConfiguration] = []) -> ServiceGroup {
+        var configuration = ServiceGroupConfiguration(
+            services: services() + extra, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        configuration.maximumCancellationDuration = .seconds(5)
+        return ServiceGroup(configuration: configuration)
     }
 }

@@ -32,14 +32,18 @@ public final class GateServer: Sendable {
     let store: CentralStore
     let options: Options
     let logger: Logger
-    private let stopped = Atomic<Bool>(false)
-    private let started = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
     private let bound = Mutex<String?>(nil)
+    /// The server thread; central's gate server service waits on it.
+    public let thread: OwnedThread
+    /// Beats once per loop iteration; the watchdog watches it.
+    public let progress = ProgressReporter(name: "gate-server", deadline: .seconds(10))
+    /// Dirty gate health handed from the server loop to the health flusher.
+    public let pendingHealth = PendingHealth()
     public init(store: CentralStore, options: Options, logger: Logger) {
         self.store = store
         self.options = options
         self.logger = logger
+        thread = OwnedThread(name: "gate-server", logger: logger)
     }
 
     /// The endpoint bound (with the real port when asked for port `*`).
@@ -66,27 +70,23 @@ public final class GateServer: Sendable {
         let endpoint = try router.lastEndpoint()
         bound.withLock { $0 = endpoint }
         let handOff = ThreadHandOff((context: context, zap: zap, router: router))
-        let thread = Thread { [self] in
+        thread.start { [self] in
             let sockets = handOff.value
             var loop = ServerLoop(server: self, zap: sockets.zap, router: sockets.router)
             loop.run()
             sockets.zap.close()
             sockets.router.close()
             sockets.context.shutdown()
-            finished.signal()
         }
-        thread.name = "gate-server"
-        started.store(true, ordering: .releasing)
-        thread.start()
         logger.info("gate channel listening", metadata: ["endpoint": "\(endpoint)"])
     }
 
+    /// Stops the server thread, waiting a bounded time (see `OwnedThread`).
     public func stop() {
-        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        if started.load(ordering: .acquiring) { finished.wait() }
+        thread.stop()
     }
 
-    var isStopped: Bool { stopped.load(ordering: .acquiring) }
+    var isStopped: Bool { thread.isStopping }
 }
 
 /// The server thread's state; touched by that thread only.
@@ -114,7 +114,6 @@ struct ServerLoop {
     var lastPushedSeq: Int64 = 0
     var lastPush: Instant?
     var lastHealthFlush = ContinuousClock.now
-    var lastPurge: Instant?
     var limits = CentralGateSession.Limits()
     /// How long one pass serves inboxes before it pushes and drains again.
     let serveBudget: Duration = .milliseconds(50)
@@ -131,6 +130,7 @@ struct ServerLoop {
 
     mutating func run() {
         while !server.isStopped {
+            server.progress.beat()
             do {
                 // With messages waiting (perhaps deferred by a gate's request budget), only glance at the sockets.
                 _ = try ZMQPoller.poll([zap.socket, router], timeoutMilliseconds: waiting.isEmpty ? 20 : 2)
@@ -333,13 +333,6 @@ struct ServerLoop {
             flushHealth()
             sessions = sessions.filter { now - $0.value.lastSeen < .seconds(3600) }
         }
-        if lastPurge.map({ now - $0 >= .seconds(60) }) ?? true {
-            lastPurge = now
-            let forgotten = try store.forgetAuthorisedPlates(before: Date().addingTimeInterval(-server.options.authorisedPlateRetention))
-            if forgotten > 0 { logger.info("forgot plates of authorised passages", metadata: ["events.count": "\(forgotten)"]) }
-            // Gates further behind than the log reaches fetch a snapshot instead.
-            try store.compactChangeLog(keep: 100_000)
-        }
     }
 
     /// Sends each change made since the last push to every live gate.
@@ -371,13 +364,9 @@ struct ServerLoop {
 
     mutating func flushHealth() {
         guard !healthDirty.isEmpty else { return }
-        let reports = healthDirty.compactMap { id in health[id].map { (gateID: id, lastSeen: $0.lastSeen, health: $0.health) } }
-        do {
-            try store.saveHealth(reports)
-            healthDirty.removeAll()
-        } catch {
-            logger.error("could not save gate health", metadata: ["error": "\(error)"])
-        }
+        // The health flusher service writes it to the store, off this thread.
+        server.pendingHealth.deposit(healthDirty.compactMap { id in health[id].map { (gateID: id, lastSeen: $0.lastSeen, health: $0.health) } })
+        healthDirty.removeAll()
     }
 
     static func milliseconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970 * 1000) }

@@ -56,9 +56,8 @@ extension BollardCentralCommand {
             configuration.gateEndpoint = gateEndpoint
             BollardLogging.bootstrap(level: Logger.Level(name: store.logLevel) ?? .info)
             let logger = Logger(label: "bollard.central")
-            let service = try CentralApplication.build(configuration: configuration, logger: logger)
-            let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-            try await group.run()
+            let central = try CentralApplication.build(configuration: configuration, logger: logger)
+            try await central.serviceGroup().run()
         }
     }
 

@@ -61,12 +61,10 @@ extension BollardCentralCommand {
             }
             print("central at \(endpoint); \(children.count) gates started from \(edgeBinary); Ctrl-C stops")
             let demo = DemoLoop(central: central, children: children, zone: zone, duration: duration)
-            // The loop ending (after --duration) stops the demo as a signal would.
-            let group = ServiceGroup(configuration: .init(
-                services: [.init(service: demo, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            // Central's own services, then the loop; the loop ending (after
+            // --duration) stops the demo as a signal would.
+            let group = central.serviceGroup(extra: [.init(service: demo, successTerminationBehavior: .gracefullyShutdownGroup)])
             try await group.run()
-            central.server.stop()
             print("demo stopped; data kept in \(dataDirectory)")
         }
     }
@@ -74,7 +72,7 @@ extension BollardCentralCommand {
 
 /// Changes permits now and then and prints the summary every two seconds.
 struct DemoLoop: Service {
-    let central: CentralService
+    let central: CentralDaemon
     let children: [Process]
     let zone: String
     let duration: Double

@@ -21,16 +21,6 @@ public struct SystemdNotifier: Sendable {
         return .microseconds(usec)
     }
 
-    /// Pings the watchdog at half the period systemd asked for, until the
-    /// task is cancelled; returns at once when systemd asked for none.
-    public func keepWatchdogFed(environment: [String: String]) async {
-        guard isEnabled, let interval = Self.watchdogInterval(environment: environment) else { return }
-        while !Task.isCancelled {
-            watchdog()
-            try? await Task.sleep(for: interval / 2)
-        }
-    }
-
     public func ready(status: String? = nil) { send("READY=1" + (status.map { "\nSTATUS=\($0)" } ?? "")) }
     public func status(_ text: String) { send("STATUS=\(text)") }
     public func watchdog() { send("WATCHDOG=1") }

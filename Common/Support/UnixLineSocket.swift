@@ -4,7 +4,7 @@ import Glibc
 import Musl
 #endif
 import Foundation
-import Synchronization
+import Logging
 
 /// Errors from the local line socket, naming the call and errno.
 public struct LineSocketError: Error, CustomStringConvertible {
@@ -15,30 +15,50 @@ public struct LineSocketError: Error, CustomStringConvertible {
 
 /// A Unix stream socket that answers one JSON line with one JSON line.
 ///
-/// The technician's socket: few clients, tiny messages. It serves connections
-/// one at a time on its own thread; a client that stalls is dropped after a
-/// timeout so it cannot wedge the socket.
+/// The technician's socket: few clients, tiny messages. One owned thread
+/// serves every connection through `poll()`, so a client that keeps its
+/// connection open (or stalls mid-line) never blocks another. At most
+/// `maxConnections` are open at once; one more is answered `busyReply` and
+/// closed. A connection idle for `idleTimeout` is closed. The handler runs
+/// on the server's thread, one request at a time.
 public final class UnixLineServer: Sendable {
     public typealias Handler = @Sendable (String) -> String
 
+    /// Limits that keep one client from holding the socket.
+    public struct Limits: Sendable {
+        public var maxConnections = 16
+        public var idleTimeout: Duration = .seconds(10)
+        public init() {}
+    }
+
     private let path: String
     private let listener: Int32
-    private let stopped = Atomic<Bool>(false)
-    private let started = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let limits: Limits
+    private let busyReply: String
+    private let logger: Logger
+    /// The server's thread; ``run()`` waits on it.
+    public let thread: OwnedThread
+    /// Beats every poll (at most 200 ms apart while serving).
+    public let progress: ProgressReporter
 
     /// Binds `path` (replacing a stale socket file) with mode 0660.
-    public init(path: String) throws {
+    /// - Parameter busyReply: the line (without newline) a connection past the limit receives.
+    public init(path: String, limits: Limits = Limits(), busyReply: String, name: String = "diagnostics", logger: Logger) throws {
         self.path = path
+        self.limits = limits
+        self.busyReply = busyReply
+        self.logger = logger
+        thread = OwnedThread(name: name + "-socket", joinLimit: .seconds(2), logger: logger)
+        progress = ProgressReporter(name: name, deadline: .seconds(10))
         unlink(path)
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw LineSocketError(operation: "socket", errno: errno) }
         do {
             try withUnixAddress(path) { address, length in
                 guard bind(fd, address, length) == 0 else { throw LineSocketError(operation: "bind(\(path))", errno: errno) }
             }
             chmod(path, 0o660)
-            guard listen(fd, 8) == 0 else { throw LineSocketError(operation: "listen(\(path))", errno: errno) }
+            guard listen(fd, 32) == 0 else { throw LineSocketError(operation: "listen(\(path))", errno: errno) }
         } catch {
             close(fd)
             throw error
@@ -46,39 +66,117 @@ public final class UnixLineServer: Sendable {
         listener = fd
     }
 
-    /// Serves until `stop()`; handler runs on the server's thread.
+    /// Serves on the server's thread until `stop()` or the end of `run()`.
     public func start(handler: @escaping Handler) {
-        let thread = Thread { [self] in
-            serve(handler: handler)
-            finished.signal()
-        }
-        thread.name = "diagnostics-socket"
-        started.store(true, ordering: .releasing)
-        thread.start()
+        thread.start { [self] in serve(handler: handler) }
     }
 
+    /// Stops serving (bounded wait), closes the socket and removes its file.
     public func stop() {
-        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        if started.load(ordering: .acquiring) { finished.wait() }
-        close(listener)
+        thread.stop()
+        closeListener()
+    }
+
+    /// Waits while the thread serves; returns after cancellation or graceful
+    /// shutdown has stopped it, then closes the socket.
+    public func run() async throws {
+        defer { closeListener() }
+        try await thread.run()
+    }
+
+    private func closeListener() {
         unlink(path)
+        // A thread left behind may still poll the descriptor: leave it to the process exit.
+        if thread.hasEnded { close(listener) }
+    }
+
+    private struct Connection {
+        let fd: Int32
+        var input: [UInt8] = []
+        var output: [UInt8] = []
+        var lastActivity: ContinuousClock.Instant
     }
 
     private func serve(handler: Handler) {
-        while !stopped.load(ordering: .acquiring) {
-            var pollItem = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-            guard poll(&pollItem, 1, 200) > 0 else { continue }
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { continue }
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var reader = LineReader(fd: client)
-            while let line = reader.nextLine() {
-                if line.isEmpty { continue }
-                guard writeAll(client, handler(line) + "\n") else { break }
+        let clock = ContinuousClock()
+        var connections: [Connection] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        defer { for connection in connections { close(connection.fd) } }
+        while !thread.isStopping {
+            progress.beat()
+            // Read a connection's next requests only once its answers are out: a
+            // client that never reads cannot make us buffer without bound.
+            var items = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+            items += connections.map { pollfd(fd: $0.fd, events: Int16($0.output.isEmpty ? POLLIN : POLLOUT), revents: 0) }
+            let ready = poll(&items, nfds_t(items.count), 200)
+            let now = clock.now
+            if ready > 0 {
+                var closing = Set<Int32>()
+                for index in connections.indices {
+                    let events = Int32(items[index + 1].revents)
+                    guard events != 0 else { continue }
+                    if !serviceConnection(&connections[index], events: events, chunk: &chunk, now: now, handler: handler) {
+                        closing.insert(connections[index].fd)
+                    }
+                }
+                if !closing.isEmpty {
+                    for fd in closing { close(fd) }
+                    connections.removeAll { closing.contains($0.fd) }
+                }
+                if Int32(items[0].revents) & Int32(POLLIN) != 0 { acceptAll(into: &connections, now: now) }
             }
-            close(client)
+            connections.removeAll { connection in
+                guard connection.lastActivity.duration(to: now) > limits.idleTimeout else { return false }
+                close(connection.fd)
+                return true
+            }
+        }
+    }
+
+    /// Reads, answers and writes what the connection is ready for; false closes it.
+    private func serviceConnection(
+        _ connection: inout Connection, events: Int32, chunk: inout [UInt8], now: ContinuousClock.Instant, handler: Handler
+    ) -> Bool {
+        if !connection.output.isEmpty {  // polled for POLLOUT only
+            let written = connection.output.withUnsafeBytes { send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            if written < 0 {
+                return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+            }
+            connection.output.removeFirst(written)
+            connection.lastActivity = now
+            return true
+        }
+        guard events & Int32(POLLIN | POLLHUP | POLLERR) != 0 else { return true }
+        let count = chunk.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        if count < 0 { return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR }
+        guard count > 0 else { return false }  // the client closed
+        connection.lastActivity = now
+        connection.input.append(contentsOf: chunk[..<count])
+        while let newline = connection.input.firstIndex(of: UInt8(ascii: "\n")) {
+            let line = String(decoding: connection.input[..<newline], as: UTF8.self)
+            connection.input.removeSubrange(...newline)
+            if line.isEmpty { continue }
+            connection.output += Array((handler(line) + "\n").utf8)
+        }
+        // A line longer than any request: not a technician's client.
+        return connection.input.count < LineReader.maxLine
+    }
+
+    private func acceptAll(into connections: inout [Connection], now: ContinuousClock.Instant) {
+        while true {
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }  // EAGAIN: no more waiting
+            _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+            guard connections.count < limits.maxConnections else {
+                // Best effort: a fresh socket's buffer takes one short line.
+                let line = Array((busyReply + "\n").utf8)
+                _ = line.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                close(client)
+                logger.warning("diagnostics connection refused: too many open", metadata: ["connections.max": "\(limits.maxConnections)"])
+                continue
+            }
+            connections.append(Connection(fd: client, lastActivity: now))
         }
     }
 }

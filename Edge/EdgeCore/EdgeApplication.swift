@@ -16,7 +16,7 @@ public enum EdgeApplication {
 
     /// Opens the buffer, loads the stored permits, prepares keys and returns
     /// the service that runs the gate.
-    public static func build(configuration: EdgeConfiguration, logger: Logger) throws -> EdgeService {
+    public static func build(configuration: EdgeConfiguration, logger: Logger) throws -> EdgeDaemon {
         try PrivateFiles.makeDirectory(atPath: configuration.dataDirectory)
         try PrivateFiles.prepareDatabaseFile(atPath: configuration.bufferPath)
         let buffer = try EventBuffer(
@@ -39,26 +39,33 @@ public enum EdgeApplication {
         let sync = SyncClient(
             endpoint: configuration.centralEndpoint, credentials: credentials, controller: controller,
             heartbeatInterval: configuration.heartbeatInterval, gateID: configuration.gateID, logger: logger)
-        var sources: [any PlateReadSource] = []
-        if let replay = configuration.replayFile { sources.append(ReplayReadSource(path: replay, logger: logger)) }
+        var sources: [(name: String, source: any PlateReadSource)] = []
+        if let replay = configuration.replayFile { sources.append(("replay", ReplayReadSource(path: replay, logger: logger))) }
         if let folder = configuration.framesDirectory {
             let frames = try ImageFilesFrameSource(
                 folder: folder, interval: .milliseconds(configuration.frameIntervalMilliseconds), logger: logger)
-            sources.append(RecognizingReadSource(frames: frames) { [controller] in controller.noteFrame() })
+            sources.append(("frames", RecognizingReadSource(frames: frames) { [controller] in controller.noteFrame() }))
         }
         var camera: CameraMonitor?
         if let device = configuration.cameraDevice {
             // A V4L2 camera or a .y4m recording: the same recogniser → tracker path as image folders.
             let frames = CameraFrameSource(configuration: configuration, device: device, logger: logger)
             camera = frames.monitor
-            sources.append(RecognizingReadSource(frames: frames) { [controller] in controller.noteFrame() })
+            sources.append(("camera", RecognizingReadSource(frames: frames) { [controller] in controller.noteFrame() }))
         }
         if configuration.generateReadsPerMinute > 0 {
             // The demo's central holds permits for DemoFleet members 0..<1,000, so this fleet is mostly authorised.
-            sources.append(
-                SyntheticReadSource(readsPerMinute: configuration.generateReadsPerMinute, fleetSize: 1_000, seed: configuration.generatorSeed))
+            sources.append((
+                "generator",
+                SyntheticReadSource(readsPerMinute: configuration.generateReadsPerMinute, fleetSize: 1_000, seed: configuration.generatorSeed)
+            ))
         }
-        return EdgeService(configuration: configuration, controller: controller, sync: sync, sources: sources, logger: logger, camera: camera)
+        // Bound here, so a socket that cannot be bound is a start-up error.
+        let busy = String(decoding: WireCodec.encode(DiagnosticsReply.failure("busy: too many diagnostics connections open; try again")), as: UTF8.self)
+        let diagnostics = try UnixLineServer(path: configuration.resolvedDiagnosticsSocket, busyReply: busy, logger: logger)
+        return EdgeDaemon(
+            configuration: configuration, controller: controller, sync: sync, diagnostics: diagnostics, sources: sources, logger: logger,
+            camera: camera)
     }
 
     /// This gate's key pair (created 0600 on first run) and central's public key.
@@ -80,48 +87,65 @@ public enum EdgeApplication {
     }
 }
 
-/// The running gate: sync thread, diagnostics socket and read sources, shut
-/// down in reverse order on SIGTERM/SIGINT.
-public struct EdgeService: Service {
+/// The gate's parts and the services that run them.
+///
+/// The group, in start order (stopped in reverse); the database is opened
+/// by `build`, before any of them:
+/// 1. sync: the ZeroMQ link to central, on its own thread;
+/// 2. diagnostics: the technician's socket, on its own thread (READY=1 once it serves);
+/// 3. one service per read source (replay file, image frames, generator);
+/// 4. watchdog: pings systemd while every loop above progresses, and sends
+///    STOPPING=1 first when shutdown begins.
+///
+/// Termination, chosen per service: a service that throws (the sync thread,
+/// the socket, a read source that fails) shuts the group down gracefully and
+/// its error ends the process non-zero, so systemd restarts the gate. A
+/// thread that returns while the gate is not stopping is a bug: the group is
+/// cancelled, also non-zero. A read source that simply ends (a replay file at
+/// its last line) is ignored: the gate goes on deciding injected reads.
+public struct EdgeDaemon: Sendable {
     public let configuration: EdgeConfiguration
     public let controller: GateController
     public let sync: SyncClient
-    public let sources: [any PlateReadSource]
+    public let diagnostics: UnixLineServer
+    public let sources: [(name: String, source: any PlateReadSource)]
+    public let monitor = ProgressMonitor()
     let logger: Logger
     /// The camera's state, when a camera (or a video played as one) is configured.
     public var camera: CameraMonitor? = nil
 
-    public func run() async throws {
-        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
-        try sync.start()
-        let diagnostics = try UnixLineServer(path: configuration.resolvedDiagnosticsSocket)
-        let handler = DiagnosticsHandler(configuration: configuration, controller: controller, sync: sync, camera: camera)
-        diagnostics.start { handler.answer($0) }
-        notifier.ready(status: "deciding; permit seq \(controller.permits.seq)")
-        logger.info("gate running", metadata: ["gate.id": "\(configuration.gateID)", "central": "\(configuration.centralEndpoint)"])
-        let controller = self.controller
-        let logger = self.logger
-        await withTaskGroup(of: Void.self) { group in
-            for source in sources {
-                group.addTask {
-                    do {
-                        try await source.run { read in
-                            // A storage failure is logged and held by the controller.
-                            _ = try? controller.handle(read)
-                        }
-                    } catch is CancellationError {
-                    } catch {
-                        logger.error("read source stopped", metadata: ["error": "\(error)"])
-                    }
-                }
-            }
-            group.addTask { await notifier.keepWatchdogFed(environment: ProcessInfo.processInfo.environment) }
-            try? await gracefulShutdown()
-            group.cancelAll()
+    public func services(environment: [String: String] = ProcessInfo.processInfo.environment) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        let notifier = SystemdNotifier(environment: environment)
+        monitor.register(sync.progress)
+        monitor.register(diagnostics.progress)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: SyncService(sync: sync), successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(
+                service: DiagnosticsService(
+                    server: diagnostics, handler: DiagnosticsHandler(configuration: configuration, controller: controller, sync: sync, camera: camera),
+                    notifier: notifier, readyStatus: "deciding; permit seq \(controller.permits.seq)"),
+                successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        for (name, source) in sources {
+            // A frame source beats per frame: allow three frame intervals.
+            let deadline: Duration = max(.seconds(30), .milliseconds(3 * configuration.frameIntervalMilliseconds))
+            let service = ReadSourceService(
+                name: name, source: source, controller: controller, progress: monitor.register("source." + name, deadline: deadline),
+                logger: logger)
+            services.append(.init(service: service, successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
-        notifier.stopping()
-        logger.info("gate stopping")
-        diagnostics.stop()
-        sync.stop()
+        let watchdog = WatchdogService(
+            monitor: monitor, notifier: notifier, interval: SystemdNotifier.watchdogInterval(environment: environment), logger: logger)
+        services.append(.init(service: watchdog, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+        return services
+    }
+
+    /// The group `bollard-edge run` runs: SIGTERM and SIGINT stop it
+    /// gracefully, within 10 s; then whatever is left is cancelled.
+    public func serviceGroup() -> ServiceGroup {
+        var configuration = ServiceGroupConfiguration(services: services(), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        configuration.maximumCancellationDuration = .seconds(5)
+        return ServiceGroup(configuration: configuration)
     }
 }

@@ -1,3 +1,4 @@
+import BollardSupport
 import Domain
 import Foundation
 import Logging
@@ -6,7 +7,8 @@ import Logging
 /// generator, and (issue 3) the camera plus recogniser plus tracker.
 /// Each read goes to `sink`, which decides and commits it.
 public protocol PlateReadSource: Sendable {
-    /// Runs until the task is cancelled or the source is exhausted.
+    /// Runs until the task is cancelled or the source is exhausted. Waits go
+    /// through `ProgressReporter.sleep`, so the watchdog sees a waiting source alive.
     func run(sink: @escaping @Sendable (PlateRead) -> Void) async throws
 }
 
@@ -37,7 +39,8 @@ public struct ReplayReadSource: PlateReadSource {
                 logger.error("replay line is not a read; skipped", metadata: ["replay.file": "\(path)", "replay.line": "\(number + 1)"])
                 continue
             }
-            if let delay = entry.after_ms, delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+            // Beats the source's progress while it waits: waiting for the next read is being alive.
+            if let delay = entry.after_ms, delay > 0 { try await ProgressReporter.sleep(for: .milliseconds(delay)) }
             sink(PlateRead(text: entry.plate, confidence: min(max(entry.confidence ?? 1, 0), 1), at: Date()))
         }
     }
@@ -62,7 +65,7 @@ public struct SyntheticReadSource: PlateReadSource {
         while !Task.isCancelled {
             // Exponential gaps: arrivals as a Poisson process.
             let gap = -log(max(random.nextUnit(), 1e-9)) * meanDelay
-            try await Task.sleep(for: .milliseconds(Int64(min(gap, 3600) * 1000)))
+            try await ProgressReporter.sleep(for: .milliseconds(Int64(min(gap, 3600) * 1000)))
             sink(next(&random))
         }
     }

@@ -1,3 +1,4 @@
+import BollardSupport
 import Domain
 import Foundation
 import Logging
@@ -78,6 +79,7 @@ public struct RecognizingReadSource: PlateReadSource {
         }
         for try await image in frames.frames() {
             onFrame()
+            ProgressReporter.current?.beat()  // a camera that delivers frames is alive
             emit(tracker.update(frame: frameNumber, reads: recognizer.recognize(image)))
             frameNumber += 1
         }

@@ -48,9 +48,10 @@ public final class SyncClient: Sendable {
     private let gateID: String
     private let logger: Logger
     private let linkState = Mutex(Link())
-    private let stopped = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
-    private let started = Atomic<Bool>(false)
+    /// The sync thread; the gate's sync service waits on it.
+    public let thread: OwnedThread
+    /// Beats once per loop iteration (every 20 ms or so); the watchdog watches it.
+    public let progress = ProgressReporter(name: "sync", deadline: .seconds(10))
 
     public init(
         endpoint: String, credentials: Credentials, controller: GateController, heartbeatInterval: Double,
@@ -62,6 +63,7 @@ public final class SyncClient: Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.gateID = gateID
         self.logger = logger
+        thread = OwnedThread(name: "sync-client", logger: logger)
     }
 
     public var link: Link { linkState.withLock { $0 } }
@@ -80,17 +82,13 @@ public final class SyncClient: Sendable {
         // Fail fast on a bad endpoint or key: those are configuration errors.
         let socket = try makeSocket(context)
         let handOff = ThreadHandOff((context: context, socket: socket))
-        let thread = Thread { [self] in
+        thread.start { [self] in
             let (context, socket) = handOff.value
             var session = Session(client: self, context: context, socket: socket)
             session.run()
             session.socket.close()
             context.shutdown()
-            finished.signal()
         }
-        thread.name = "sync-client"
-        started.store(true, ordering: .releasing)
-        thread.start()
     }
 
     /// A connected DEALER with our keys and options.
@@ -111,9 +109,9 @@ public final class SyncClient: Sendable {
         return socket
     }
 
+    /// Stops the sync thread, waiting a bounded time (see `OwnedThread`).
     public func stop() {
-        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        if started.load(ordering: .acquiring) { finished.wait() }
+        thread.stop()
     }
 
     /// The thread's state: the socket, and the state machine it carries out.
@@ -137,7 +135,8 @@ public final class SyncClient: Sendable {
         }
 
         mutating func run() {
-            while !client.stopped.load(ordering: .acquiring) {
+            while !client.thread.isStopping {
+                client.progress.beat()
                 do {
                     _ = try ZMQPoller.poll([socket], timeoutMilliseconds: 20)
                     while let message = try socket.receive(dontWait: true) {

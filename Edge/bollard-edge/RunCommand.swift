@@ -67,13 +67,14 @@ struct RunCommand: AsyncParsableCommand {
         BollardLogging.bootstrap(level: Logger.Level(name: configuration.logLevel) ?? .info)
         var logger = Logger(label: "bollard.edge")
         logger[metadataKey: "gate.id"] = "\(configuration.gateID)"
-        let service: EdgeService
-        do { service = try EdgeApplication.build(configuration: configuration, logger: logger) } catch {
+        let gate: EdgeDaemon
+        do { gate = try EdgeApplication.build(configuration: configuration, logger: logger) } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(78)  // EX_CONFIG: systemd shows the reason above
         }
-        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        // A service that fails ends the group with its error: non-zero exit, systemd restarts the gate.
+        try await gate.serviceGroup().run()
+        logger.info("gate stopped")
     }
 }
 

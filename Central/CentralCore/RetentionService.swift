@@ -1,0 +1,50 @@
+import BollardSupport
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Forgets plates of authorised passages older than the retention period and
+/// compacts the permit change log, once a minute on the monotonic clock.
+/// A failed pass is logged and retried at the next; it never stops central.
+public struct RetentionService: Service, CustomStringConvertible {
+    let store: CentralStore
+    let authorisedPlateRetention: Double
+    let interval: Duration
+    let logger: Logger
+    public let progress: ProgressReporter
+    public var description: String { "retention" }
+
+    /// - Parameter authorisedPlateRetention: seconds an authorised vehicle's plate is kept.
+    public init(store: CentralStore, authorisedPlateRetention: Double, interval: Duration = .seconds(60), logger: Logger) {
+        self.store = store
+        self.authorisedPlateRetention = authorisedPlateRetention
+        self.interval = interval
+        self.logger = logger
+        progress = ProgressReporter(name: "retention", deadline: max(interval * 2, .seconds(120)))
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            try await ProgressReporter.$current.withValue(progress) {
+                while !Task.isCancelled {
+                    progress.beat()
+                    await purge()
+                    try await ProgressReporter.sleep(for: interval)
+                }
+            }
+        }
+    }
+
+    func purge() async {
+        do {
+            // The cutoff is a wall-clock time because event times are.
+            let cutoff = Date().addingTimeInterval(-authorisedPlateRetention)
+            let forgotten = try await BlockingWork.run { [store] in try store.forgetAuthorisedPlates(before: cutoff) }
+            if forgotten > 0 { logger.info("forgot plates of authorised passages", metadata: ["events.count": "\(forgotten)"]) }
+            // Gates further behind than the log reaches fetch a snapshot instead.
+            try await BlockingWork.run { [store] in try store.compactChangeLog(keep: 100_000) }
+        } catch {
+            logger.error("retention pass failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
