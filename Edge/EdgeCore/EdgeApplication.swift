@@ -33,7 +33,7 @@ public enum EdgeApplication {
         logger.info("permits loaded", metadata: ["permits.count": "\(permits.snapshot.index.count)", "permits.seq": "\(permits.seq)"])
         let controller = GateController(
             permits: permits, buffer: buffer, policy: DecisionPolicy(confidentThreshold: configuration.confidentThreshold),
-            logger: logger)
+            clock: ClockCheck(maxSkewMilliseconds: Int64(configuration.maxClockSkewSeconds * 1000)), logger: logger)
 
         let credentials = try loadCredentials(configuration: configuration, logger: logger)
         let sync = SyncClient(

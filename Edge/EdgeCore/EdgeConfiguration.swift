@@ -56,6 +56,8 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var generateReadsPerMinute: Double = 0
     public var generatorSeed: UInt64 = 1
     public var confidentThreshold = 0.9
+    /// Beyond this difference from central's clock (seconds) the gate sends would-be violations to review.
+    public var maxClockSkewSeconds: Double = 10
     public var logLevel = "info"
 
     public init() {}
@@ -93,7 +95,7 @@ public struct EdgeConfiguration: Sendable, Equatable {
         "camera_device", "camera_width", "camera_height", "camera_fps", "camera_format", "camera_exposure", "camera_gain",
         "camera_stall_seconds", "camera_loop", "camera_queue_frames", "camera_skip_unchanged",
         "generate_reads_per_minute",
-        "generator_seed", "confident_threshold", "log_level",
+        "generator_seed", "confident_threshold", "max_clock_skew_s", "log_level",
     ]
 
     public mutating func set(_ key: String, _ value: String) throws {
@@ -144,6 +146,7 @@ public struct EdgeConfiguration: Sendable, Equatable {
         case "generate_reads_per_minute": generateReadsPerMinute = try number(Double.self, 0...100_000)
         case "generator_seed": generatorSeed = try number(UInt64.self, 0...UInt64.max)
         case "confident_threshold": confidentThreshold = try number(Double.self, 0...1)
+        case "max_clock_skew_s": maxClockSkewSeconds = try number(Double.self, 0.5...86_400)
         case "log_level":
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
                 throw Invalid(description: "log_level '\(value)' is not a level")

@@ -26,6 +26,8 @@ struct EdgeOptions: ParsableArguments {
     @Option(help: "Generate synthetic reads (demo), per minute.") var generateReadsPerMinute: Double?
     @Option var generatorSeed: UInt64?
     @Option var confidentThreshold: Double?
+    @Option(name: .customLong("max-clock-skew-s"), help: "Seconds the gate's clock may differ from central's before violations go to review.")
+    var maxClockSkewSeconds: Double?
     @Option var logLevel: String?
 
     /// The validated configuration; any bad key or value is a clear error.
@@ -47,7 +49,8 @@ struct EdgeOptions: ParsableArguments {
                 ("diagnostics_socket", diagnosticsSocket), ("replay_file", replayFile),
                 ("frames_dir", framesDirectory), ("frame_interval_ms", frameIntervalMilliseconds.map(String.init)),
                 ("generate_reads_per_minute", generateReadsPerMinute.map { String($0) }), ("generator_seed", generatorSeed.map(String.init)),
-                ("confident_threshold", confidentThreshold.map { String($0) }), ("log_level", logLevel),
+                ("confident_threshold", confidentThreshold.map { String($0) }),
+                ("max_clock_skew_s", maxClockSkewSeconds.map { String($0) }), ("log_level", logLevel),
             ]
             for case let (key, value?) in overrides { try configuration.set(key, value) }
         } catch let error as EdgeConfiguration.Invalid {
