@@ -137,9 +137,14 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "SupportTests",
-            dependencies: ["BollardSupport", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: [
+                "BollardSupport", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/SupportTests"
         ),
+        // Helpers more than one test target needs (a stand-in for systemd's notify socket).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], path: "Tests/DomainTests"),
         .testTarget(name: "ZMQTests", dependencies: ["ZMQ"], path: "Tests/ZMQTests"),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "Domain"], path: "Tests/WireProtocolTests"),
@@ -162,7 +167,9 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ZMQ", "WireProtocol", "Domain", "BollardSupport", "PlateRecognition", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "ZMQ", "WireProtocol", "Domain", "BollardSupport", "PlateRecognition", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Tests/IntegrationTests"
         ),
     ],

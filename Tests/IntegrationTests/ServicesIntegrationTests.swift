@@ -1,5 +1,6 @@
 import BollardSupport
 import Foundation
+import TestSupport
 import GRDB
 import Testing
 import WireProtocol

@@ -4,17 +4,19 @@ import Foundation
 import Glibc
 #endif
 
+/// Shared by the test targets (SupportTests, IntegrationTests).
+///
 /// A datagram socket standing in for systemd's `NOTIFY_SOCKET`: collects what
 /// a `SystemdNotifier` sends, with the monotonic time each datagram arrived.
-final class NotifyListener: @unchecked Sendable {  // state behind `lock`
-    let path: String
+public final class NotifyListener: @unchecked Sendable {  // state behind `lock`
+    public let path: String
     private let fd: Int32
     private let lock = NSLock()
     private var received: [(at: ContinuousClock.Instant, text: String)] = []
     private var thread: Thread?
     private var closed = false
 
-    init(path: String) throws {
+    public init(path: String) throws {
         self.path = path
         unlink(path)
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
@@ -42,21 +44,21 @@ final class NotifyListener: @unchecked Sendable {  // state behind `lock`
 
     private var isClosed: Bool { lock.withLock { closed } }
 
-    func close() {
+    public func close() {
         lock.withLock { closed = true }
         Thread.sleep(forTimeInterval: 0.2)
         Glibc.close(fd)
         unlink(path)
     }
 
-    var messages: [(at: ContinuousClock.Instant, text: String)] { lock.withLock { received } }
+    public var messages: [(at: ContinuousClock.Instant, text: String)] { lock.withLock { received } }
 
-    func pings(after instant: ContinuousClock.Instant) -> Int {
+    public func pings(after instant: ContinuousClock.Instant) -> Int {
         messages.filter { $0.at > instant && $0.text == "WATCHDOG=1" }.count
     }
 
     /// The first datagram containing `fragment`, waiting up to `timeout`.
-    func wait(for fragment: String, timeout: Duration) async throws -> (at: ContinuousClock.Instant, text: String)? {
+    public func wait(for fragment: String, timeout: Duration) async throws -> (at: ContinuousClock.Instant, text: String)? {
         let end = ContinuousClock.now + timeout
         while ContinuousClock.now < end {
             if let found = messages.first(where: { $0.text.contains(fragment) }) { return found }
