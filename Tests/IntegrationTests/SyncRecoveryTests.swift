@@ -130,6 +130,31 @@ struct SyncRecoveryTests {
         #expect(cluster.log(cluster.edgeData("gate-late") + ".log").contains("sync socket renewed after silence"))
     }
 
+    @Test("events sent to a central frozen past the ack timeout are at central exactly once, unchanged, after it resumes")
+    func frozenCentralGetsEventsOnce() throws {
+        let cluster = try Cluster()
+        try cluster.startCentral()
+        try Self.connectedGate(cluster, "gate-a", heartbeatInterval: 0.5)
+        cluster.signalCentral(SIGSTOP)
+        defer { cluster.signalCentral(SIGCONT) }
+        let frozenAt = Date()
+        var plates: [String] = []
+        for number in 0..<5 {
+            plates.append("\(5000 + number)BCD")
+            _ = try cluster.inject("gate-a", plates[number])
+        }
+        // Decided while the gate still counted central as connected: the first batch went out to a frozen central.
+        #expect(try cluster.edgeStatus("gate-a").connected)
+        let stored = try cluster.edgeEventRows("gate-a", gateStopped: false)
+        #expect(stored.map(\.plate) == plates)
+        // Frozen past the 5 s ack timeout: the gate's resend (and reconnection) happen meanwhile.
+        Thread.sleep(forTimeInterval: max(0, 6 - Date().timeIntervalSince(frozenAt)))
+        cluster.signalCentral(SIGCONT)
+        try cluster.waitUntil("the gate's buffer drained", timeout: 30) { try cluster.edgeStatus("gate-a").health.bufferDepth == 0 }
+        #expect(try cluster.centralEventRows(gate: "gate-a") == stored, "every event once, as the gate stored it")
+        #expect(try cluster.centralConflictCount() == 0)
+    }
+
     @Test("a gate that gets no ack for a batch within 5 s sends its events again on the same connection, and no more once they are acked")
     func unackedBatchIsResent() throws {
         let cluster = try Cluster()
