@@ -48,12 +48,16 @@ struct GateCentralIntegrationTests {
         #expect(try cluster.inject("gate-b", Self.plate).decision == .violation)
     }
 
-    @Test("central killed with SIGKILL during an upload burst: every event present exactly once")
+    @Test("central killed with SIGKILL while it held part of an upload burst ends with exactly the events each gate assigned, once each, with the contents the gate decided")
     func centralCrashDuringUpload() throws {
         let cluster = try Self.twoGates()
+        let count = 600
+        let plates = (0..<count).map { String(format: "%04dBCD", $0) }
         let replay = cluster.root.appendingPathComponent("burst.jsonl").path
-        let lines = (0..<600).map { "{\"after_ms\": 2, \"plate\": \"\(String(format: "%04d", $0))BCD\", \"confidence\": 0.95}" }
+        // 10 ms apart: the burst lasts seconds, so the kill below lands while the gates still read and upload.
+        let lines = plates.map { "{\"after_ms\": 10, \"plate\": \"\($0)\", \"confidence\": 0.95}" }
         try lines.joined(separator: "\n").write(toFile: replay, atomically: true, encoding: .utf8)
+        let startedAt = Cluster.nowMilliseconds()
         // Restart both gates on the replay file: a burst of 600 events each.
         for id in ["gate-a", "gate-b"] {
             cluster.signalEdge(id, SIGTERM)
@@ -63,20 +67,35 @@ struct GateCentralIntegrationTests {
             try cluster.centralEventSeqs(gate: "gate-a").count > 50
         }
         cluster.killCentral()
-        Thread.sleep(forTimeInterval: 1)
+        // Read from the dead central's file: the kill landed mid-upload.
+        let heldAtKill = try cluster.centralEventCount(gate: "gate-a", centralStopped: true)
+        #expect(heldAtKill > 0 && heldAtKill < count, "central held \(heldAtKill) of gate-a's \(count) events when killed")
         try cluster.startCentral()
         for id in ["gate-a", "gate-b"] {
-            try cluster.waitUntil("\(id) uploaded everything", timeout: 60) {
-                let depth = try cluster.edgeStatus(id).health.bufferDepth
-                let assigned = try cluster.edgeLastAssignedSeq(id)
-                return depth == 0 && assigned >= 600
+            try cluster.waitUntil("\(id) uploaded everything", timeout: 90) {
+                try cluster.edgeLastAssignedSeq(id) >= Int64(count) && cluster.edgeStatus(id).health.bufferDepth == 0
             }
-            let assigned = try cluster.edgeLastAssignedSeq(id)
-            #expect(try cluster.centralEventSeqs(gate: id) == Array(1...assigned), "\(id): every event once, none missing")
+            #expect(try cluster.edgeLastAssignedSeq(id) == Int64(count), "\(id) numbered one event per read")
         }
+        let endedAt = Cluster.nowMilliseconds()
+        for id in ["gate-a", "gate-b"] {
+            let rows = try cluster.centralEventRows(gate: id)
+            #expect(rows.map(\.seq) == Array(1...Int64(count)), "\(id): exactly the events it assigned, each once")
+            for (index, row) in rows.enumerated() where index < count {
+                let expected = (plate: plates[index], kind: "violation", confidence: 0.95)
+                if row.plate != expected.plate || row.kind != expected.kind || row.confidence != expected.confidence
+                    || row.permitID != nil || row.reason != nil || !(startedAt...endedAt).contains(row.atMilliseconds)
+                    || (index > 0 && row.atMilliseconds < rows[index - 1].atMilliseconds)
+                {
+                    Issue.record("\(id): event \(row) is not the read \(expected) between \(startedAt) and \(endedAt)")
+                    break
+                }
+            }
+        }
+        #expect(try cluster.centralConflictCount() == 0)
     }
 
-    @Test("a gate killed with SIGKILL holding unsent events loses nothing and doubles nothing, and restarts deciding offline")
+    @Test("a gate killed with SIGKILL while its buffer held 40 unsent events delivers exactly those events, unchanged, once each, and restarts deciding offline")
     func gateCrashWithUnsentEvents() throws {
         let cluster = try Cluster()
         try cluster.startCentral()
@@ -87,42 +106,103 @@ struct GateCentralIntegrationTests {
         try cluster.waitUntil("gate holds the permit", timeout: 20) { try cluster.edgeStatus("gate-a").health.permitSeq == head }
         // Central goes away: the gate keeps deciding and buffers.
         cluster.killCentral()
-        for number in 0..<40 { _ = try cluster.inject("gate-a", String(format: "%04dXYZ", number)) }
+        let plates = (0..<40).map { String(format: "%04dXYZ", $0) }
+        var decided: [(seq: Int64?, decision: String)] = []
+        for plate in plates {
+            let reply = try cluster.inject("gate-a", plate)
+            decided.append((reply.eventSeq, reply.decision.map { "\($0.rawValue)" } ?? "-"))
+        }
+        #expect(decided.map(\.seq) == (1...40).map { Optional($0) })
         #expect(try cluster.edgeStatus("gate-a").health.bufferDepth == 40)
         cluster.signalEdge("gate-a", SIGKILL)
+        // What the dead gate's buffer held: every event, none sent.
+        let unsent = try cluster.edgeEventRows("gate-a", gateStopped: true)
+        #expect(unsent.map(\.seq) == Array(1...40))
+        #expect(unsent.map(\.plate) == plates)
+        #expect(unsent.map(\.kind) == decided.map(\.decision))
 
         // Restarted while central is still down, it decides with the permits it had.
         try cluster.startEdge("gate-a")
         #expect(try cluster.edgeStatus("gate-a").permitCount == 1)
-        #expect(try cluster.inject("gate-a", "7777 bcd").decision == .authorised)
+        let authorised = try cluster.inject("gate-a", "7777 bcd")
+        #expect(authorised.decision == .authorised)
+        #expect(authorised.eventSeq == 41)
+        let offline = try #require(try cluster.edgeEventRows("gate-a", gateStopped: false).last)
 
         try cluster.startCentral()
         try cluster.waitUntil("buffer drained", timeout: 30) { try cluster.edgeStatus("gate-a").health.bufferDepth == 0 }
-        #expect(try cluster.centralEventSeqs(gate: "gate-a") == Array(1...41))
+        let rows = try cluster.centralEventRows(gate: "gate-a")
+        #expect(rows.map(\.seq) == Array(1...41), "exactly the 41 events the gate assigned, each once")
+        #expect(Array(rows.prefix(40)) == unsent, "central holds the killed gate's events as it stored them")
+        #expect(rows.last == offline)
+        #expect(offline.plate == "7777BCD" && offline.kind == "authorised" && offline.permitID == "P-7" && offline.confidence == 0.99)
+        #expect(try cluster.centralConflictCount() == 0)
     }
 
-    @Test("a gate with an unregistered key is refused, and central logs it")
+    @Test("a gate with an unregistered key is refused and uploads nothing while a registered gate beside it uploads, and central logs it")
     func unregisteredKeyRefused() throws {
         let cluster = try Cluster()
         try cluster.startCentral()
         try cluster.prepareEdge("gate-x", register: false)
+        try cluster.prepareEdge("gate-ok")
         try cluster.startEdge("gate-x")
+        try cluster.startEdge("gate-ok")
         try cluster.waitUntil("central logs the refusal", timeout: 15) {
             cluster.log(cluster.centralLog).contains("refused a gate key that is not registered")
         }
-        Thread.sleep(forTimeInterval: 1)
-        let status = try cluster.edgeStatus("gate-x")
-        #expect(!status.connected)
-        #expect(status.problems.contains { $0.contains("central unreachable") })
         // It still decides offline and keeps its events.
         #expect(try cluster.inject("gate-x", "1111BBB").decision == .violation)
+        // The control: an admitted gate, fed after the refused one, gets its event to central.
+        _ = try cluster.inject("gate-ok", "2222BBB")
+        try cluster.waitUntil("the registered gate's event is at central", timeout: 20) {
+            try cluster.centralEventSeqs(gate: "gate-ok") == [1]
+        }
+        // And a second round trip, so the refused gate has had every chance its neighbour had.
+        _ = try cluster.inject("gate-ok", "3333BBB")
+        try cluster.waitUntil("the registered gate's second event is at central", timeout: 20) {
+            try cluster.centralEventSeqs(gate: "gate-ok") == [1, 2]
+        }
         #expect(try cluster.centralEventSeqs(gate: "gate-x").isEmpty)
+        let status = try cluster.edgeStatus("gate-x")
+        #expect(!status.connected)
+        #expect(status.health.bufferDepth == 1)
+        #expect(status.problems.contains { $0.contains("central unreachable") })
     }
 
-    @Test("a revoked gate is cut off, keeps deciding offline, and the other gates carry on")
+    @Test("central answers a revoked key's messages on its live connection with error revoked and refuses its new connections at ZAP; the revoked gate decides offline and the others carry on")
     func revokedGateIsCutOff() throws {
         let cluster = try Self.twoGates()
+        let raw = try cluster.rawGate("gate-r")
+        try raw.send(.heartbeat(PermitSizes.health()))
+        #expect(try raw.receive(timeout: 10) { if case .heartbeatAck = $0 { true } else { false } } != nil, "served before the revocation")
+
+        _ = try cluster.centralCLI(["gates", "revoke", "gate-r"])
         _ = try cluster.centralCLI(["gates", "revoke", "gate-b"])
+        // The live connection: once central has seen the revocation (within a second), it answers only to say revoked.
+        var answer: CentralMessage?
+        let deadline = Date().addingTimeInterval(10)
+        repeat {
+            try raw.send(.heartbeat(PermitSizes.health()))
+            answer = try raw.receive(timeout: 1) { if case .changes = $0 { false } else { true } }
+            if case .heartbeatAck? = answer { answer = nil }
+        } while answer == nil && Date() < deadline
+        guard case .error(let error, let inReplyTo)? = answer else {
+            Issue.record("a revoked key's heartbeat got \(String(describing: answer)) instead of error revoked")
+            return
+        }
+        #expect(error.code == .revoked)
+        #expect(inReplyTo == "heartbeat")
+        // A new connection with the same key: ZAP refuses the handshake, so nothing ever answers.
+        let keys = try KeyFile.read(path: cluster.edgeData("gate-r") + "/gate.key")
+        let centralKey = try KeyFile.read(path: cluster.centralData + "/central.pub")
+        let again = try RawGate(endpoint: cluster.endpoint, centralKey: centralKey.publicKey, publicKey: keys.publicKey, secretKey: keys.secretKey!)
+        try again.send(.heartbeat(PermitSizes.health()))
+        try cluster.waitUntil("central logs refusing gate-r's new connection", timeout: 15) {
+            cluster.log(cluster.centralLog).split(separator: "\n").contains { $0.contains("refused a revoked gate key") && $0.contains("gate-r") }
+        }
+        #expect(try again.receive(timeout: 3) == nil, "a refused connection gets no answer at all")
+
+        // The real revoked gate knows, and keeps deciding offline.
         try cluster.waitUntil("gate-b knows it is revoked", timeout: 15) {
             let status = try cluster.edgeStatus("gate-b")
             return !status.connected && status.problems.contains { $0.contains("revoked") }
@@ -130,8 +210,8 @@ struct GateCentralIntegrationTests {
         #expect(try cluster.inject("gate-b", "5555KTV").decision == .violation)
         _ = try cluster.inject("gate-a", "6666KTV")
         try cluster.waitUntil("gate-a still uploads", timeout: 10) { try cluster.centralEventSeqs(gate: "gate-a").count == 1 }
-        Thread.sleep(forTimeInterval: 1)
         #expect(try cluster.centralEventSeqs(gate: "gate-b").isEmpty)
+        #expect(try cluster.edgeStatus("gate-b").health.bufferDepth == 1)
         let status = try cluster.centralCLI(["status", "--json"])
         #expect(!status.contains("\"gate-b\""))
     }

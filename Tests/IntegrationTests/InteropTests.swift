@@ -5,13 +5,17 @@ import Testing
 /// must interoperate with the real central: the document is the contract.
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct InteropTests {
-    @Test("an independent Python gate written from docs/protocol.md interoperates with central")
+    @Test("an independent Python gate written from docs/protocol.md interoperates with central and receives exactly the 30 permits central was given")
     func pythonGateFromTheDocument() throws {
         let cluster = try Cluster()
         try cluster.prepareEdge("gate")
+        var given: [String: String] = [:]
         for number in 0..<30 {
-            _ = try cluster.centralCLI(["permits", "add", "--id", "I-\(number)", "--plate", String(format: "%04dBCD", number)])
+            given["I-\(number)"] = String(format: "%04dBCD", number)
+            _ = try cluster.centralCLI(["permits", "add", "--id", "I-\(number)", "--plate", String(format: "%04d BCD", number)])
         }
+        let expected = cluster.root.appendingPathComponent("expected-permits.json")
+        try JSONSerialization.data(withJSONObject: given).write(to: expected)
         try cluster.startCentral()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Interop/gate_client.py").path
@@ -20,6 +24,7 @@ struct InteropTests {
         process.arguments = [
             script, "--endpoint", cluster.endpoint, "--central-key", cluster.centralData + "/central.pub",
             "--gate-key", cluster.edgeData("gate") + "/gate.key", "--gate-id", "gate", "--zone", "casco-viejo", "--events", "300",
+            "--expect-permits", expected.path,
         ]
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -29,6 +34,7 @@ struct InteropTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "python gate failed:\n\(output)")
         #expect(output.contains("0 failed"))
+        #expect(output.contains("ok: holds exactly the 30 permits central was given"), "the permit check must run:\n\(output)")
         #expect(try cluster.centralEventSeqs(gate: "gate") == Array(1...300))
     }
 }

@@ -470,6 +470,26 @@ def expect_error(gate, report, what, frames_or_msg, code, in_reply_to="ANY"):
     return report.check(ok, what, detail)
 
 
+def check_expected_permits(gate, report, path):
+    """The permits given to central must arrive: exactly those ids, each with
+    its plate (normalised, §2) and status active (§3.2), nothing else."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            expected = json.load(f)
+    except (OSError, ValueError) as e:
+        report.check(False, "read expected permits", str(e))
+        return
+    held = {pid: p.get("plate") for pid, p in gate.permits.items()}
+    missing = sorted(set(expected) - set(held))
+    extra = sorted(set(held) - set(expected))
+    wrong = sorted(pid for pid in set(expected) & set(held) if held[pid] != expected[pid])
+    inactive = sorted(pid for pid, p in gate.permits.items() if p.get("status") != "active")
+    report.check(not missing and not extra and not wrong and not inactive,
+                 "holds exactly the %d permits central was given, with their plates" % len(expected),
+                 "held %d; missing %s; unexpected %s; wrong plate %s; not active %s"
+                 % (len(held), missing[:5], extra[:5], wrong[:5], inactive[:5]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--endpoint", required=True)
@@ -479,6 +499,9 @@ def main():
     ap.add_argument("--gate-id", help="expected gate id (default: gate key file name without .key)")
     ap.add_argument("--zone", help="expected zone (default: any non-empty zone)")
     ap.add_argument("--first-seq", type=int, default=1, help="first event seq (default 1)")
+    ap.add_argument("--expect-permits",
+                    help="JSON file {permit id: plate}: the permits central was given; after "
+                         "sync the gate must hold exactly these, active, with these plates")
     args = ap.parse_args()
 
     report = Report()
@@ -562,6 +585,8 @@ def run(gate, report, args, expected_id, started):
         report.check(gate.held >= welcome_head, "held seq reaches welcome.head_seq",
                      "held %d, welcome head %d" % (gate.held, welcome_head))
     print("permits: %d held at sequence %d" % (len(gate.permits), gate.held), flush=True)
+    if args.expect_permits:
+        check_expected_permits(gate, report, args.expect_permits)
 
     # sync at head: answered by changes; nothing new unless permits are changing
     # right now. Answers carry no request id, so a late answer to an earlier
