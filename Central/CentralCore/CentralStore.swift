@@ -216,8 +216,13 @@ public final class CentralStore: Sendable {
     /// Records several changes, in order: in one transaction, or in
     /// transactions of `transactionSize` for a bulk import, so that the gate
     /// server (another writer of this file) never waits long for the lock.
+    ///
+    /// SQLite's locks are not fair: a writer that starts its next transaction
+    /// the moment it commits can keep a waiting writer (whose busy handler
+    /// sleeps up to 100 ms between tries) out for the whole import. So a bulk
+    /// save pauses `pause` between transactions; 100 ms lets any waiter in.
     @discardableResult
-    public func save(_ permits: [Permit], transactionSize: Int = .max) throws -> [Permit] {
+    public func save(_ permits: [Permit], transactionSize: Int = .max, pause: Duration = .zero) throws -> [Permit] {
         var saved: [Permit] = []
         saved.reserveCapacity(permits.count)
         var start = permits.startIndex
@@ -225,6 +230,9 @@ public final class CentralStore: Sendable {
             let end = permits.index(start, offsetBy: min(max(1, transactionSize), permits.endIndex - start))
             saved += try database.write { db in try Self.save(permits[start..<end], db) }
             start = end
+            if (start < permits.endIndex) && (pause > .zero) {
+                Thread.sleep(forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18)
+            }
         } while start < permits.endIndex
         return saved
     }

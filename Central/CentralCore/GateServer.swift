@@ -113,6 +113,8 @@ struct ServerLoop {
     var keysLoaded: Instant?
     var lastPushedSeq: Int64 = 0
     var lastPush: Instant?
+    /// The last push pass left changes to push: push again next pass.
+    var pushBacklog = false
     var lastHealthFlush = ContinuousClock.now
     var limits = CentralGateSession.Limits()
     /// How long one pass serves inboxes before it pushes and drains again.
@@ -324,9 +326,10 @@ struct ServerLoop {
     // MARK: Push and health
 
     mutating func periodic(now: Instant) throws {
-        if lastPush.map({ now - $0 >= .milliseconds(Int64(server.options.pushInterval * 1000)) }) ?? true {
+        // Every push interval, or at once while a previous pass left pages to push.
+        if pushBacklog || lastPush.map({ now - $0 >= .milliseconds(Int64(server.options.pushInterval * 1000)) }) ?? true {
             lastPush = now
-            try pushNewChanges(now: now)
+            pushBacklog = try pushNewChanges(now: now)
         }
         if now - lastHealthFlush >= .milliseconds(Int64(server.options.healthFlushInterval * 1000)) {
             lastHealthFlush = now
@@ -335,31 +338,30 @@ struct ServerLoop {
         }
     }
 
-    /// Sends each change made since the last push to every live gate.
-    /// A gate that misses one sees a gap at the next, or a newer head in its
-    /// next heartbeat ack, and asks for what it lacks.
-    mutating func pushNewChanges(now: Instant) throws {
-        var from = lastPushedSeq
-        while true {
-            guard
-                case .changes(let permits, let head) = try store.changes(
-                    after: from, limit: ProtocolVersion.maxPermitsPerPage, maxBytes: ProtocolVersion.maxPageBytes),
-                let last = permits.last
-            else {
-                // Too many to push (bulk import): gates catch up through sync.
-                lastPushedSeq = max(lastPushedSeq, try store.headSeq())
-                return
-            }
-            let frame = WireCodec.encode(CentralMessage.changes(.init(permits: permits, headSeq: head)))
-            for (gateID, session) in sessions where session.isLive(now: now, limits: limits) {
-                do { _ = try router.send([session.routingID, frame], dontWait: true) } catch {
-                    logger.debug("push not delivered", metadata: ["gate.id": "\(gateID)", "error": "\(error)"])
-                }
-            }
-            from = last.seq
-            lastPushedSeq = last.seq
-            if last.seq >= head { return }
+    /// Sends the changes made since the last push to every live gate, one
+    /// page per pass of the loop, so that a bulk import (head moving all the
+    /// time) never keeps the loop pushing instead of serving gates. A gate
+    /// that misses a push sees a gap at the next, or a newer head in its next
+    /// heartbeat ack, and asks for what it lacks. Returns whether more remain.
+    @discardableResult
+    mutating func pushNewChanges(now: Instant) throws -> Bool {
+        guard
+            case .changes(let permits, let head) = try store.changes(
+                after: lastPushedSeq, limit: ProtocolVersion.maxPermitsPerPage, maxBytes: ProtocolVersion.maxPageBytes),
+            let last = permits.last
+        else {
+            // Nothing new, or too many to push (bulk import): gates catch up through sync.
+            lastPushedSeq = max(lastPushedSeq, try store.headSeq())
+            return false
         }
+        let frame = WireCodec.encode(CentralMessage.changes(.init(permits: permits, headSeq: head)))
+        for (gateID, session) in sessions where session.isLive(now: now, limits: limits) {
+            do { _ = try router.send([session.routingID, frame], dontWait: true) } catch {
+                logger.debug("push not delivered", metadata: ["gate.id": "\(gateID)", "error": "\(error)"])
+            }
+        }
+        lastPushedSeq = last.seq
+        return last.seq < head
     }
 
     mutating func flushHealth() {

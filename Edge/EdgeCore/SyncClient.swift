@@ -139,7 +139,11 @@ public final class SyncClient: Sendable {
                 client.progress.beat()
                 do {
                     _ = try ZMQPoller.poll([socket], timeoutMilliseconds: 20)
-                    while let message = try socket.receive(dontWait: true) {
+                    // At most 16 messages a turn: a stream of large pushes must not keep
+                    // heartbeats and uploads waiting.
+                    var taken = 0
+                    while taken < 16, let message = try socket.receive(dontWait: true) {
+                        taken += 1
                         handle(message)
                     }
                     if controller.storageProblem != nil { try? controller.storeHeld() }
