@@ -6,10 +6,10 @@ import Glibc
 
 /// A client of a Unix line socket that keeps its connection open and sends
 /// exactly the bytes it is given (half a request, if the test wants).
-final class RawLineClient {
-    let fd: Int32
+public final class RawLineClient {
+    public let fd: Int32
 
-    init(path: String) throws {
+    public init(path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -24,12 +24,12 @@ final class RawLineClient {
 
     deinit { close(fd) }
 
-    func send(_ text: String) {
+    public func send(_ text: String) {
         _ = Array(text.utf8).withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// What arrives before the next newline, or nil at end of stream or timeout.
-    func readLine() -> String? {
+    public func readLine() -> String? {
         var bytes: [UInt8] = []
         var byte: UInt8 = 0
         while read(fd, &byte, 1) == 1 {
