@@ -122,6 +122,7 @@ enum CaptureBench {
         var analysed = 0, vehicles = 0, correct = 0
         var kinds: [DecisionKind: Int] = [:]
         let loop = Set(expected)
+        var seen = Set<String>()
         resetPeakResident()
         func timed<T>(_ stage: inout Stage, _ body: () throws -> T) rethrows -> T {
             let cpu = threadCPUSeconds(), wall = ContinuousClock.now
@@ -135,6 +136,7 @@ enum CaptureBench {
             for vehicle in reads {
                 vehicles += 1
                 if loop.contains(vehicle.text) { correct += 1 }
+                seen.insert(vehicle.text)
                 let kind = timed(&decision) { decide(PlateRead(text: vehicle.text, confidence: vehicle.confidence, at: Date()), at: site, permits: permits, holidays: .bilbaoDefault).kind }
                 kinds[kind, default: 0] += 1
             }
@@ -162,6 +164,8 @@ enum CaptureBench {
         print("    CPU ms per frame: capture \(ms(read.cpu)), motion \(ms(motion.cpu)), recognise \(ms(recognise.cpu)), track \(ms(track.cpu)), decide \(ms(decision.cpu)); total \(ms(cpuTotal))")
         print("    wall ms per frame: capture \(ms(read.wall)), motion \(ms(motion.wall)), recognise \(ms(recognise.wall)), track \(ms(track.wall)), decide \(ms(decision.wall)); total \(ms(wallTotal))")
         print("    vehicles \(vehicles) (\(correct) read as a plate of the stream; \(outcomes)); peak RSS \(peakResidentBytes() >> 20) MiB (VmHWM)")
+        let missed = loop.subtracting(seen).sorted(), strange = seen.subtracting(loop).count
+        if !missed.isEmpty || strange > 0 { print("    plates of the stream never read: \(missed.count) of \(loop.count); other texts read: \(strange)") }
     }
 
     /// CPU time of the calling thread, in seconds.
