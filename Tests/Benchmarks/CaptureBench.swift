@@ -33,9 +33,11 @@ enum CaptureBench {
         }
         let frames = option("--frames", 600)
         let cars = try loadCars()
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-bench-capture-\(UUID().uuidString.prefix(8))").path
+        // `--keep DIR`: leave the generated streams in DIR (to play them through a real gate).
+        let kept = arguments.firstIndex(of: "--keep").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+        let root = kept ?? FileManager.default.temporaryDirectory.appendingPathComponent("bollard-bench-capture-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        defer { if kept == nil { try? FileManager.default.removeItem(atPath: root) } }
         // The demo's permit set: 1,000 fleet members (bollard-central demo), some of them the fixture plates.
         let now = Date()
         var permits = (0..<1_000).map { DemoFleet.permit($0, zone: "casco-viejo", now: now) }
@@ -51,7 +53,7 @@ enum CaptureBench {
             let path = root + "/street-\(width)x\(height).y4m"
             let expected = try writeStream(path: path, width: width, height: height, cars: cars)
             try measure(path: path, frames: frames, expected: expected, permits: index)
-            try? FileManager.default.removeItem(atPath: path)
+            if kept == nil { try? FileManager.default.removeItem(atPath: path) }
         }
     }
 

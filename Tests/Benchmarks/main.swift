@@ -14,7 +14,7 @@ if arguments.first == "capture" {
     exit(0)
 }
 guard arguments.first == "sync" else {
-    print("usage: bollard-bench sync [--gates N] [--events N] [--changes N]\n       bollard-bench capture [--frames N]")
+    print("usage: bollard-bench sync [--gates N] [--events N] [--changes N]\n       bollard-bench capture [--frames N] [--keep DIR]")
     exit(2)
 }
 
