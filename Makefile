@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEBIAN_PACKAGES := libzmq3-dev libv4l-dev libsqlite3-dev libturbojpeg0-dev pkg-config python3 python3-zmq faketime
 BIN_DEBUG := .build/debug
 
-.PHONY: deps build test demo bench-sync
+.PHONY: deps build test demo bench-sync bench-capture
 
 ## Debian packages for the C libraries (installed only when missing).
 deps:
@@ -35,6 +35,12 @@ bench-sync: deps
 	$(SWIFT) build -c release --product bollard-bench
 	$(SWIFT) build -c release --product bollard-edge
 	.build/release/bollard-bench sync
+
+## Capture benchmark (issue 8): .y4m capture → motion gate → recogniser → tracker → decision on one
+## thread, at 640x480 and 1280x720 with a plate in one frame of five; frames/s, CPU ms per stage, peak RSS.
+bench-capture: deps
+	$(SWIFT) build -c release --product bollard-bench
+	.build/release/bollard-bench capture
 
 # ---------------------------------------------------------------- plate recognition (issue 3)
 # Python is used offline only: to render synthetic plates and train the character model.

@@ -127,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "BollardBench",
             dependencies: [
-                "Domain", "WireProtocol", "ZMQ", "CentralCore", "EdgeCore", "BollardSupport",
+                "Domain", "WireProtocol", "ZMQ", "CentralCore", "EdgeCore", "BollardSupport", "Capture", "PlateRecognition",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tests/Benchmarks",

@@ -46,10 +46,12 @@ public struct EdgeStatus: Codable, Sendable, Hashable {
     public var health: GateHealth
     /// Plain-language findings, most serious first; empty when all is well.
     public var problems: [String]
+    /// The camera's state; nil when the gate has no camera configured.
+    public var camera: CameraStatus?
 
     public init(
         gate: Gate, centralEndpoint: String, connected: Bool, secondsSinceCentral: Double?,
-        permitCount: Int, health: GateHealth, problems: [String]
+        permitCount: Int, health: GateHealth, problems: [String], camera: CameraStatus? = nil
     ) {
         self.gate = gate
         self.centralEndpoint = centralEndpoint
@@ -58,10 +60,11 @@ public struct EdgeStatus: Codable, Sendable, Hashable {
         self.permitCount = permitCount
         self.health = health
         self.problems = problems
+        self.camera = camera
     }
 
     enum CodingKeys: String, CodingKey {
-        case gate, connected, health, problems
+        case gate, connected, health, problems, camera
         case centralEndpoint = "central_endpoint"
         case secondsSinceCentral = "seconds_since_central"
         case permitCount = "permit_count"

@@ -97,7 +97,17 @@ public struct DiagnosticsHandler: Sendable {
         return EdgeStatus(
             gate: controller.permits.snapshot.gate, centralEndpoint: configuration.centralEndpoint,
             connected: connected, secondsSinceCentral: sinceCentral, permitCount: controller.permits.snapshot.index.count,
-            health: health, problems: problems)
+            health: health, problems: problems, camera: camera.map { Self.cameraStatus($0.snapshot) })
+    }
+
+    /// The camera's state as the status reports it.
+    static func cameraStatus(_ state: CameraState, now: Date = Date()) -> CameraStatus {
+        CameraStatus(
+            device: state.device, streaming: state.streaming, format: state.format,
+            framesPerSecond: state.measuredFramesPerSecond, lastFrameAgeSeconds: state.lastFrameAge(now: now),
+            reopenCount: state.reopenCount, lastError: state.lastError, framesCaptured: state.framesCaptured,
+            framesAnalysed: state.framesAnalysed, framesSkipped: state.framesSkipped, framesDropped: state.framesDropped,
+            exposure: state.exposure, gain: state.gain)
     }
 
     /// The clock finding, in plain words, when the gate's clock is off by more than allowed.

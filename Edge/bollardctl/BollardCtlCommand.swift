@@ -52,12 +52,28 @@ extension BollardCtlCommand {
             print("permits \(status.permitCount) at sequence \(health.permitSeq)")
             print(String(format: "buffer %d/%d, oldest unsent %.0f s, dropped authorised %lld", health.bufferDepth, health.bufferCapacity, health.oldestUnsentSeconds, health.droppedAuthorised))
             print(String(format: "reads %.1f/min, disk free %lld MiB, up %.0f s", health.recognitionRate, health.diskFreeBytes >> 20, health.uptimeSeconds))
+            if let camera = status.camera { for line in Self.describe(camera) { print(line) } }
             if status.problems.isEmpty {
                 print("no problems found")
             } else {
                 for problem in status.problems { print("PROBLEM: \(problem)") }
                 throw ExitCode(1)
             }
+        }
+
+        /// The camera in plain words, a few lines.
+        static func describe(_ camera: CameraStatus) -> [String] {
+            let age = camera.lastFrameAgeSeconds.map { String(format: "last frame %.1f s ago", $0) } ?? "no frame yet"
+            var lines = [
+                "camera \(camera.device): " + (camera.streaming ? "streaming" : "NOT STREAMING")
+                    + " \(camera.format ?? "(no format agreed)")" + String(format: " at %.1f fps", camera.framesPerSecond)
+                    + ", \(age), reopened \(camera.reopenCount) times",
+                "camera frames: \(camera.framesCaptured) captured, \(camera.framesAnalysed) analysed, "
+                    + "\(camera.framesSkipped) skipped (nothing moved), \(camera.framesDropped) dropped (recogniser behind)",
+                "camera exposure \(camera.exposure.map(String.init) ?? "not reported"), gain \(camera.gain.map(String.init) ?? "not reported")",
+            ]
+            if let error = camera.lastError { lines.append("camera last error: \(error)") }
+            return lines
         }
     }
 

@@ -1,5 +1,5 @@
 // bollard-bench: prints the figures kept in docs/benchmarks.md.
-// Run through `make bench-sync` (release build). Not a test: it measures.
+// Run through `make bench-sync` / `make bench-capture` (release build). Not a test: it measures.
 import BollardSupport
 import CentralCore
 import Domain
@@ -9,8 +9,12 @@ import WireProtocol
 import ZMQ
 
 let arguments = CommandLine.arguments.dropFirst()
+if arguments.first == "capture" {
+    try CaptureBench.run(arguments: Array(arguments))
+    exit(0)
+}
 guard arguments.first == "sync" else {
-    print("usage: bollard-bench sync [--gates N] [--events N] [--changes N]")
+    print("usage: bollard-bench sync [--gates N] [--events N] [--changes N]\n       bollard-bench capture [--frames N] [--keep DIR]")
     exit(2)
 }
 

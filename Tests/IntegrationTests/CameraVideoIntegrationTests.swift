@@ -58,4 +58,35 @@ struct CameraVideoIntegrationTests {
             try cluster.edgeStatus("gate-video").problems.contains { $0.contains("the recording ended after 42 frames") }
         }
     }
+
+    @Test("status reports the camera's state: a looping .y4m streams in its format, frames counted, and bollardctl says so", .timeLimit(.minutes(2)))
+    func statusShowsCamera() throws {
+        let cluster = try Cluster()
+        try cluster.prepareEdge("gate-cam", register: false)
+        let video = cluster.root.appendingPathComponent("street.y4m").path
+        try Self.writeVideo(path: video, scenes: ["scene_0001.jpg"])
+        let config = cluster.root.appendingPathComponent("camera.conf").path
+        try Data("camera_device = \(video)\ncamera_loop = true\n".utf8).write(to: URL(fileURLWithPath: config))
+        try cluster.startEdge("gate-cam", extra: ["--config", config])
+        try cluster.waitUntil("the camera streams and counts frames", timeout: 30) {
+            guard let camera = try cluster.edgeStatus("gate-cam").camera else { return false }
+            return camera.streaming && camera.framesCaptured > 0
+        }
+        let camera = try #require(try cluster.edgeStatus("gate-cam").camera)
+        #expect(camera.device == video)
+        #expect(camera.streaming)
+        #expect(camera.format == "Y4M 480x360")
+        #expect(camera.framesCaptured > 0)
+        #expect(camera.reopenCount == 0)
+        #expect(camera.lastFrameAgeSeconds.map { $0 >= 0 && $0 < 5 } == true)
+
+        // The raw JSON uses the documented names (docs/protocol.md §7).
+        let json = try cluster.run("bollardctl", ["status", "--json", "--socket", cluster.edgeSocket("gate-cam")]).output
+        for key in ["\"camera\"", "\"streaming\" : true", "\"frames_captured\"", "\"last_frame_age_s\"", "\"reopen_count\"", "\"fps\""] {
+            #expect(json.contains(key), "missing \(key) in \(json)")
+        }
+        let plain = try cluster.run("bollardctl", ["status", "--socket", cluster.edgeSocket("gate-cam")]).output
+        #expect(plain.contains("camera \(video): streaming Y4M 480x360"), "\(plain)")
+        #expect(plain.contains("captured"), "\(plain)")
+    }
 }
