@@ -115,17 +115,8 @@ public struct CentralStatus: Codable, Sendable, Equatable {
             reasons.append(String(format: "clock %.0f s %@", abs(skew), skew > 0 ? "ahead" : "behind"))
         }
         // What the gate itself reports (a message it could not take, a clock it distrusts).
-        reasons += (health.problems ?? []).prefix(4).map { "gate: " + printable($0, limit: 200) }
+        reasons += (health.problems ?? []).prefix(4).map { "gate: " + LogText.escaped($0, limit: 200) }
         return reasons
-    }
-
-    /// Peer-supplied text made safe for one line of a terminal: control characters escaped, length bounded.
-    static func printable(_ text: String, limit: Int) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars.prefix(limit) {
-            if scalar.properties.generalCategory == .control { out += "\\u{\(String(scalar.value, radix: 16))}" } else { out.unicodeScalars.append(scalar) }
-        }
-        return out
     }
 
     /// A table a person reads at a glance.

@@ -66,7 +66,7 @@ public struct DiagnosticsHandler: Sendable {
             problems.append("central unreachable at \(configuration.centralEndpoint) \(since): deciding offline with permit seq \(health.permitSeq)"
                 + (link.lastError.map { "; last error: \($0)" } ?? ""))
         }
-        if let problem = Self.clockProblem(offsetMilliseconds: link.clockOffsetMilliseconds, clock: controller.clock) {
+        if let problem = Self.clockProblem(controller.clock) {
             problems.append(problem)
         }
         if let head = link.centralHeadSeq, head > health.permitSeq {
@@ -111,8 +111,8 @@ public struct DiagnosticsHandler: Sendable {
     }
 
     /// The clock finding, in plain words, when the gate's clock is off by more than allowed.
-    static func clockProblem(offsetMilliseconds: Int64?, clock: ClockCheck) -> String? {
-        guard let offset = offsetMilliseconds, abs(offset) > clock.maxSkewMilliseconds else { return nil }
+    static func clockProblem(_ clock: ClockCheck) -> String? {
+        guard let offset = clock.offsetMilliseconds, abs(offset) > clock.maxSkewMilliseconds else { return nil }
         let direction = offset < 0 ? "ahead of" : "behind"
         return String(
             format: "clock is %.1f s %@ central's (allowed %.1f s): violations go to review until it is corrected (check NTP)",

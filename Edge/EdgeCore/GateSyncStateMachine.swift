@@ -21,8 +21,6 @@ public struct GateSyncStateMachine: Sendable {
         public var uploadTimeout: Duration = .seconds(5)
         /// Silence after which the socket is recreated (libzmq does not retry a refused handshake).
         public var renewSocketAfter: Duration = .seconds(10)
-        /// Beyond this difference from central's clock the gate's time is not trusted for fines.
-        public var maxClockSkewMilliseconds: Int64 = 10_000
 
         public init(heartbeatInterval: Duration) {
             self.heartbeatInterval = heartbeatInterval
@@ -72,7 +70,8 @@ public struct GateSyncStateMachine: Sendable {
     public private(set) var permitSync = PermitSync.idle
     public private(set) var lastHeard: Instant?
     public private(set) var centralHeadSeq: Int64?
-    /// Central's clock minus the gate's, measured at the last answer carrying central's time.
+    /// Central's clock minus the gate's, measured at the last answer carrying central's time
+    /// (whether that is too far is `ClockCheck`'s rule).
     public private(set) var clockOffsetMilliseconds: Int64?
     /// Set when central refused this gate's key; cleared by any other answer.
     public private(set) var revokedMessage: String?
@@ -119,11 +118,7 @@ public struct GateSyncStateMachine: Sendable {
         problem = (text, now)
     }
 
-    /// False when central's clock says ours is off by more than the allowed skew.
-    public var clockTrusted: Bool {
-        guard let offset = clockOffsetMilliseconds else { return true }
-        return abs(offset) <= configuration.maxClockSkewMilliseconds
-    }
+
 
     // MARK: Time
 

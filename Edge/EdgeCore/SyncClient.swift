@@ -24,10 +24,6 @@ public final class SyncClient: Sendable {
         public var centralHeadSeq: Int64?
         public var lastError: String?
         public var syncing = false
-        /// Central's clock minus the gate's, when measured.
-        public var clockOffsetMilliseconds: Int64?
-        /// Central's word when it refused this gate's key.
-        public var revoked: String?
     }
 
     public struct Credentials: Sendable {
@@ -72,9 +68,7 @@ public final class SyncClient: Sendable {
     public var isConnected: Bool { link.connected }
 
     var machineConfiguration: GateSyncStateMachine.Configuration {
-        var configuration = GateSyncStateMachine.Configuration(heartbeatInterval: .milliseconds(Int64(heartbeatInterval * 1000)))
-        configuration.maxClockSkewMilliseconds = controller.clock.maxSkewMilliseconds
-        return configuration
+        GateSyncStateMachine.Configuration(heartbeatInterval: .milliseconds(Int64(heartbeatInterval * 1000)))
     }
 
     public func start() throws {
@@ -194,7 +188,7 @@ public final class SyncClient: Sendable {
                     var health = controller.health()
                     let problems = [
                         machine.currentProblem(now: .now),
-                        DiagnosticsHandler.clockProblem(offsetMilliseconds: machine.clockOffsetMilliseconds, clock: controller.clock),
+                        DiagnosticsHandler.clockProblem(controller.clock),
                     ].compactMap { $0 }
                     if !problems.isEmpty { health.problems = problems.prefix(8).map { String($0.prefix(300)) } }
                     send(.heartbeat(health))
@@ -257,8 +251,6 @@ public final class SyncClient: Sendable {
                 link.secondsSinceCentral = machine.lastHeard.map { Self.seconds(now - $0) }
                 link.centralHeadSeq = machine.centralHeadSeq
                 link.syncing = machine.isSyncing
-                link.clockOffsetMilliseconds = machine.clockOffsetMilliseconds
-                link.revoked = machine.revokedMessage
                 link.lastError = machine.currentProblem(now: now)
             }
         }
