@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: Common
@@ -43,6 +44,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Common/Support",
+            swiftSettings: swiftSettings
+        ),
+
+        // Evidence: what a gate signs for every event and how a signature chain is checked;
+        // shared by the gate (signs), central (verifies, countersigns) and bollardctl (verifies offline).
+        .target(
+            name: "Evidence",
+            dependencies: ["WireProtocol", "BollardSupport", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Common/Evidence",
             swiftSettings: swiftSettings
         ),
 
@@ -74,7 +84,7 @@ let package = Package(
         .target(
             name: "EdgeCore",
             dependencies: [
-                "Domain", "WireProtocol", "ZMQ", "BollardSupport", "PlateRecognition", "Capture",
+                "Domain", "WireProtocol", "ZMQ", "BollardSupport", "PlateRecognition", "Capture", "Evidence",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -94,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "BollardCtl",
             dependencies: [
-                "WireProtocol", "ZMQ", "BollardSupport",
+                "WireProtocol", "ZMQ", "BollardSupport", "Evidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Edge/bollardctl",
@@ -105,7 +115,7 @@ let package = Package(
         .target(
             name: "CentralCore",
             dependencies: [
-                "Domain", "WireProtocol", "ZMQ", "BollardSupport",
+                "Domain", "WireProtocol", "ZMQ", "BollardSupport", "Evidence",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -147,6 +157,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], path: "Tests/DomainTests"),
         .testTarget(name: "ZMQTests", dependencies: ["ZMQ"], path: "Tests/ZMQTests"),
+        .testTarget(
+            name: "EvidenceTests", dependencies: ["Evidence", "WireProtocol", "Domain", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/EvidenceTests"),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "Domain"], path: "Tests/WireProtocolTests"),
         .testTarget(name: "PlateRecognitionTests", dependencies: ["PlateRecognition"], path: "Tests/PlateRecognitionTests"),
         .testTarget(

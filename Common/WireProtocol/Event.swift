@@ -21,10 +21,19 @@ public struct Event: Codable, Sendable, Hashable {
     public var reason: String?
     /// Permit ids a confusion match points at (reviews only).
     public var candidates: [String]?
+    /// Revision 4: the images kept as evidence (violations and reviews of the
+    /// camera path), by hash; their bytes follow in `evidence` messages.
+    public var images: [EventImageDigest]?
+    /// Revision 4: the hash of the previous event of the same origin
+    /// (`EventSeal`), 64 zeros for the first, so a deleted or reordered event shows.
+    public var previousHash: String?
+    /// Revision 4: the gate's Ed25519 signature over `EventSeal.payload`, base64.
+    public var signature: String?
 
     public init(
         seq: Int64, atMilliseconds: Int64, kind: DecisionKind, plate: String?, confidence: Double,
-        permitID: String? = nil, reason: String? = nil, candidates: [String]? = nil
+        permitID: String? = nil, reason: String? = nil, candidates: [String]? = nil,
+        images: [EventImageDigest]? = nil, previousHash: String? = nil, signature: String? = nil
     ) {
         self.seq = seq
         self.atMilliseconds = atMilliseconds
@@ -34,12 +43,17 @@ public struct Event: Codable, Sendable, Hashable {
         self.permitID = permitID
         self.reason = reason
         self.candidates = candidates
+        self.images = images
+        self.previousHash = previousHash
+        self.signature = signature
     }
 
     enum CodingKeys: String, CodingKey {
-        case seq, kind, plate, confidence, reason, candidates
+        case seq, kind, plate, confidence, reason, candidates, images
         case atMilliseconds = "at_ms"
         case permitID = "permit_id"
+        case previousHash = "prev"
+        case signature = "sig"
     }
 }
 
@@ -66,6 +80,36 @@ extension Event {
             if let permitID = event.permitID, permitID.isEmpty || permitID.count > 64 { return "event \(event.seq): permit_id must be 1-64 characters" }
             if let candidates = event.candidates, candidates.count > 16 || candidates.contains(where: { $0.isEmpty || $0.count > 64 }) {
                 return "event \(event.seq): at most 16 candidates of 1-64 characters"
+            }
+            // The signed payload is one `key=value` line per field: no control characters, no commas in lists.
+            let texts = [event.permitID, event.reason].compactMap { $0 } + (event.candidates ?? [])
+            if texts.contains(where: { $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
+                return "event \(event.seq): permit_id, reason and candidates must not hold control characters"
+            }
+            if let candidates = event.candidates, candidates.contains(where: { $0.contains(",") }) {
+                return "event \(event.seq): candidates must not hold commas"
+            }
+            if let problem = problem(inSealOf: event) { return "event \(event.seq): \(problem)" }
+        }
+        return nil
+    }
+
+    /// Why the revision-4 fields of an event are not acceptable, or nil.
+    static func problem(inSealOf event: Event) -> String? {
+        func isHex64(_ text: String) -> Bool {
+            text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+        }
+        if let previous = event.previousHash, !isHex64(previous) { return "prev must be 64 lowercase hex digits" }
+        if let signature = event.signature, signature.utf8.count != 88 { return "sig must be 64 bytes in base64 (88 characters)" }
+        if let images = event.images {
+            guard images.count <= 4 else { return "at most 4 images" }
+            guard Set(images.map(\.role)).count == images.count else { return "image roles must be distinct" }
+            for image in images {
+                guard ["frame", "crop"].contains(image.role) else { return "image role must be frame or crop" }
+                guard isHex64(image.sha256) else { return "image sha256 must be 64 lowercase hex digits" }
+                guard (1...EventImageDigest.largestImage).contains(image.bytes) else {
+                    return "image bytes must be within 1...\(EventImageDigest.largestImage)"
+                }
             }
         }
         return nil
