@@ -50,6 +50,8 @@ public struct CentralStatus: Codable, Sendable, Equatable {
         public var uploadLagAfter: Double = 30
         /// A gate clock further than this from central's: lagging (it fines nothing until fixed).
         public var maxClockSkew: Double = 10
+        /// A streaming camera with no frame for this long: lagging.
+        public var cameraSilentAfter: Double = 10
         public init() {}
     }
 
@@ -114,6 +116,14 @@ public struct CentralStatus: Codable, Sendable, Equatable {
         if abs(skew) > thresholds.maxClockSkew {
             reasons.append(String(format: "clock %.0f s %@", abs(skew), skew > 0 ? "ahead" : "behind"))
         }
+        // A gate whose camera does not stream decides nothing, however well it syncs.
+        if let camera = health.camera {
+            if !camera.streaming {
+                reasons.append("camera not streaming" + (camera.lastError.map { ": " + LogText.escaped($0, limit: 120) } ?? ""))
+            } else if let age = camera.lastFrameAgeSeconds, age > thresholds.cameraSilentAfter {
+                reasons.append(String(format: "no camera frame for %.0f s", age))
+            }
+        }
         // What the gate itself reports (a message it could not take, a clock it distrusts).
         reasons += (health.problems ?? []).prefix(4).map { "gate: " + LogText.escaped($0, limit: 200) }
         return reasons
@@ -126,15 +136,16 @@ public struct CentralStatus: Codable, Sendable, Equatable {
             "permits \(permits) (seq \(headSeq))   events \(events.total)   violations \(events.violations)   reviews \(events.reviews)",
             "gates: \(c.ok) ok, \(c.lagging) lagging, \(c.offline) offline",
             "",
-            pad("GATE", 14) + pad("ZONE", 14) + pad("DIR", 6) + pad("STATE", 9) + pad("SEEN", 8) + pad("PERMITS", 9) + pad("BUFFER", 9) + "NOTES",
+            pad("GATE", 14) + pad("ZONE", 14) + pad("DIR", 6) + pad("STATE", 9) + pad("SEEN", 8) + pad("PERMITS", 9) + pad("BUFFER", 9) + pad("CAMERA", 9) + "NOTES",
         ]
         for gate in gates {
             let seen = gate.secondsSinceSeen.map { String(format: "%.0fs", $0) } ?? "-"
             let seq = gate.health.map { String($0.permitSeq) } ?? "-"
             let buffer = gate.health.map { String($0.bufferDepth) } ?? "-"
+            let camera = gate.health?.camera.map { $0.streaming ? String(format: "%.0f fps", $0.framesPerSecond) : "down" } ?? "-"
             lines.append(
                 pad(gate.gateID, 14) + pad(gate.zone, 14) + pad(gate.direction.rawValue, 6) + pad(gate.state.rawValue.uppercased(), 9)
-                    + pad(seen, 8) + pad(seq, 9) + pad(buffer, 9) + gate.reasons.joined(separator: "; "))
+                    + pad(seen, 8) + pad(seq, 9) + pad(buffer, 9) + pad(camera, 9) + gate.reasons.joined(separator: "; "))
         }
         return lines.joined(separator: "\n")
     }

@@ -1,6 +1,6 @@
 /// The gate's camera as the technician sees it in `bollardctl status`
 /// (docs/protocol.md §7): whether it streams, in what format, and what became
-/// of its frames. Local diagnostics only; it never crosses to central.
+/// of its frames. Heartbeats carry it to central too (revision 4).
 public struct CameraStatus: Codable, Sendable, Hashable {
     /// The configured device, or the `.y4m` recording played as one.
     public var device: String

@@ -34,12 +34,16 @@ public struct GateHealth: Codable, Sendable, Hashable {
     /// What the gate itself finds wrong, in plain words (optional on the
     /// wire): a message from central it could not take, a clock it does not trust.
     public var problems: [String]?
+    /// The camera, when the gate has one (revision 4, optional): streaming,
+    /// format, frame rate, last frame age, reopens, frames dropped — the
+    /// operator's view of the same object `bollardctl status` shows (§7).
+    public var camera: CameraStatus?
 
     public init(
         permitSeq: Int64, bufferDepth: Int, bufferCapacity: Int, oldestUnsentSeconds: Double,
         droppedAuthorised: Int64, lastFrameMilliseconds: Int64?, recognitionRate: Double,
         diskFreeBytes: Int64, clockMilliseconds: Int64, uptimeSeconds: Double, software: String,
-        dropped: Dropped? = nil
+        dropped: Dropped? = nil, camera: CameraStatus? = nil
     ) {
         self.permitSeq = permitSeq
         self.bufferDepth = bufferDepth
@@ -53,6 +57,7 @@ public struct GateHealth: Codable, Sendable, Hashable {
         self.uptimeSeconds = uptimeSeconds
         self.software = software
         self.dropped = dropped
+        self.camera = camera
     }
 
     /// Decisions a gate could not keep, counted by kind since its database was created.
@@ -110,6 +115,6 @@ public struct GateHealth: Codable, Sendable, Hashable {
         case diskFreeBytes = "disk_free_bytes"
         case clockMilliseconds = "clock_ms"
         case uptimeSeconds = "uptime_s"
-        case problems
+        case problems, camera
     }
 }

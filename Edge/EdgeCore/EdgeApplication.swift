@@ -51,6 +51,7 @@ public enum EdgeApplication {
             // A V4L2 camera or a .y4m recording: the same recogniser → tracker path as image folders.
             let frames = CameraFrameSource(configuration: configuration, device: device, logger: logger)
             camera = frames.monitor
+            controller.attachCamera { [monitor = frames.monitor] in DiagnosticsHandler.cameraStatus(monitor.snapshot) }
             sources.append(("camera", RecognizingReadSource(frames: frames) { [controller] in controller.noteFrame() }))
         }
         if configuration.generateReadsPerMinute > 0 {

@@ -15,6 +15,8 @@ public final class GateController: Sendable {
     public let clock: ClockCheck
     private let logger: Logger
     private let counters = Mutex(Counters())
+    /// The camera's status for heartbeats; nil when the gate has no camera.
+    private let cameraStatus = Mutex<(@Sendable () -> CameraStatus)?>(nil)
     /// Decisions the buffer could not store yet. Every write to the buffer
     /// happens under this lock, so held decisions go in first, in order, and
     /// once each, whichever thread (decision path or sync loop) writes them.
@@ -150,6 +152,11 @@ public final class GateController: Sendable {
         storage.withLock { held in held.lastError.map { ($0, held.decisions.count) } }
     }
 
+    /// Attaches the camera whose state every heartbeat reports (done once, at start).
+    public func attachCamera(_ status: @escaping @Sendable () -> CameraStatus) {
+        cameraStatus.withLock { $0 = status }
+    }
+
     /// Records that the camera delivered a frame (health shows when it last did).
     public func noteFrame(at date: Date = Date()) {
         counters.withLock { $0.lastFrame = date }
@@ -185,6 +192,6 @@ public final class GateController: Sendable {
             clockMilliseconds: Int64(now.timeIntervalSince1970 * 1000),
             uptimeSeconds: uptime,
             software: EdgeConfiguration.software,
-            dropped: dropped)
+            dropped: dropped, camera: cameraStatus.withLock { $0 }?())
     }
 }

@@ -111,6 +111,30 @@ import WireProtocol
         #expect(try CentralStatus.read(from: store).table().contains("dropped 2 violations and 1 reviews"))
     }
 
+    @Test("a gate whose heartbeat says its camera is down, or silent, is lagging with the reason; a streaming one is ok")
+    func cameraStateDecidesStatus() throws {
+        try store.registerGate(Gate(id: "gate-1", zone: "z", direction: .entry), publicKey: String(repeating: "e", count: 40))
+        func status(_ camera: CameraStatus?) throws -> GateStatus? {
+            var health = Self.health(seq: try store.headSeq())
+            health.camera = camera
+            try store.saveHealth([("gate-1", Date(), health)])
+            return try CentralStatus.read(from: store).gates.first
+        }
+        var camera = CameraStatus(
+            device: "/dev/video0", streaming: true, format: "YUYV 640x480", framesPerSecond: 15, lastFrameAgeSeconds: 0.1,
+            reopenCount: 0, lastError: nil, framesCaptured: 100, framesAnalysed: 20, framesSkipped: 80, framesDropped: 0,
+            exposure: nil, gain: nil)
+        #expect(try status(camera)?.state == .ok)
+        #expect(try CentralStatus.read(from: store).table().contains("15 fps"))
+        camera.lastFrameAgeSeconds = 30
+        #expect(try status(camera)?.reasons.contains("no camera frame for 30 s") == true)
+        camera.streaming = false
+        camera.lastError = "ENODEV"
+        let down = try status(camera)
+        #expect(down?.state == .lagging)
+        #expect(down?.reasons.contains("camera not streaming: ENODEV") == true)
+    }
+
     @Test("origins separate a gate's databases: a wiped gate's events from 1 are new events, and welcome's last seq is per origin")
     func originsSeparateDatabases() throws {
         let events = (1...4).map { Event(seq: Int64($0), atMilliseconds: Int64($0), kind: .violation, plate: "1234BCD", confidence: 0.99) }

@@ -53,6 +53,13 @@ struct CameraVideoIntegrationTests {
         #expect(rows.map { $0["plate"] as String } == ["6307HHP", "BI4688HR"])
         #expect(rows.map { $0["kind"] as String }.last == "authorised")
         #expect(rows.map { $0["kind"] as String }.first != "authorised")
+        // Heartbeats carry the camera to central, so operators see it too.
+        try cluster.waitUntil("central holds the gate's camera state", timeout: 20) {
+            let health = try cluster.centralDatabase().read { db in
+                try String.fetchOne(db, sql: "SELECT health FROM gate_health WHERE gate_id = 'gate-video'")
+            }
+            return health?.contains("\"device\":\"\(video.replacingOccurrences(of: "/", with: "\\/"))\"") == true
+        }
         // The recording ended: status names it.
         try cluster.waitUntil("status reports the ended recording", timeout: 20) {
             try cluster.edgeStatus("gate-video").problems.contains { $0.contains("the recording ended after 42 frames") }
