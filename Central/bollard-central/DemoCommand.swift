@@ -16,7 +16,9 @@ extension BollardCentralCommand {
         @Option(help: "Number of simulated gates.") var gates = 30
         @Option(help: "Zone the gates guard.") var zone = "casco-viejo"
         @Option(name: .customLong("data-dir"), help: "Demo data folder (wiped at start).") var dataDirectory = "data/demo"
-        @Option(help: "Reads per minute each gate generates.") var readsPerMinute = 30.0
+        @Option(help: "Reads per minute each generator gate generates.") var readsPerMinute = 30.0
+        @Option(help: "Gates that play a rendered street through the real camera path (the others generate reads).")
+        var cameraGates = 3
         @Option(help: "Stop after this many seconds (0 = until Ctrl-C).") var duration = 0.0
         @Option(help: "Log level for central and gates.") var logLevel = "warning"
 
@@ -34,6 +36,8 @@ extension BollardCentralCommand {
             guard let endpoint = central.server.boundEndpoint else { throw ValidationError("central did not bind") }
 
             let edgeBinary = siblingExecutable("bollard-edge")
+            let street = cameraGates > 0 ? StreetRecording.make(edgeBinary: edgeBinary, folder: dataDirectory, zone: zone, now: now) : nil
+            if let street { try central.store.save(street.permits) }
             var children: [Process] = []
             // Whatever ends the demo (an error included), no gate outlives it.
             defer {
@@ -52,14 +56,26 @@ extension BollardCentralCommand {
                 process.executableURL = URL(fileURLWithPath: edgeBinary)
                 process.arguments = [
                     "run", "--gate-id", id, "--zone", zone, "--direction", number % 5 == 0 ? "exit" : "entry",
-                    "--data-dir", folder, "--central-endpoint", endpoint,
-                    "--generate-reads-per-minute", String(readsPerMinute), "--generator-seed", String(number),
-                    "--log-level", logLevel,
+                    "--data-dir", folder, "--central-endpoint", endpoint, "--log-level", logLevel,
                 ]
+                if let street, number <= cameraGates {
+                    // The real camera path: the recording played as the camera, looping.
+                    let config = folder + "/camera.conf"
+                    try Data("camera_device = \(street.path)\ncamera_loop = true\n".utf8).write(to: URL(fileURLWithPath: config))
+                    process.arguments! += ["--config", config]
+                } else {
+                    process.arguments! += ["--generate-reads-per-minute", String(readsPerMinute), "--generator-seed", String(number)]
+                }
                 try process.run()
                 children.append(process)
             }
             print("central at \(endpoint); \(children.count) gates started from \(edgeBinary); Ctrl-C stops")
+            if let street {
+                let cameras = min(cameraGates, children.count)
+                print("camera path: gate-01…gate-\(String(format: "%02d", cameras)) play \(street.path) as their camera (\(street.summary)); the others generate reads")
+            } else if cameraGates > 0 {
+                print("camera path: none (the street recording could not be made; see above); every gate generates reads")
+            }
             let demo = DemoLoop(central: central, children: children, zone: zone, duration: duration)
             // Central's own services, then the loop; the loop ending (after
             // --duration) stops the demo as a signal would.
@@ -98,10 +114,21 @@ struct DemoLoop: Service {
             print(String(
                 format: "t=%3.0fs  gates %d ok / %d lagging / %d offline (%d running)  events %d  violations %d  reviews %d  permit seq %lld",
                 Date().timeIntervalSince(started), counts.ok, counts.lagging, counts.offline, alive, status.events.total,
-                status.events.violations, status.events.reviews, status.headSeq))
+                status.events.violations, status.events.reviews, status.headSeq) + Self.cameraSummary(status))
             fflush(nil)
             if duration > 0, Date().timeIntervalSince(started) >= duration { break }
         }
+    }
+}
+
+extension DemoLoop {
+    /// "  camera gates 3/3 streaming, 10 fps each" from the heartbeats' camera objects; empty when none has a camera.
+    static func cameraSummary(_ status: CentralStatus) -> String {
+        let cameras = status.gates.compactMap { gate in gate.health?.camera.map { (gate.gateID, $0) } }
+        guard !cameras.isEmpty else { return "" }
+        let streaming = cameras.filter { $0.1.streaming }
+        let fps = streaming.isEmpty ? 0 : streaming.map(\.1.framesPerSecond).reduce(0, +) / Double(streaming.count)
+        return String(format: "  camera gates %d/%d streaming, %.0f fps each", streaming.count, cameras.count, fps)
     }
 }
 

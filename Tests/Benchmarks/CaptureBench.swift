@@ -17,11 +17,7 @@ enum CaptureBench {
         var wall = 0.0
     }
 
-    /// One "car": a fixture plate with its margin, and the text it carries.
-    struct Car {
-        var image: GrayImage
-        var text: String
-    }
+    typealias Car = StreetScene.Car
 
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/PlateRecognition")
@@ -59,58 +55,13 @@ enum CaptureBench {
 
     /// The fixture scenes listed in labels.csv, each cut to its plate with a margin.
     static func loadCars() throws -> [Car] {
-        let labels = try String(contentsOf: fixtures.appendingPathComponent("labels.csv"), encoding: .utf8)
-        var cars: [Car] = []
-        for line in labels.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: ",").map(String.init)
-            guard f.count == 6, f[0].hasPrefix("scene_"), let x = Int(f[1]), let y = Int(f[2]), let w = Int(f[3]), let h = Int(f[4]) else { continue }
-            let image = try ImageDecoder.decode([UInt8](Data(contentsOf: fixtures.appendingPathComponent(f[0]))))
-            let margin = 24
-            let x0 = max(0, x - margin), y0 = max(0, y - margin)
-            let x1 = min(image.width, x + w + margin), y1 = min(image.height, y + h + margin)
-            var out = GrayImage(width: x1 - x0, height: y1 - y0)
-            for yy in y0..<y1 { for xx in x0..<x1 { out[xx - x0, yy - y0] = image[xx, yy] } }
-            cars.append(Car(image: out, text: f[5]))
-        }
-        guard !cars.isEmpty else { throw BenchError(description: "no scene fixtures in \(fixtures.path)/labels.csv") }
-        return cars
+        try StreetScene.cars(fixtures: fixtures)
     }
 
-    /// Writes one loop of the street: each car seen in 3 frames (one frame in five, moving),
-    /// empty street with sensor noise in the others. Streams to disk frame by frame.
-    /// - Returns: the plate texts in the order the cars pass.
+    /// One loop of the street: each car seen in 3 frames (one frame in five, moving),
+    /// empty street with sensor noise in the others.
     static func writeStream(path: String, width: Int, height: Int, cars: [Car]) throws -> [String] {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
-            throw BenchError(description: "cannot write \(path)")
-        }
-        defer { try? file.close() }
-        try file.write(contentsOf: Data("YUV4MPEG2 W\(width) H\(height) F25:1 Ip A1:1 C420jpeg\n".utf8))
-        let chroma = Data(repeating: 128, count: 2 * ((width + 1) / 2) * ((height + 1) / 2))
-        var seed: UInt32 = 12345
-        var frame = 0
-        for car in cars {
-            for appearance in 0..<3 {
-                for slot in 0..<5 {
-                    var image = GrayImage(width: width, height: height, value: 110)
-                    image.pixels.withUnsafeMutableBufferPointer { p in
-                        for i in stride(from: 0, to: p.count, by: 1) {
-                            seed = seed &* 1_103_515_245 &+ 12345
-                            p[i] = 108 &+ UInt8(truncatingIfNeeded: seed >> 29)  // ±4 grey levels of noise
-                        }
-                    }
-                    if slot == 0 {
-                        let x = (width - car.image.width) * (1 + appearance) / 4
-                        let y = (height - car.image.height) * (3 - appearance) / 4
-                        for cy in 0..<car.image.height { for cx in 0..<car.image.width { image[x + cx, y + cy] = car.image[cx, cy] } }
-                    }
-                    try file.write(contentsOf: Data("FRAME\n".utf8))
-                    try file.write(contentsOf: Data(image.pixels))
-                    try file.write(contentsOf: chroma)
-                    frame += 1
-                }
-            }
-        }
-        return cars.map(\.text)
+        try StreetScene(width: width, height: height).write(path: path, cars: cars)
     }
 
     /// Plays `path` (rewinding at its end) for `frames` frames through the camera path and prints the figures.
