@@ -121,6 +121,7 @@ public final class CentralStore: Sendable {
                 INSERT INTO settings (key, value) SELECT 'holidays_seq', '1' WHERE EXISTS (SELECT 1 FROM holidays);
                 """)
         }
+        registerStayMigrations(&migrator)
         return migrator
     }
 
@@ -377,6 +378,7 @@ public final class CentralStore: Sendable {
         try database.write { db in
             let now = Self.nowMilliseconds()
             var conflicts: [Int64] = []
+            var newlyStored: [Event] = []
             // The hot path of ingest: one cached statement with positional arguments (encoding a
             // Codable record per event cost more than half of central's ingest rate).
             let insert = try db.cachedStatement(sql: """
@@ -389,7 +391,10 @@ public final class CentralStore: Sendable {
                     gateID, origin, event.seq, row.atMilliseconds, row.kind, row.plate, row.confidence, row.permitID, row.reason,
                     row.candidates, now,
                 ])
-                guard db.changesCount == 0 else { continue }
+                guard db.changesCount == 0 else {
+                    newlyStored.append(event)
+                    continue
+                }
                 let record = EventRecord(gateID: gateID, origin: origin, event: event, received: now)
                 let key: [String: any DatabaseValueConvertible] = ["gate_id": gateID, "origin": origin, "seq": event.seq]
                 if let held = try EventRecord.fetchOne(db, key: key), held.row.sameContent(as: record.row) { continue }
@@ -400,6 +405,7 @@ public final class CentralStore: Sendable {
                 if known.contains(where: { $0.event.row.sameContent(as: record.row) }) { continue }
                 try record.conflict.insert(db)
             }
+            try recordStays(db, events: newlyStored, gateID: gateID, origin: origin)
             return Stored(seqs: events.map(\.seq), conflicts: conflicts)
         }
     }

@@ -31,7 +31,7 @@ extension BollardCentralCommand {
             configuration.gateEndpoint = "tcp://127.0.0.1:*"
             let central = try CentralApplication.build(configuration: configuration, logger: logger)
             let now = Date()
-            try central.store.save((0..<1_000).map { DemoFleet.permit($0, zone: zone, now: now) })
+            try central.store.save((0..<1_000).map { Self.demoPermit($0, zone: zone, now: now) })
             try central.server.start()
             guard let endpoint = central.server.boundEndpoint else { throw ValidationError("central did not bind") }
 
@@ -86,6 +86,19 @@ extension BollardCentralCommand {
     }
 }
 
+extension BollardCentralCommand.Demo {
+    /// The fleet's permits, with the demo's time compressed for the maximum-stay rule:
+    /// delivery vans load at any hour and may stay two minutes, so overstays show within minutes.
+    static func demoPermit(_ index: Int, zone: ZoneID, now: Date) -> Permit {
+        var permit = DemoFleet.permit(index, zone: zone, now: now)
+        if permit.profile == .delivery {
+            permit.windows = []
+            permit.maxStaySeconds = 120
+        }
+        return permit
+    }
+}
+
 /// Changes permits now and then and prints the summary every two seconds.
 struct DemoLoop: Service {
     let central: CentralDaemon
@@ -107,14 +120,14 @@ struct DemoLoop: Service {
                 permit.status = permit.status == .active ? .suspended : .active
                 try central.store.save(permit)
             }
-            try central.store.save(DemoFleet.permit(1_000 + tick, zone: zone, now: Date()))
+            try central.store.save(BollardCentralCommand.Demo.demoPermit(1_000 + tick, zone: zone, now: Date()))
             let status = try CentralStatus.read(from: central.store)
             let counts = status.counts
             let alive = children.count { $0.isRunning }
             print(String(
                 format: "t=%3.0fs  gates %d ok / %d lagging / %d offline (%d running)  events %d  violations %d  reviews %d  permit seq %lld",
                 Date().timeIntervalSince(started), counts.ok, counts.lagging, counts.offline, alive, status.events.total,
-                status.events.violations, status.events.reviews, status.headSeq) + Self.cameraSummary(status))
+                status.events.violations, status.events.reviews, status.headSeq) + Self.staySummary(central.store) + Self.cameraSummary(status))
             fflush(nil)
             if duration > 0, Date().timeIntervalSince(started) >= duration { break }
         }
@@ -122,6 +135,12 @@ struct DemoLoop: Service {
 }
 
 extension DemoLoop {
+    /// "  overstays 2 (exits without entry 5)": what the maximum-stay rule raised for review.
+    static func staySummary(_ store: CentralStore) -> String {
+        guard let findings = try? store.stayFindings() else { return "" }
+        return "  overstays \(findings.overstays) (exits without entry \(findings.exitsWithoutEntry))"
+    }
+
     /// "  camera gates 3/3 streaming, 10 fps each" from the heartbeats' camera objects; empty when none has a camera.
     static func cameraSummary(_ status: CentralStatus) -> String {
         let cameras = status.gates.compactMap { gate in gate.health?.camera.map { (gate.gateID, $0) } }

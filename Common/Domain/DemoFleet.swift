@@ -30,6 +30,7 @@ public enum DemoFleet {
         case 2, 3:
             permit.profile = .delivery
             permit.windows = [TimeWindow(days: weekdays, start: 7 * 60, end: 11 * 60)]
+            permit.maxStaySeconds = 1800
         case 4: permit.profile = .taxi
         case 5:
             permit.profile = .hotelGuest

@@ -45,3 +45,15 @@ public enum MadridTime {
         return (start <= utc && utc < end) ? 7200 : 3600
     }
 }
+
+extension MadridTime {
+    /// The first instant of the Madrid day after the one `instant` falls on:
+    /// local midnight, 23, 24 or 25 hours after the day began (DST changes).
+    public static func endOfDay(containing instant: Date) -> Date {
+        let today = local(instant).date
+        let civil = CivilCalendar.civilFromDays(today.daysSinceEpoch + 1)
+        let tomorrow = LocalDate(unchecked: civil.year, month: civil.month, day: civil.day)
+        // Midnight exists on every day of the EU rule (changes happen at 02:00/03:00 local).
+        return Self.instant(tomorrow, hour: 0, minute: 0)!
+    }
+}

@@ -1,0 +1,41 @@
+import BollardSupport
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Settles the maximum-stay rule's waiting rows every `interval`: entries
+/// whose limit's day ended with no exit become violations, exits still
+/// without entry become reviews (`CentralStore.settleStays`). A failed pass
+/// is logged and retried at the next; it never stops central.
+public struct StayService: Service, CustomStringConvertible {
+    let store: CentralStore
+    let interval: Duration
+    let logger: Logger
+    public let progress: ProgressReporter
+    public var description: String { "stays" }
+
+    public init(store: CentralStore, interval: Duration = .seconds(30), logger: Logger) {
+        self.store = store
+        self.interval = interval
+        self.logger = logger
+        progress = ProgressReporter(name: "stays", deadline: max(interval * 2, .seconds(120)))
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            try await ProgressReporter.$current.withValue(progress) {
+                while !Task.isCancelled {
+                    progress.beat()
+                    do {
+                        // Event times are wall-clock times, so the rule's "now" is too.
+                        let made = try await BlockingWork.run { [store] in try store.settleStays(now: Date()) }
+                        if made > 0 { logger.info("maximum-stay rule raised events for review", metadata: ["events.count": "\(made)"]) }
+                    } catch {
+                        logger.error("stay pass failed", metadata: ["error": "\(error)"])
+                    }
+                    try await ProgressReporter.sleep(for: interval)
+                }
+            }
+        }
+    }
+}
