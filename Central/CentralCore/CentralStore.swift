@@ -122,6 +122,7 @@ public final class CentralStore: Sendable {
                 """)
         }
         registerStayMigrations(&migrator)
+        registerRegisterMigrations(&migrator)
         return migrator
     }
 
@@ -238,7 +239,7 @@ public final class CentralStore: Sendable {
         return saved
     }
 
-    private static func save(_ permits: ArraySlice<Permit>, _ db: Database) throws -> [Permit] {
+    static func save(_ permits: ArraySlice<Permit>, _ db: Database) throws -> [Permit] {
         let encoder = JSONEncoder()
         let now = Self.nowMilliseconds()
         let insertChange = try db.cachedStatement(sql: "INSERT INTO permit_changes (permit_id, json, created_ms) VALUES (?, '', ?)")

@@ -7,14 +7,23 @@ extension BollardCentralCommand {
     struct Permits: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "permits", abstract: "Manage permits; every change reaches the gates.",
-            subcommands: [Import.self, Add.self, Revoke.self, Suspend.self, Reinstate.self, Show.self])
+            subcommands: [Import.self, Export.self, Add.self, Revoke.self, Suspend.self, Reinstate.self, Show.self])
     }
 }
 
 extension BollardCentralCommand.Permits {
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import permits from CSV (\(PermitCSV.header)).")
+        static let configuration = CommandConfiguration(
+            abstract: "Import permits from CSV (\(PermitCSV.header)).",
+            discussion: """
+                Without --register, every row is added or replaced. With --register NAME the file is the whole of \
+                that municipal register: new ids are added, different ones changed, and the register's permits missing \
+                from the file revoked, all in one transaction; applying the same file again changes nothing. \
+                --dry-run prints what would change and writes nothing.
+                """)
         @OptionGroup var store: StoreOptions
+        @Option(help: "The municipal register this file is the whole of (e.g. residents, licences).") var register: String?
+        @Flag(help: "Show what would change (added, changed, revoked) and write nothing.") var dryRun = false
         @Argument(help: "CSV file.") var file: String
 
         func run() throws {
@@ -24,10 +33,42 @@ extension BollardCentralCommand.Permits {
             }
             let permits: [Permit]
             do { permits = try PermitCSV.parse(text) } catch { throw AdminError.importRefused(path: file, error) }
+            let central = try store.openStore()
+            if let register {
+                let changes: RegisterChanges
+                do {
+                    changes = dryRun ? try central.planRegister(register, permits: permits) : try central.applyRegister(register, permits: permits)
+                } catch let error as RegisterError { throw AdminError.registerRefused(path: file, error) }
+                print((dryRun ? "dry run, nothing written: would be " : "register \(register): ") + changes.summary)
+                for permit in changes.added { print("  + \(permit.id)") }
+                for permit in changes.changed { print("  ~ \(permit.id)") }
+                for id in changes.revoked { print("  - \(id)") }
+                return
+            }
+            guard !dryRun else {
+                print("dry run, nothing written: \(permits.count) permits would be added or replaced")
+                return
+            }
             // In transactions of 1,000 with a pause between them: the gate server, another writer of
             // the same file, never waits long for the lock (a 100,000-row import takes ~10 s longer).
-            let saved = try store.openStore().save(permits, transactionSize: 1_000, pause: .milliseconds(100))
+            let saved = try central.save(permits, transactionSize: 1_000, pause: .milliseconds(100))
             print("imported \(saved.count) permits; sequence now \(saved.last?.seq ?? 0)")
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write permits as CSV, the format import reads back.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Only the permits of this municipal register.") var register: String?
+        @Option(help: "Write to this file instead of standard output.") var out: String?
+
+        func run() throws {
+            let text = PermitCSV.export(try store.openStore().permits(register: register))
+            if let out {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            } else {
+                print(text, terminator: "")
+            }
         }
     }
 
