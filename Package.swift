@@ -119,6 +119,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Central/CentralCore",
             swiftSettings: swiftSettings
@@ -175,7 +176,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CentralCoreTests",
-            dependencies: ["CentralCore", "Domain", "WireProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CentralCore", "Domain", "WireProtocol", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/CentralCoreTests"
         ),
         .testTarget(

@@ -63,13 +63,15 @@ public struct CentralDaemon: Sendable {
             logger: logger)
         let retention = RetentionService(store: store, authorisedPlateRetention: server.options.authorisedPlateRetention, logger: logger)
         let stays = StayService(store: store, logger: logger)
-        for reporter in [flusher.progress, retention.progress, stays.progress, server.progress] { monitor.register(reporter) }
+        let webhooks = WebhookService(store: store, logger: logger)
+        for reporter in [flusher.progress, retention.progress, stays.progress, webhooks.progress, server.progress] { monitor.register(reporter) }
         let watchdog = WatchdogService(
             monitor: monitor, notifier: notifier, interval: SystemdNotifier.watchdogInterval(environment: environment), logger: logger)
         return [
             .init(service: flusher, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: retention, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: stays, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: webhooks, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
             .init(
                 service: GateServerService(server: server, notifier: notifier),
                 successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),

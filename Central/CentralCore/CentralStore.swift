@@ -123,6 +123,7 @@ public final class CentralStore: Sendable {
         }
         registerStayMigrations(&migrator)
         registerRegisterMigrations(&migrator)
+        registerWebhookMigrations(&migrator)
         return migrator
     }
 
@@ -247,12 +248,15 @@ public final class CentralStore: Sendable {
         let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO permits (id, plate, seq, json) VALUES (?, ?, ?, ?)")
         var saved: [Permit] = []
         saved.reserveCapacity(permits.count)
+        // One query per transaction, not per permit: most centrals have no receiver.
+        let notify = try Int.fetchOne(db, sql: "SELECT count(*) FROM webhooks WHERE topics LIKE '%permit.changed%'") ?? 0 > 0
         for var permit in permits {
             try insertChange.execute(arguments: [permit.id, now])
             permit.seq = db.lastInsertedRowID
             let json = String(decoding: try encoder.encode(permit), as: UTF8.self)
             try setJSON.execute(arguments: [json, permit.seq])
             try upsert.execute(arguments: [permit.id, permit.plate.normalized, permit.seq, json])
+            if notify { try enqueueWebhooks(db, topic: "permit.changed", body: json) }
             saved.append(permit)
         }
         return saved

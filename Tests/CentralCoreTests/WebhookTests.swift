@@ -1,0 +1,63 @@
+import CentralCore
+import Domain
+import Foundation
+import Logging
+import TestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite(.serialized) struct WebhookTests {
+    let store: CentralStore
+
+    init() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-webhooks-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        store = try CentralStore(path: folder + "/central.sqlite")
+    }
+
+    @Test("a permit change reaches a receiver signed with its secret; refused twice, it is retried until accepted, and failures show meanwhile")
+    func deliveredSignedAfterRetries() async throws {
+        let receiver = try HTTPReceiver(statuses: [503, 500, 204])
+        let secret = try store.addWebhook(id: "council", url: receiver.url)
+        try store.save(DemoFleet.permit(7, zone: "casco-viejo", now: Date()))
+        let service = WebhookService(store: store, retryBase: 0.05, logger: Logger(label: "test"))
+        let session = URLSession(configuration: .ephemeral)
+        #expect(await service.deliverDue(session: session) == 0)
+        #expect(try store.webhooks().first?.failing == 1)
+        #expect(try store.webhooks().first?.lastError == "HTTP 503")
+        var delivered = 0
+        for _ in 0..<100 where delivered == 0 {
+            try await Task.sleep(for: .milliseconds(30))
+            delivered = await service.deliverDue(session: session)
+        }
+        #expect(delivered == 1)
+        #expect(receiver.requests.count == 3)
+        #expect(try store.webhooks().first?.pending == 0)
+        // The receiver's side: the signature over "timestamp.body" with the secret verifies.
+        let last = try #require(receiver.requests.last)
+        let timestamp = try #require(Int64(last.headers["bollard-timestamp"] ?? ""))
+        #expect(last.headers["bollard-signature"] == WebhookSignature.sign(body: last.body, timestamp: timestamp, secret: secret))
+        #expect(last.headers["bollard-signature"] != WebhookSignature.sign(body: last.body, timestamp: timestamp, secret: secret + "x"))
+        #expect(last.headers["bollard-topic"] == "permit.changed")
+        #expect(last.body.contains("\"id\":\"P0000007\""))
+        #expect(receiver.requests.map(\.headers["bollard-delivery"]).allSatisfy { $0 == last.headers["bollard-delivery"] }, "one delivery id across retries")
+    }
+
+    @Test("a receiver registered for violations only gets no permit changes")
+    func topicsFilter() throws {
+        _ = try store.addWebhook(id: "police", url: "http://127.0.0.1:9/x", topics: ["violation.confirmed"])
+        try store.save(DemoFleet.permit(8, zone: "casco-viejo", now: Date()))
+        #expect(try store.webhooks().first?.pending == 0)
+        try store.enqueueViolationConfirmed("{}")
+        #expect(try store.webhooks().first?.pending == 1)
+    }
+
+    @Test("a webhook with a URL that is not http(s) or an unknown topic is refused with the reason")
+    func badRegistrationRefused() {
+        #expect(throws: WebhookError.invalid("url must be an http or https URL")) { try store.addWebhook(id: "a", url: "file:///etc/passwd") }
+        #expect(throws: WebhookError.self) { try store.addWebhook(id: "b", url: "http://x.example/", topics: ["everything"]) }
+    }
+}
