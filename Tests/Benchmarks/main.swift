@@ -13,8 +13,8 @@ if arguments.first == "capture" {
     try CaptureBench.run(arguments: Array(arguments))
     exit(0)
 }
-guard arguments.first == "sync" else {
-    print("usage: bollard-bench sync [--gates N] [--events N] [--changes N]\n       bollard-bench capture [--frames N] [--keep DIR]")
+guard arguments.first == "sync" || arguments.first == "decision" else {
+    print("usage: bollard-bench sync [--gates N] [--events N] [--changes N]\n       bollard-bench decision\n       bollard-bench capture [--frames N] [--keep DIR]")
     exit(2)
 }
 
@@ -83,6 +83,9 @@ do {
                  rounds[2] / 1000, reads.count, rounds[0] / 1000,
                  Double(buildTime.components.seconds) + Double(buildTime.components.attoseconds) / 1e18, indexBytes >> 20, outcomes))
 }
+
+// `decision`: the gate's side only (the permit index's memory and decision time).
+if arguments.first == "decision" { exit(0) }
 
 // MARK: 2. Central ingest of durable events
 
