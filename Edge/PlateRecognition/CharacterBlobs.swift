@@ -252,7 +252,7 @@ enum RowGrouper {
                 }
             }
         }
-        var rows: [[Blob]] = []
+        var chains: [[Blob]] = []
         for i in 0..<n where prev[i] < 0 {
             var row: [Blob] = []
             var k = i
@@ -260,8 +260,86 @@ enum RowGrouper {
                 row.append(sorted[k])
                 k = next[k]
             }
-            if row.count >= minimumLength { rows.append(row) }
+            chains.append(row)
+        }
+        return joinGroups(chains).filter { $0.count >= minimumLength }
+    }
+
+    /// Widest gap between two groups of one plate, in glyph heights. Spanish plates
+    /// leave a wide space between `NNNN` and `LLL`, which the neighbour links above
+    /// (1.3 heights) may not cross.
+    static let maxGroupGap: Float = 2.5
+    /// Most glyphs a joined row may hold (the longest plate layout).
+    static let maxJoinedLength = 8
+
+    /// Joins chains that continue each other across a group gap (same height, same
+    /// line, nothing in between), so a plate is read whole and not as its digit half.
+    /// One side must be a group of three or more glyphs, the other of two or more: a lone
+    /// blob past a wide gap is more often the plate's frame or a screw than a glyph.
+    static func joinGroups(_ chains: [[Blob]]) -> [[Blob]] {
+        var rows = chains.sorted { $0[0].minX < $1[0].minX }
+        var a = 0
+        while a < rows.count {
+            let left = rows[a]
+            let end = left[left.count - 1]
+            let hl = medianHeight(left)
+            var best = -1
+            var bestGap = Float.infinity
+            var b = a + 1
+            while b < rows.count {
+                let right = rows[b]
+                let start = right[0]
+                let gap = Float(start.minX - end.maxX - 1)
+                if gap > maxGroupGap * 1.2 * hl { break }
+                b += 1
+                guard gap > 0, left.count + right.count <= maxJoinedLength, max(left.count, right.count) >= 3, min(left.count, right.count) >= 2 else { continue }
+                let hr = medianHeight(right)
+                let h = max(hl, hr)
+                guard h <= 1.2 * min(hl, hr), gap <= maxGroupGap * h else { continue }
+                // the same line, extended across the gap with the tilt of the longer group
+                let dx = start.centerX - end.centerX
+                let rise = slope(left.count >= right.count ? left : right) * dx
+                guard abs(start.centerY - end.centerY - rise) <= 0.25 * h,
+                      abs(Float(start.maxY - end.maxY) - rise) <= 0.2 * h else { continue }
+                if gap < bestGap {
+                    bestGap = gap
+                    best = b - 1
+                }
+            }
+            if best >= 0 {
+                // no glyph-tall blob of another chain lies in the gap (a smaller emblem may)
+                let x0 = end.maxX, x1 = rows[best][0].minX
+                let blocked = rows.indices.contains { c in
+                    c != a && c != best && rows[c].contains {
+                        $0.maxX > x0 && $0.minX < x1 && Float($0.height) >= 0.8 * hl && abs($0.centerY - end.centerY) < Float(end.height)
+                    }
+                }
+                if !blocked {
+                    rows[a] = left + rows[best]
+                    rows.remove(at: best)
+                    continue  // the longer row may reach one more group
+                }
+            }
+            a += 1
         }
         return rows
+    }
+
+    /// Least-squares slope of a chain's bottoms (0 for a lone blob).
+    private static func slope(_ row: [Blob]) -> Float {
+        guard row.count >= 2 else { return 0 }
+        let xs = row.map(\.centerX), ys = row.map { Float($0.maxY) }
+        let mx = xs.reduce(0, +) / Float(xs.count), my = ys.reduce(0, +) / Float(ys.count)
+        var sxy: Float = 0, sxx: Float = 0
+        for (x, y) in zip(xs, ys) {
+            sxy += (x - mx) * (y - my)
+            sxx += (x - mx) * (x - mx)
+        }
+        return sxx > 0 ? max(-0.5, min(0.5, sxy / sxx)) : 0
+    }
+
+    private static func medianHeight(_ row: [Blob]) -> Float {
+        let hs = row.map(\.height).sorted()
+        return Float(hs[hs.count / 2])
     }
 }
