@@ -48,7 +48,7 @@ OCR_PY_DIR   := Edge/Training
 OCR_VENV     := $(OCR_PY_DIR)/.venv
 OCR_PY       := $(OCR_VENV)/bin/python
 OCR_STAMP    := $(OCR_VENV)/.installed
-OCR_WEIGHTS  := Edge/PlateRecognition/CharacterModelWeights
+OCR_MODEL    := Edge/PlateRecognition/Resources/plates.bmodel
 OCR_RELEASE  := .build-ocr-release
 OCR_BENCH    := .build-ocr-bench
 OCR_DEV_SET  ?= ../shared/datasets/openalpr-eu-dev
@@ -73,14 +73,18 @@ ocr-fonts:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_FONTS))
 
 # Render plates and train the three character MLPs of the ensemble on one thread
-# (about 10, 15 and 15 minutes), writing the generated Swift weight files.
+# (about 10, 15 and 15 minutes), each written as one member of a new model file
+# (magic, version, alphabet, layer table, training commands, SHA-256; see
+# Edge/Training/model_file.py), which replaces the packaged one when all three are done.
 train-ocr: $(OCR_STAMP) ocr-fonts
+	@mkdir -p $(OCR_BENCH) && rm -f $(OCR_BENCH)/plates.bmodel.new
 	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
-	  --seed 7 --plates 20000 --epochs 12 --hidden 256 128 --member 1 --out ../../$(OCR_WEIGHTS)1.swift
+	  --seed 7 --plates 20000 --epochs 12 --hidden 256 128 --member 1 --out ../../$(OCR_BENCH)/plates.bmodel.new
 	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
-	  --seed 11 --plates 30000 --epochs 14 --hidden 384 192 --member 2 --out ../../$(OCR_WEIGHTS)2.swift
+	  --seed 11 --plates 30000 --epochs 14 --hidden 384 192 --member 2 --out ../../$(OCR_BENCH)/plates.bmodel.new
 	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
-	  --seed 13 --plates 30000 --epochs 14 --hidden 384 192 --w-apex 0.0 0.55 --member 3 --out ../../$(OCR_WEIGHTS)3.swift
+	  --seed 13 --plates 30000 --epochs 14 --hidden 384 192 --w-apex 0.0 0.55 --member 3 --out ../../$(OCR_BENCH)/plates.bmodel.new
+	mv $(OCR_BENCH)/plates.bmodel.new $(OCR_MODEL)
 
 # The rendered Spanish benchmark set (fixed seed, never used for training).
 ocr-spanish-set: $(OCR_STAMP) ocr-fonts

@@ -64,8 +64,10 @@ let package = Package(
         ),
         .target(
             name: "PlateRecognition",
-            dependencies: ["CTurboJPEG"],
+            dependencies: ["CTurboJPEG", .product(name: "Crypto", package: "swift-crypto")],
             path: "Edge/PlateRecognition",
+            // The trained model (weights, alphabet, layer table, SHA-256), checked at load.
+            resources: [.copy("Resources/plates.bmodel")],
             swiftSettings: swiftSettings
         ),
         // Capture: the CV4L2 shim (libv4l2, Debian libv4l-dev, listed in the Makefile's
@@ -169,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "EdgeCoreTests",
             dependencies: [
-                "EdgeCore", "Domain", "WireProtocol",
+                "EdgeCore", "Domain", "WireProtocol", "PlateRecognition",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/EdgeCoreTests"

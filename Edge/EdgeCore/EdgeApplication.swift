@@ -3,6 +3,7 @@ import Capture
 import Domain
 import Foundation
 import Logging
+import PlateRecognition
 import ServiceLifecycle
 import WireProtocol
 import ZMQ
@@ -17,6 +18,15 @@ public enum EdgeApplication {
     /// Opens the buffer, loads the stored permits, prepares keys and returns
     /// the service that runs the gate.
     public static func build(configuration: EdgeConfiguration, logger: Logger) throws -> EdgeDaemon {
+        // Checked before anything else runs: a bad model file is a start-up error.
+        var model: RecognitionModel?
+        if configuration.recognitionModel != nil || configuration.framesDirectory != nil || configuration.cameraDevice != nil {
+            let loaded = try RecognitionModel.load(path: configuration.recognitionModel)
+            logger.info("recognition model loaded", metadata: [
+                "model.file": "\(configuration.recognitionModel ?? "packaged")", "model.sha256": "\(loaded.payloadSHA256)",
+            ])
+            model = loaded
+        }
         try PrivateFiles.makeDirectory(atPath: configuration.dataDirectory)
         try PrivateFiles.prepareDatabaseFile(atPath: configuration.bufferPath)
         let buffer = try EventBuffer(
@@ -44,7 +54,7 @@ public enum EdgeApplication {
         if let folder = configuration.framesDirectory {
             let frames = try ImageFilesFrameSource(
                 folder: folder, interval: .milliseconds(configuration.frameIntervalMilliseconds), logger: logger)
-            sources.append(("frames", RecognizingReadSource(frames: frames) { [controller] in controller.noteFrame() }))
+            sources.append(("frames", RecognizingReadSource(frames: frames, model: model) { [controller] in controller.noteFrame() }))
         }
         var camera: CameraMonitor?
         if let device = configuration.cameraDevice {
@@ -52,7 +62,7 @@ public enum EdgeApplication {
             let frames = CameraFrameSource(configuration: configuration, device: device, logger: logger)
             camera = frames.monitor
             controller.attachCamera { [monitor = frames.monitor] in DiagnosticsHandler.cameraStatus(monitor.snapshot) }
-            sources.append(("camera", RecognizingReadSource(frames: frames) { [controller] in controller.noteFrame() }))
+            sources.append(("camera", RecognizingReadSource(frames: frames, model: model) { [controller] in controller.noteFrame() }))
         }
         if configuration.generateReadsPerMinute > 0 {
             // The demo's central holds permits for DemoFleet members 0..<1,000, so this fleet is mostly authorised.

@@ -62,16 +62,19 @@ public struct ImageFilesFrameSource: FrameSource {
 /// confined to this source's task (one instance each).
 public struct RecognizingReadSource: PlateReadSource {
     let frames: any FrameSource
+    let model: RecognitionModel?
     let onFrame: @Sendable () -> Void
 
+    /// - Parameter model: checked at start by the caller; nil = the packaged model.
     /// - Parameter onFrame: called for every frame, so health can report the last frame time.
-    public init(frames: any FrameSource, onFrame: @escaping @Sendable () -> Void = {}) {
+    public init(frames: any FrameSource, model: RecognitionModel? = nil, onFrame: @escaping @Sendable () -> Void = {}) {
         self.frames = frames
+        self.model = model
         self.onFrame = onFrame
     }
 
     public func run(sink: @escaping @Sendable (PlateRead) -> Void) async throws {
-        let recognizer = PlateRecognizer()
+        let recognizer = try model.map { PlateRecognizer(model: $0) } ?? PlateRecognizer(model: RecognitionModel.packaged())
         let tracker = PlateTracker()
         var frameNumber = 0
         func emit(_ reads: [VehicleRead]) {

@@ -64,19 +64,29 @@ final class BlobFinder {
                     }
                 }
                 let constant = threshold.constant, divisor = threshold.divisor
+                // Per-pixel integer divisions were a third of this function's time (perf):
+                // the margin is a table over the mean (0...255), and the mean of a full
+                // window divides by a constant, done as an exact multiply and shift
+                // (floor(s / n) == (s * (2^48 / n + 1)) >> 48 for s < 2^48 / n).
+                let level = (0..<256).map { Int32($0) - constant - Int32($0) / divisor }
+                let fullWindow = (2 * radius + 1) * (2 * radius + 1)
+                let reciprocal = (UInt64(1) << 48) / UInt64(fullWindow) + 1
                 ink.withUnsafeMutableBufferPointer { mark in
+                  level.withUnsafeBufferPointer { level in
                     for y in 0..<h {
                         let y0 = max(0, y - radius), y1 = min(h, y + radius + 1)
                         for x in 0..<w {
                             let x0 = max(0, x - radius), x1 = min(w, x + radius + 1)
                             let s = ii[y1 * iw + x1] - ii[y0 * iw + x1] - ii[y1 * iw + x0] + ii[y0 * iw + x0]
-                            let n = Int32((y1 - y0) * (x1 - x0))
+                            let n = (y1 - y0) * (x1 - x0)
                             let p = Int32(px[y * w + x])
-                            // dark by a margin that grows with brightness (shade keeps contrast low)
-                            let mean = s / n
-                            mark[y * w + x] = (p + constant + mean / divisor) < mean ? 1 : 0
+                            // dark by a margin that grows with brightness (shade keeps contrast low):
+                            // p + constant + mean / divisor < mean
+                            let mean = n == fullWindow ? Int((UInt64(s) &* reciprocal) >> 48) : Int(s) / n
+                            mark[y * w + x] = p < level[mean] ? 1 : 0
                         }
                     }
+                  }
                 }
             }
         }
@@ -252,7 +262,7 @@ enum RowGrouper {
                 }
             }
         }
-        var rows: [[Blob]] = []
+        var chains: [[Blob]] = []
         for i in 0..<n where prev[i] < 0 {
             var row: [Blob] = []
             var k = i
@@ -260,8 +270,86 @@ enum RowGrouper {
                 row.append(sorted[k])
                 k = next[k]
             }
-            if row.count >= minimumLength { rows.append(row) }
+            chains.append(row)
+        }
+        return joinGroups(chains).filter { $0.count >= minimumLength }
+    }
+
+    /// Widest gap between two groups of one plate, in glyph heights. Spanish plates
+    /// leave a wide space between `NNNN` and `LLL`, which the neighbour links above
+    /// (1.3 heights) may not cross.
+    static let maxGroupGap: Float = 2.5
+    /// Most glyphs a joined row may hold (the longest plate layout).
+    static let maxJoinedLength = 8
+
+    /// Joins chains that continue each other across a group gap (same height, same
+    /// line, nothing in between), so a plate is read whole and not as its digit half.
+    /// One side must be a group of three or more glyphs, the other of two or more: a lone
+    /// blob past a wide gap is more often the plate's frame or a screw than a glyph.
+    static func joinGroups(_ chains: [[Blob]]) -> [[Blob]] {
+        var rows = chains.sorted { $0[0].minX < $1[0].minX }
+        var a = 0
+        while a < rows.count {
+            let left = rows[a]
+            let end = left[left.count - 1]
+            let hl = medianHeight(left)
+            var best = -1
+            var bestGap = Float.infinity
+            var b = a + 1
+            while b < rows.count {
+                let right = rows[b]
+                let start = right[0]
+                let gap = Float(start.minX - end.maxX - 1)
+                if gap > maxGroupGap * 1.2 * hl { break }
+                b += 1
+                guard gap > 0, left.count + right.count <= maxJoinedLength, max(left.count, right.count) >= 3, min(left.count, right.count) >= 2 else { continue }
+                let hr = medianHeight(right)
+                let h = max(hl, hr)
+                guard h <= 1.2 * min(hl, hr), gap <= maxGroupGap * h else { continue }
+                // the same line, extended across the gap with the tilt of the longer group
+                let dx = start.centerX - end.centerX
+                let rise = slope(left.count >= right.count ? left : right) * dx
+                guard abs(start.centerY - end.centerY - rise) <= 0.25 * h,
+                      abs(Float(start.maxY - end.maxY) - rise) <= 0.2 * h else { continue }
+                if gap < bestGap {
+                    bestGap = gap
+                    best = b - 1
+                }
+            }
+            if best >= 0 {
+                // no glyph-tall blob of another chain lies in the gap (a smaller emblem may)
+                let x0 = end.maxX, x1 = rows[best][0].minX
+                let blocked = rows.indices.contains { c in
+                    c != a && c != best && rows[c].contains {
+                        $0.maxX > x0 && $0.minX < x1 && Float($0.height) >= 0.8 * hl && abs($0.centerY - end.centerY) < Float(end.height)
+                    }
+                }
+                if !blocked {
+                    rows[a] = left + rows[best]
+                    rows.remove(at: best)
+                    continue  // the longer row may reach one more group
+                }
+            }
+            a += 1
         }
         return rows
+    }
+
+    /// Least-squares slope of a chain's bottoms (0 for a lone blob).
+    private static func slope(_ row: [Blob]) -> Float {
+        guard row.count >= 2 else { return 0 }
+        let xs = row.map(\.centerX), ys = row.map { Float($0.maxY) }
+        let mx = xs.reduce(0, +) / Float(xs.count), my = ys.reduce(0, +) / Float(ys.count)
+        var sxy: Float = 0, sxx: Float = 0
+        for (x, y) in zip(xs, ys) {
+            sxy += (x - mx) * (y - my)
+            sxx += (x - mx) * (x - mx)
+        }
+        return sxx > 0 ? max(-0.5, min(0.5, sxy / sxx)) : 0
+    }
+
+    private static func medianHeight(_ row: [Blob]) -> Float {
+        let hs = row.map(\.height).sorted()
+        return Float(hs[hs.count / 2])
     }
 }

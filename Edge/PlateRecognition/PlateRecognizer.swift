@@ -49,7 +49,7 @@ public final class PlateRecognizer {
         .init(radiusScale: 1, constant: 7, divisor: 14, erode: true),
     ]
     private let finder = BlobFinder()
-    private let classifier = CharacterClassifier()
+    private let classifier: CharacterClassifier
     private var crop: [Float]
     private var probabilities: [Float]
     /// Class probabilities of blobs already read in this image (passes share many blobs).
@@ -59,11 +59,24 @@ public final class PlateRecognizer {
         var minX: Int, minY: Int, maxX: Int, maxY: Int
     }
 
-    public init(configuration: Configuration = Configuration()) {
+    /// A recogniser with a model loaded and checked by `RecognitionModel.load`.
+    public init(model: RecognitionModel, configuration: Configuration = Configuration()) {
         self.configuration = configuration
+        classifier = CharacterClassifier(model: model)
         crop = [Float](repeating: 0, count: CharacterModel.cropWidth * CharacterModel.cropHeight)
         probabilities = [Float](repeating: 0, count: CharacterModel.alphabet.count + 1)
         finder.minHeight = configuration.minCharacterHeight
+    }
+
+    /// A recogniser with the packaged model, for tools and tests. The gate loads its
+    /// model at start (`RecognitionModel.load(path:)`) so a bad file stops start-up
+    /// with a clear error instead; here a missing or corrupt packaged copy is fatal.
+    public convenience init(configuration: Configuration = Configuration()) {
+        do {
+            self.init(model: try RecognitionModel.packaged(), configuration: configuration)
+        } catch {
+            fatalError("\(error)")
+        }
     }
 
     /// Plates in the image, best first (possibly none).

@@ -7,8 +7,8 @@ import Darwin
 /// Plate layouts and the choice of a text from per-character probabilities.
 ///
 /// Spanish layouts are preferred; a few widespread European ones help with
-/// letter/digit confusions; any 4–8 characters are accepted as "other" but never
-/// reach a confident read on syntax alone.
+/// letter/digit confusions; any 4–8 characters holding at least one letter are
+/// accepted as "other" but never reach a confident read on syntax alone.
 public enum PlateLayout: String, Sendable, Codable {
     case spanish          // NNNN LLL, consonants only
     case spanishProvincial  // BI-1234-AB
@@ -103,6 +103,9 @@ enum PlateSyntax {
                 confidences.append(bestP)
                 product *= bestP
             }
+            // A bare group of digits is not a plate in any layout: it is most often the
+            // digit half of a Spanish plate whose letter group was not found.
+            if pattern.layout == .other, !text.contains(where: { $0.isLetter && $0 != "O" }) { continue }
             if pattern.layout == .spanishProvincial {
                 // The prefix is a province code, not any letters (NA, not NK).
                 let length = pattern.slots.prefix { $0 == .letter }.count

@@ -143,10 +143,11 @@ def glyph(font_path, c):
     return _GLYPHS[key]
 
 
-def render_plate(rng, groups, country, font_path, char_px=None):
+def render_plate(rng, groups, country, font_path, char_px=None, gap_range=(0.35, 0.8)):
     """Draw a flat plate; returns (gray image float32 0..255, list of (char, box)).
 
-    box = (x0, y0, x1, y1) ink box in plate pixels.
+    box = (x0, y0, x1, y1) ink box in plate pixels. gap_range: space between groups,
+    in character heights.
     """
     char_px = char_px or int(rng.integers(40, 70))
     glyphs = []
@@ -158,7 +159,7 @@ def render_plate(rng, groups, country, font_path, char_px=None):
     glyphs.pop()
     h_target = char_px
     spacing = int(char_px * rng.uniform(0.08, 0.2))
-    gap = int(char_px * rng.uniform(0.35, 0.8))
+    gap = int(char_px * rng.uniform(*gap_range))
     scaled = []
     for c, im in glyphs:
         if im is None:

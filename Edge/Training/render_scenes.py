@@ -1,6 +1,6 @@
 """Render a reproducible set of scenes with plates, for benchmarks and test fixtures.
 
-    python render_scenes.py --out DIR --count 200 --seed 2024 [--layout spanish] [--plates-per-image 1]
+    python render_scenes.py --out DIR --count 200 --seed 2024 [--layout spanish] [--plates-per-image 1] [--group-gap 1.3 1.9]
 
 Writes DIR/scene_NNNN.jpg (or .pgm with --pgm) and DIR/labels.csv in the format of
 shared/datasets/*/labels.csv: image,x,y,width,height,plate (one row per plate).
@@ -39,14 +39,14 @@ def plate_text(rng, layout):
     return P.random_text(rng, spanish_share=0.3)
 
 
-def render_scene(rng, fonts, layout, n_plates, size=(640, 480)):
+def render_scene(rng, fonts, layout, n_plates, size=(640, 480), gap_range=(0.35, 0.8)):
     w, h = size
     img = background(rng, w, h)
     labels = []
     occupied = []
     for _ in range(n_plates):
         groups, country = plate_text(rng, layout)
-        flat, boxes = P.render_plate(rng, groups, country, fonts[rng.integers(len(fonts))])
+        flat, boxes = P.render_plate(rng, groups, country, fonts[rng.integers(len(fonts))], gap_range=gap_range)
         ph, pw = flat.shape
         for _attempt in range(20):
             target_w = rng.uniform(110, 260) if n_plates == 1 else rng.uniform(100, 190)
@@ -78,6 +78,8 @@ def main():
     ap.add_argument("--plates-per-image", type=int, default=1)
     ap.add_argument("--pgm", action="store_true")
     ap.add_argument("--size", type=int, nargs=2, default=[640, 480])
+    ap.add_argument("--group-gap", type=float, nargs=2, default=[0.35, 0.8],
+                    help="space between a plate's groups, in character heights (wide: 1.3 1.9)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     fonts = P.available_fonts()
@@ -86,7 +88,7 @@ def main():
         wr = csv.writer(f)
         wr.writerow(["image", "x", "y", "width", "height", "plate"])
         for i in range(a.count):
-            img, labels = render_scene(rng, fonts, a.layout, a.plates_per_image, tuple(a.size))
+            img, labels = render_scene(rng, fonts, a.layout, a.plates_per_image, tuple(a.size), tuple(a.group_gap))
             name = f"scene_{i:04d}." + ("pgm" if a.pgm else "jpg")
             im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
             if a.pgm:

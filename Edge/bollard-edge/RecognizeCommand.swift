@@ -29,6 +29,9 @@ struct RecognizeCommand: ParsableCommand {
     @Flag(help: "Print JSON lines in the format tools/score-plates reads.")
     var json = false
 
+    @Option(help: "The recogniser's model file (default: the packaged plates.bmodel).")
+    var model: String?
+
     @Flag(help: ArgumentHelp("Print the detector's rows and character guesses (tuning aid).", visibility: .hidden))
     var explain = false
 
@@ -40,9 +43,20 @@ struct RecognizeCommand: ParsableCommand {
         if video != nil, !images.isEmpty { throw ValidationError("give either image files or --video, not both") }
     }
 
+    /// The model named by --model, or the packaged one; a bad file ends the command (exit 78).
+    func loadModel() throws -> RecognitionModel {
+        do {
+            return try RecognitionModel.load(path: model)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+
     func run() throws {
-        if let video { return try recognizeVideo(video) }
-        let recognizer = PlateRecognizer()
+        let loaded = try loadModel()
+        if let video { return try recognizeVideo(video, model: loaded) }
+        let recognizer = PlateRecognizer(model: loaded)
         var failures = 0
         for path in images {
             let image: GrayImage
@@ -78,8 +92,8 @@ struct RecognizeCommand: ParsableCommand {
 }
 
 extension RecognizeCommand {
-    func recognizeVideo(_ path: String) throws {
-        let recognition = VideoRecognition()
+    func recognizeVideo(_ path: String, model: RecognitionModel) throws {
+        let recognition = VideoRecognition(recognizer: PlateRecognizer(model: model))
         do {
             let summary = try recognition.run(path: path) { read in
                 print(json ? VideoRecognition.jsonLine(read) : VideoRecognition.textLine(read))

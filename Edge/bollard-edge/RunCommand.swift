@@ -23,6 +23,7 @@ struct EdgeOptions: ParsableArguments {
     @Option(help: "JSON-lines file of reads to replay.") var replayFile: String?
     @Option(name: .customLong("frames-dir"), help: "Folder of images played as camera frames through the recogniser.") var framesDirectory: String?
     @Option(name: .customLong("frame-interval-ms"), help: "Milliseconds between those frames.") var frameIntervalMilliseconds: Int?
+    @Option(help: "The recogniser's model file (default: the packaged plates.bmodel).") var recognitionModel: String?
     @Option(help: "Generate synthetic reads (demo), per minute.") var generateReadsPerMinute: Double?
     @Option var generatorSeed: UInt64?
     @Option var confidentThreshold: Double?
@@ -48,6 +49,7 @@ struct EdgeOptions: ParsableArguments {
                 ("heartbeat_interval", heartbeatInterval.map { String($0) }),
                 ("diagnostics_socket", diagnosticsSocket), ("replay_file", replayFile),
                 ("frames_dir", framesDirectory), ("frame_interval_ms", frameIntervalMilliseconds.map(String.init)),
+                ("recognition_model", recognitionModel),
                 ("generate_reads_per_minute", generateReadsPerMinute.map { String($0) }), ("generator_seed", generatorSeed.map(String.init)),
                 ("confident_threshold", confidentThreshold.map { String($0) }),
                 ("max_clock_skew_s", maxClockSkewSeconds.map { String($0) }), ("log_level", logLevel),

@@ -75,9 +75,9 @@ enum Fixtures {
         try ImageDecoder.decode(bytes(name))
     }
 
-    /// labels.csv rows: image name → plate texts.
-    static func labels() throws -> [(image: String, plate: String)] {
-        let text = try String(contentsOf: directory.appendingPathComponent("labels.csv"), encoding: .utf8)
+    /// labels.csv rows (or another labels file's): image name → plate texts.
+    static func labels(_ file: String = "labels.csv") throws -> [(image: String, plate: String)] {
+        let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
         return text.split(whereSeparator: \.isNewline).dropFirst().map { line in
             let f = line.split(separator: ",")
             return (String(f[0]), String(f[5]))

@@ -109,9 +109,10 @@ private func canvas(width: Int, height: Int, bars: [(x: Int, y: Int, w: Int, h: 
 
 @Suite struct ClassifierStageTests {
     @Test func ensembleLoadsAndGivesDistributions() throws {
-        #expect(CharacterModel.ensemble.count == CharacterModelWeights.members.count)
+        let model = try RecognitionModel.packaged()
+        #expect(model.members.count == 3)
         #expect(CharacterModel.alphabet.count == 36)
-        let classifier = CharacterClassifier()
+        let classifier = CharacterClassifier(model: model)
         let image = try Fixtures.image("scene_0004.jpg")  // 6307HHP
         var crop = [Float](repeating: 0, count: CharacterModel.cropWidth * CharacterModel.cropHeight)
         var p = [Float](repeating: 0, count: 37)

@@ -1,0 +1,159 @@
+import Crypto
+import Foundation
+
+/// The trained character models, read from a versioned model file (`plates.bmodel`).
+///
+/// The weights live in a file rather than in Swift sources so a gate can be given a
+/// newly trained model without a new build, and so the file can be checked before the
+/// gate trusts it: magic, format version, alphabet, layer table and a SHA-256 of the
+/// weights. Layout (little-endian), written by Edge/Training/model_file.py:
+///
+///     0    8 bytes  magic "BOLLOCR\0"
+///     8    u32      format version (1)
+///     12   u32      header length N
+///     16   N bytes  JSON: alphabet, input [w, h], members [{layers [[in, out]…], command}],
+///                   payload_bytes, payload_sha256
+///     16+N          payload: per member, per layer, W (out x in, row-major) then b, float32
+public struct RecognitionModel: Sendable {
+    public static let magic: [UInt8] = Array("BOLLOCR\0".utf8)
+    public static let formatVersion: UInt32 = 1
+    /// Name of the packaged copy, an SwiftPM resource of this module.
+    public static let packagedName = "plates.bmodel"
+
+    /// One ensemble member's training command, as the header records it.
+    public let commands: [String]
+    /// Hex SHA-256 of the weights, as checked at load.
+    public let payloadSHA256: String
+    let members: [CharacterModel]
+
+    /// Reads and checks a model file; every failure is a `RecognitionModelError` naming the file.
+    public static func load(contentsOf url: URL) throws(RecognitionModelError) -> RecognitionModel {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw RecognitionModelError(path: url.path, cause: .unreadable(reason: "\(error.localizedDescription)"))
+        }
+        return try load(bytes: [UInt8](data), path: url.path)
+    }
+
+    /// Checks and decodes the bytes of a model file; `path` only names it in errors.
+    public static func load(bytes: [UInt8], path: String) throws(RecognitionModelError) -> RecognitionModel {
+        func fail(_ cause: RecognitionModelError.Cause) -> RecognitionModelError { RecognitionModelError(path: path, cause: cause) }
+        guard bytes.count >= 16 else { throw fail(.truncated(expectedBytes: 16, actualBytes: bytes.count)) }
+        guard Array(bytes[0..<8]) == magic else { throw fail(.notAModelFile) }
+        let version = u32(bytes, 8), headerLength = Int(u32(bytes, 12))
+        guard version == formatVersion else { throw fail(.unsupportedVersion(found: Int(version), supported: Int(formatVersion))) }
+        guard bytes.count >= 16 + headerLength else { throw fail(.truncated(expectedBytes: 16 + headerLength, actualBytes: bytes.count)) }
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<(16 + headerLength)]))
+        } catch {
+            throw fail(.malformedHeader(reason: "\(error)"))
+        }
+        guard header.alphabet == String(CharacterModel.alphabet) else { throw fail(.alphabetMismatch(found: header.alphabet)) }
+        guard header.input == [CharacterModel.cropWidth, CharacterModel.cropHeight] else {
+            throw fail(.shapeMismatch(detail: "input \(header.input), the recogniser samples \(CharacterModel.cropWidth) x \(CharacterModel.cropHeight)"))
+        }
+        guard !header.members.isEmpty else { throw fail(.shapeMismatch(detail: "no members")) }
+        var floatsNeeded = 0
+        for (index, member) in header.members.enumerated() {
+            let layers = member.layers
+            guard !layers.isEmpty, layers.allSatisfy({ $0.count == 2 && $0[0] > 0 && $0[1] > 0 && $0[0] <= 1 << 16 && $0[1] <= 1 << 16 }) else {
+                throw fail(.shapeMismatch(detail: "member \(index + 1): layers \(layers)"))
+            }
+            guard layers[0][0] == CharacterModel.cropWidth * CharacterModel.cropHeight,
+                  layers[layers.count - 1][1] == CharacterModel.alphabet.count + 1,
+                  zip(layers, layers.dropFirst()).allSatisfy({ $0[1] == $1[0] })
+            else {
+                throw fail(.shapeMismatch(detail: "member \(index + 1): layers \(layers) do not chain from \(CharacterModel.cropWidth * CharacterModel.cropHeight) inputs to \(CharacterModel.alphabet.count + 1) classes"))
+            }
+            floatsNeeded += layers.reduce(0) { $0 + $1[0] * $1[1] + $1[1] }
+        }
+        guard header.payloadBytes == floatsNeeded * 4 else {
+            throw fail(.shapeMismatch(detail: "the layer table holds \(floatsNeeded * 4) bytes of weights, the header says \(header.payloadBytes)"))
+        }
+        let payloadStart = 16 + headerLength
+        let expectedSize = payloadStart + header.payloadBytes
+        guard bytes.count >= expectedSize else { throw fail(.truncated(expectedBytes: expectedSize, actualBytes: bytes.count)) }
+        guard bytes.count == expectedSize else { throw fail(.trailingBytes(expectedBytes: expectedSize, actualBytes: bytes.count)) }
+        let payload = bytes[payloadStart...]
+        let digest = SHA256.hash(data: payload).map { String(format: "%02x", $0) }.joined()
+        guard digest == header.payloadSHA256.lowercased() else { throw fail(.checksumMismatch(expected: header.payloadSHA256, actual: digest)) }
+
+        var offset = payloadStart
+        func floats(_ count: Int) -> [Float] {
+            defer { offset += count * 4 }
+            return (0..<count).map { Float(bitPattern: u32(bytes, offset + $0 * 4)) }
+        }
+        var members: [CharacterModel] = []
+        for member in header.members {
+            var layers: [CharacterModel.Layer] = []
+            for shape in member.layers {
+                let inputs = shape[0], outputs = shape[1]
+                let weights = floats(inputs * outputs)
+                let bias = floats(outputs)
+                layers.append(CharacterModel.Layer(inputs: inputs, outputs: outputs, weights: weights, bias: bias))
+            }
+            members.append(CharacterModel(layers: layers))
+        }
+        return RecognitionModel(commands: header.members.map(\.command), payloadSHA256: digest, members: members)
+    }
+
+    /// Where the packaged copy is looked for: the SwiftPM resource bundle beside the
+    /// executable (also where `swift build` puts it), then this source tree's copy.
+    public static var packagedCandidates: [URL] {
+        let bundle = "Bollard_PlateRecognition.resources/" + packagedName
+        var urls = [Bundle.main.bundleURL.appendingPathComponent(bundle)]
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
+        urls.append(executable.appendingPathComponent(bundle))
+        urls.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/" + packagedName))
+        return urls
+    }
+
+    /// The packaged model, loaded and checked once per process.
+    public static func packaged() throws(RecognitionModelError) -> RecognitionModel {
+        try packagedResult.get()
+    }
+
+    private static let packagedResult: Result<RecognitionModel, RecognitionModelError> = {
+        let candidates = packagedCandidates
+        guard let url = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            return .failure(RecognitionModelError(path: packagedName, cause: .packagedModelMissing(searched: candidates.map(\.path))))
+        }
+        do throws(RecognitionModelError) {
+            return .success(try load(contentsOf: url))
+        } catch {
+            return .failure(error)
+        }
+    }()
+
+    /// The configured model file, or the packaged copy when `path` is nil.
+    public static func load(path: String?) throws(RecognitionModelError) -> RecognitionModel {
+        guard let path else { return try packaged() }
+        return try load(contentsOf: URL(fileURLWithPath: path))
+    }
+
+    private struct Header: Decodable {
+        struct Member: Decodable {
+            var layers: [[Int]]
+            var command: String
+        }
+
+        var alphabet: String
+        var input: [Int]
+        var members: [Member]
+        var payloadBytes: Int
+        var payloadSHA256: String
+
+        enum CodingKeys: String, CodingKey {
+            case alphabet, input, members
+            case payloadBytes = "payload_bytes"
+            case payloadSHA256 = "payload_sha256"
+        }
+    }
+
+    private static func u32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
+        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+    }
+}

@@ -1,0 +1,90 @@
+"""The recogniser's model file (`plates.bmodel`): what train_ocr.py writes and the gate loads.
+
+Layout (all integers little-endian), format version 1:
+
+    offset 0   8 bytes   magic b"BOLLOCR\\0"
+    offset 8   u32       format version (1)
+    offset 12  u32       header length N in bytes
+    offset 16  N bytes   header, UTF-8 JSON:
+                           {"alphabet": "0-9A-Z as a string (one more output: not a character)",
+                            "input": [crop width, crop height],
+                            "members": [{"layers": [[inputs, outputs], ...], "command": "train_ocr.py ..."}, ...],
+                            "payload_bytes": P, "payload_sha256": "hex of the payload"}
+    offset 16+N  P bytes payload: per member, per layer, W (outputs x inputs, row-major)
+                           then b (outputs), as float32
+
+The Swift reader is Edge/PlateRecognition/RecognitionModel.swift; both must agree.
+"""
+import hashlib
+import json
+import struct
+
+import numpy as np
+
+MAGIC = b"BOLLOCR\0"
+VERSION = 1
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+INPUT = (20, 32)
+
+
+def member_payload(weights, biases):
+    """Bytes of one member from per-layer W (inputs x outputs, as numpy trains them) and b."""
+    blob = b""
+    layers = []
+    for W, b in zip(weights, biases):
+        layers.append([int(W.shape[0]), int(W.shape[1])])
+        blob += np.ascontiguousarray(W.T).astype("<f4").tobytes()  # outputs x inputs, row-major
+        blob += np.asarray(b).astype("<f4").tobytes()
+    return layers, blob
+
+
+def write(path, members):
+    """members: list of dicts {"layers": [[in, out], ...], "command": str, "payload": bytes}."""
+    payload = b"".join(m["payload"] for m in members)
+    header = {
+        "alphabet": ALPHABET,
+        "input": list(INPUT),
+        "members": [{"layers": m["layers"], "command": m["command"]} for m in members],
+        "payload_bytes": len(payload),
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    with open(path, "wb") as f:
+        f.write(MAGIC + struct.pack("<II", VERSION, len(head)) + head + payload)
+
+
+def read(path):
+    """The members of a model file, each with its payload bytes; checks what the gate checks."""
+    data = open(path, "rb").read()
+    if data[:8] != MAGIC:
+        raise ValueError(f"{path}: not a model file")
+    version, n = struct.unpack("<II", data[8:16])
+    if version != VERSION:
+        raise ValueError(f"{path}: format version {version}, expected {VERSION}")
+    header = json.loads(data[16:16 + n])
+    payload = data[16 + n:]
+    if len(payload) != header["payload_bytes"] or hashlib.sha256(payload).hexdigest() != header["payload_sha256"]:
+        raise ValueError(f"{path}: payload does not match its header")
+    members, offset = [], 0
+    for m in header["members"]:
+        size = sum(4 * (a * b + b) for a, b in m["layers"])
+        members.append({"layers": m["layers"], "command": m["command"], "payload": payload[offset:offset + size]})
+        offset += size
+    if offset != len(payload):
+        raise ValueError(f"{path}: layer table does not cover the payload")
+    return members
+
+
+def replace_member(path, index, member):
+    """Writes `member` as the index-th (0-based) member of the file at path, keeping the others."""
+    try:
+        members = read(path)
+    except FileNotFoundError:
+        members = []
+    while len(members) <= index:
+        members.append(None)
+    members[index] = member
+    if any(m is None for m in members):
+        missing = [i + 1 for i, m in enumerate(members) if m is None]
+        raise ValueError(f"{path}: train members {missing} first (members are numbered from 1)")
+    write(path, members)
