@@ -11,6 +11,8 @@ public enum EvidenceProblem: Error, Sendable, Hashable, CustomStringConvertible 
 
     // The container.
     case notAZip
+    /// A ZIP whose directory points outside the file, or that uses ZIP64 (no bundle needs it): not read further.
+    case archiveMalformed(String)
     case manifestMissing
     /// Two entries with the same name: ZIP readers disagree on which one they show.
     case duplicateEntry(String)
@@ -56,6 +58,7 @@ public enum EvidenceProblem: Error, Sendable, Hashable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .notAZip: "not a ZIP archive"
+        case .archiveMalformed(let why): "the ZIP archive is damaged or not as central writes bundles: \(why)"
         case .manifestMissing: "manifest.json is missing"
         case .duplicateEntry(let name): "\(name) appears more than once in the archive"
         case .entryTooLarge(let name, let bytes): "\(name) is \(bytes) bytes, more than a bundle may hold"

@@ -85,8 +85,21 @@ public enum EvidenceVerifier {
     // MARK: The container
 
     /// The archive's files by name, or nil (after recording why) when it is not a readable ZIP.
+    ///
+    /// ZIPFoundation reads from a temporary file, not from memory: its in-memory reader traps on an
+    /// offset past the end of the data (a hostile bundle would crash the verifier), a file reader does not.
     private static func readEntries(_ zipData: Data, _ report: inout Report) -> [String: Data]? {
-        guard let archive = try? Archive(data: zipData, accessMode: .read) else {
+        if let problem = ZipLayout.problem(in: zipData) {
+            report.fail(problem)
+            return nil
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-evidence-\(UUID().uuidString).zip")
+        defer { try? FileManager.default.removeItem(at: file) }
+        guard (try? zipData.write(to: file, options: .withoutOverwriting)) != nil else {
+            report.fail(.manifestMalformed("cannot write a temporary copy of the bundle to \(file.path)"))
+            return nil
+        }
+        guard let archive = try? Archive(url: file, accessMode: .read) else {
             report.fail(.notAZip)
             return nil
         }
@@ -205,7 +218,7 @@ public enum EvidenceVerifier {
         }
         let rebuilt = violation.event(signature: nil).map { EventSeal.payload(of: $0, origin: violation.origin) }
         if rebuilt == payload {
-            report.pass("the manifest's event fields are exactly what the gate signed (event hash \(EventSeal.hexDigest(payload)))")
+            report.pass("the manifest's event fields are exactly the signed payload (event hash \(EventSeal.hexDigest(payload)))")
         } else {
             let ours = rebuilt.flatMap(SealedPayload.init)
             let difference = signed.fields.first { ours?.value($0.key) != $0.value }
@@ -217,13 +230,13 @@ public enum EvidenceVerifier {
         }
 
         let bundleKey = SigningKey.publicKey(base64: manifest.gate.signingPublicKey)
+        guard !manifest.seal.signature.isEmpty else {
+            report.fail(.gateSignatureMissing)
+            return gateKey ?? bundleKey
+        }
         guard let key = gateKey ?? bundleKey else {
             report.fail(.gateKeyMalformed)
             return nil
-        }
-        guard !manifest.seal.signature.isEmpty else {
-            report.fail(.gateSignatureMissing)
-            return key
         }
         let source: EvidenceProblem.KeySource = gateKey == nil ? .bundle : .given
         if let gateKey, gateKey.rawRepresentation != bundleKey?.rawRepresentation {

@@ -192,10 +192,41 @@ struct EvidenceBundleTests {
         #expect(verify(try EvidenceFixture.zip(twice)).problems.contains(.duplicateEntry("manifest.json")))
     }
 
+    @Test("no single changed byte anywhere in a bundle crashes the verifier, and none that changes a file's content passes")
+    func everyByteFlipped() throws {
+        let zip = try fixture.bundle()
+        let original = try EvidenceFixture.entries(zip).map { "\($0.name):\(EventSeal.hexDigest($0.data))" }
+        // Every 17th byte, and every byte of the central directory at the end (where offsets and sizes are).
+        let offsets = Set(stride(from: 0, to: zip.count, by: 17)).union(max(0, zip.count - 300)..<zip.count)
+        for offset in offsets.sorted() {
+            var bytes = zip
+            bytes[offset] ^= 0x21
+            let report = verify(bytes)
+            let entries = (try? EvidenceFixture.entries(bytes))?.map { "\($0.name):\(EventSeal.hexDigest($0.data))" }
+            if entries != original {
+                #expect(!report.holds, "byte \(offset) changed a file, yet the bundle verified")
+            }
+        }
+    }
+
+    @Test("a ZIP whose directory points past its end, or that claims ZIP64, is refused before it is read")
+    func hostileDirectory() throws {
+        let zip = try fixture.bundle()
+        let end = zip.count - 22
+        var outside = zip
+        outside[end + 16] = 0xF0  // central directory offset far past the end
+        outside[end + 17] = 0xFF
+        outside[end + 18] = 0xFF
+        #expect(verify(outside).problems == [.archiveMalformed("the central directory lies outside the file")])
+        var zip64 = zip
+        for index in 0..<4 { zip64[end + 12 + index] = 0xFF }
+        #expect(verify(zip64).problems == [.archiveMalformed("it uses ZIP64")])
+    }
+
     @Test("every kind of failure has its own message")
     func distinctMessages() {
         let problems: [EvidenceProblem] = [
-            .notAZip, .manifestMissing, .duplicateEntry("a"), .entryTooLarge("a", bytes: 1), .manifestMalformed("x"), .unsupportedFormat("y"),
+            .notAZip, .archiveMalformed("x"), .manifestMissing, .duplicateEntry("a"), .entryTooLarge("a", bytes: 1), .manifestMalformed("x"), .unsupportedFormat("y"),
             .countersignatureMissing, .countersignatureMalformed, .centralKeyMalformed, .countersignatureInvalid(.given, bundleKey: "k"),
             .countersignatureInvalid(.bundle, bundleKey: "k"), .listedFileMissing("a"), .fileHashMismatch("a", listed: "1", actual: "2"),
             .fileSizeMismatch("a", listed: 1, actual: 2), .unlistedFile("a"), .payloadMalformed,

@@ -56,8 +56,12 @@ struct EvidenceFixture {
     // MARK: Tampering
 
     /// The archive's entries in order (CRC not checked: tests tamper with bytes).
+    /// Read from a file: ZIPFoundation's in-memory reader traps on offsets past the end.
     static func entries(_ zip: Data) throws -> [(name: String, data: Data)] {
-        let archive = try Archive(data: zip, accessMode: .read)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-fixture-\(UUID().uuidString).zip")
+        try zip.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let archive = try Archive(url: file, accessMode: .read)
         return try archive.map { entry in
             var data = Data()
             _ = try archive.extract(entry, skipCRC32: true) { data.append($0) }
