@@ -3,6 +3,10 @@ import Foundation
 import WireProtocol
 import ZIPFoundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Checks an evidence bundle offline, as a court's expert would by hand
 /// (docs/evidence.md): the countersignature, every file's hash, the gate's
 /// signature over the event, the images against the signed hashes, and the
@@ -95,7 +99,10 @@ public enum EvidenceVerifier {
         }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-evidence-\(UUID().uuidString).zip")
         defer { try? FileManager.default.removeItem(at: file) }
-        guard (try? zipData.write(to: file, options: .withoutOverwriting)) != nil else {
+        // 0600 from creation: a bundle holds a plate and images of a person's car.
+        let fd = open(file.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let written = fd >= 0 && (try? FileHandle(fileDescriptor: fd, closeOnDealloc: true).write(contentsOf: zipData)) != nil
+        guard written else {
             report.fail(.manifestMalformed("cannot write a temporary copy of the bundle to \(file.path)"))
             return nil
         }

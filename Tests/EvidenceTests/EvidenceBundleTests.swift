@@ -51,6 +51,12 @@ struct EvidenceBundleTests {
             .map { fixture.centralKey.publicKey.isValidSignature($0, for: entries[0].data) } == true)
     }
 
+    @Test("a bundle re-zipped with compression by another tool still verifies: the files count, not the container")
+    func rezippedDeflated() throws {
+        let entries = try EvidenceFixture.entries(try fixture.bundle())
+        #expect(verify(try EvidenceFixture.zip(entries.reversed(), compression: .deflate)).problems == [])
+    }
+
     @Test("the same contents and key give the same bytes")
     func deterministic() throws {
         #expect(try fixture.bundle() == fixture.bundle())

@@ -70,10 +70,10 @@ struct EvidenceFixture {
     }
 
     /// A new ZIP of `entries`, as anyone with a zip tool could make.
-    static func zip(_ entries: [(name: String, data: Data)]) throws -> Data {
+    static func zip(_ entries: [(name: String, data: Data)], compression: CompressionMethod = .none) throws -> Data {
         let archive = try Archive(data: Data(), accessMode: .create)
         for (name, data) in entries {
-            try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count)) { position, size in
+            try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: compression) { position, size in
                 data.subdata(in: Int(position)..<Int(position) + size)
             }
         }
