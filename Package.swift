@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // Evidence bundles are ZIP files; on Linux ZIPFoundation links zlib (Debian zlib1g-dev, in the Makefile's DEBIAN_PACKAGES).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
         // MARK: Common
@@ -51,7 +53,10 @@ let package = Package(
         // shared by the gate (signs), central (verifies, countersigns) and bollardctl (verifies offline).
         .target(
             name: "Evidence",
-            dependencies: ["WireProtocol", "BollardSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "Domain", "WireProtocol", "BollardSupport", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             path: "Common/Evidence",
             swiftSettings: swiftSettings
         ),
@@ -129,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "BollardCentral",
             dependencies: [
-                "CentralCore", "BollardSupport",
+                "CentralCore", "BollardSupport", "Evidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Central/bollard-central",
@@ -161,7 +166,11 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"], path: "Tests/DomainTests"),
         .testTarget(name: "ZMQTests", dependencies: ["ZMQ"], path: "Tests/ZMQTests"),
         .testTarget(
-            name: "EvidenceTests", dependencies: ["Evidence", "WireProtocol", "Domain", .product(name: "Crypto", package: "swift-crypto")],
+            name: "EvidenceTests",
+            dependencies: [
+                "Evidence", "WireProtocol", "Domain", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             path: "Tests/EvidenceTests"),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "Domain"], path: "Tests/WireProtocolTests"),
         .testTarget(name: "PlateRecognitionTests", dependencies: ["PlateRecognition"], path: "Tests/PlateRecognitionTests"),
@@ -179,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "CentralCoreTests",
             dependencies: [
-                "CentralCore", "Domain", "WireProtocol", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "CentralCore", "Domain", "WireProtocol", "Evidence", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/CentralCoreTests"

@@ -82,7 +82,8 @@ public struct SigningKey: Sendable {
         for rawLine in text.split(separator: "\n") {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            if !line.contains("="), line.count == 44 {
+            // A bare key: 44 base64 characters, which end in "=" (32 bytes pad to 44).
+            if line.count == 44, !line.contains(" "), publicKey(base64: line) != nil {
                 values["signing-public-key"] = line
                 continue
             }

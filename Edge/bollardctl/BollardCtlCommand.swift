@@ -12,7 +12,7 @@ struct BollardCtlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bollardctl",
         abstract: "Diagnose a Bollard gate unit and manage keys.",
-        subcommands: [Status.self, Inject.self, Keygen.self]
+        subcommands: [Status.self, Inject.self, Keygen.self, EvidenceCommand.self]
     )
 }
 

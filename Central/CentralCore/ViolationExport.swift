@@ -1,0 +1,130 @@
+import Domain
+import Evidence
+import Foundation
+import GRDB
+import WireProtocol
+
+/// The daily batch for the municipal sanctions office: the confirmed
+/// violations of one Madrid-local day, one line each, as CSV or JSON.
+///
+/// Each line carries the violation's evidence hash: the SHA-256 of the event
+/// payload the gate signed (`EventSeal.hash`, the manifest's `seal.event_hash`,
+/// printed by `bollardctl evidence verify`). The signed payload holds the
+/// images' SHA-256, so the hash pins the images too, and it is the same in
+/// every bundle of that violation whenever it is issued, whereas the ZIP's
+/// own hash changes with who asked for it and when.
+public struct ViolationExport: Sendable, Equatable, Codable {
+    public var day: String
+    /// When the batch was made, ISO 8601 in Madrid time.
+    public var generatedAt: String
+    /// How `evidence_sha256` is computed, stated in the batch itself.
+    public var evidenceHash: String
+    public var violations: [Line]
+
+    public static let evidenceHashDefinition =
+        "SHA-256 of the event payload the gate signed (manifest seal.event_hash); it covers the images' SHA-256"
+
+    enum CodingKeys: String, CodingKey {
+        case day, violations
+        case generatedAt = "generated_at"
+        case evidenceHash = "evidence_hash"
+    }
+
+    /// One confirmed violation.
+    public struct Line: Sendable, Equatable, Codable {
+        /// `ViolationKey` text: `GATE~ORIGIN~SEQ`.
+        public var id: String
+        /// When the vehicle passed, ISO 8601 with the Madrid offset.
+        public var time: String
+        public var gate: String
+        public var plate: String
+        /// The gate's decision (`violation`, or `review` for a read an operator confirmed).
+        public var decision: String
+        public var permitID: String
+        /// Why it was not authorised (a `PermitValidity`, e.g. `no_permit`, `expired`).
+        public var reason: String
+        /// The operator's decision, or `none` when the gate's decision stands without review.
+        public var reviewDecision: String
+        public var reviewer: String
+        public var evidenceSHA256: String
+
+        enum CodingKeys: String, CodingKey {
+            case id, time, gate, plate, decision, reason, reviewer
+            case permitID = "permit_id"
+            case reviewDecision = "review_decision"
+            case evidenceSHA256 = "evidence_sha256"
+        }
+
+        static let csvHeader = "id,time,gate,plate,decision,permit_id,reason,review_decision,reviewer,evidence_sha256"
+
+        var csv: String {
+            [id, time, gate, plate, decision, permitID, reason, reviewDecision, reviewer, evidenceSHA256].map(Self.field).joined(separator: ",")
+        }
+
+        /// RFC 4180 quoting where needed, and a leading quote against spreadsheet formulas.
+        static func field(_ text: String) -> String {
+            var text = text
+            if let first = text.first, "=+-@".contains(first) { text = "'" + text }
+            guard text.contains(where: { ",\"\n\r".contains($0) }) else { return text }
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+    }
+
+    /// The confirmed violations that happened on `day` in Madrid, in time order.
+    public static func make(store: CentralStore, day: LocalDate, now: Date = Date()) throws -> ViolationExport {
+        let (start, end) = bounds(of: day)
+        let lines = try store.confirmedViolations(from: start, to: end)
+        return ViolationExport(
+            day: day.description, generatedAt: EvidenceTime.iso8601(now), evidenceHash: evidenceHashDefinition, violations: lines)
+    }
+
+    /// `[start, end)` of a Madrid-local day in Unix milliseconds (23 or 25 hours on changeover days).
+    static func bounds(of day: LocalDate) -> (Int64, Int64) {
+        // Midnight exists every day in Madrid: the clocks change at 02:00 and 03:00.
+        let start = MadridTime.instant(day, hour: 0, minute: 0)!
+        let next = MadridTime.local(start.addingTimeInterval(36 * 3600)).date
+        let end = MadridTime.instant(next, hour: 0, minute: 0)!
+        return (EvidenceTime.milliseconds(start), EvidenceTime.milliseconds(end))
+    }
+
+    /// The batch as CSV: a header line, then one line per violation (CRLF-free, UTF-8).
+    public var csv: String {
+        ([Line.csvHeader] + violations.map(\.csv)).joined(separator: "\n") + "\n"
+    }
+
+    /// The batch as JSON (sorted keys, indented).
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self) + Data("\n".utf8)
+    }
+}
+
+extension CentralStore {
+    /// Violations between two instants that are confirmed, with their export lines.
+    ///
+    /// The one place that says what "confirmed" means. Until the review queue
+    /// exists, a violation is confirmed when no review of it is pending, and
+    /// none can be: every `violation` event the gate decided counts, and
+    /// `review` events (doubtful reads) do not.
+    /// MERGE (branch control): switch to the review queue: violations not dismissed and not waiting
+    /// for an operator, plus reviews an operator confirmed (with the corrected plate, decision and reviewer).
+    public func confirmedViolations(from start: Int64, to end: Int64) throws -> [ViolationExport.Line] {
+        try database.read { db in
+            try EventRecord
+                .filter(Column("kind") == DecisionKind.violation.rawValue)
+                .filter(Column("at_ms") >= start && Column("at_ms") < end)
+                .order(Column("at_ms"), Column("gate_id"), Column("origin"), Column("seq"))
+                .fetchAll(db)
+                .map { record in
+                    let event = Self.sealedEvent(record)
+                    return ViolationExport.Line(
+                        id: ViolationKey(gateID: record.gateID, origin: record.origin, seq: event.seq).description,
+                        time: EvidenceTime.iso8601(milliseconds: event.atMilliseconds), gate: record.gateID,
+                        plate: event.plate ?? "", decision: event.kind.rawValue, permitID: event.permitID ?? "",
+                        reason: event.reason ?? "", reviewDecision: "none", reviewer: "",
+                        evidenceSHA256: EventSeal.hash(of: event, origin: record.origin))
+                }
+        }
+    }
+}
