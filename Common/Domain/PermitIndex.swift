@@ -9,13 +9,15 @@ import Foundation
 /// them by id, by plate and by confusion key, and permits sharing a plate or a key are
 /// chained through their entries. A `Permit` is rebuilt only for the few a lookup returns.
 /// (Dictionaries of `Permit` arrays took 461 MiB for the same set.)
+///
+/// The index keeps what a decision and the sync need; a permit's `holder` (an opaque
+/// reference for central's records) stays in the gate's database, so permits the index
+/// returns carry an empty holder.
 public struct PermitIndex: Sendable {
     /// One permit, compactly; `nil`-able fields use sentinels.
     struct Entry: Sendable {
         var id: String
-        var holder: String
         var plate: UInt64
-        var key: UInt64
         var seq: Int64
         var validFromMs: Int64
         /// `Int64.max`: open-ended.
@@ -54,13 +56,21 @@ public struct PermitIndex: Sendable {
         }
     }
 
+    /// An empty index sized for `count` permits (a bulk load then grows nothing).
+    public init(reservingCapacity count: Int) {
+        entries.reserveCapacity(count)
+        byID.reserve(count)
+        byPlate.reserve(count)
+        byKey.reserve(count)
+    }
+
     /// Inserts or replaces the permit with the same id (its plate may have changed).
     public mutating func upsert(_ permit: Permit) {
         remove(id: permit.id)
         let plate = PlateCode.encode(permit.plate.normalized)
         let key = PlateCode.encode(permit.plate.confusionKey)
         let entry = Entry(
-            id: permit.id, holder: permit.holder, plate: plate, key: key, seq: permit.seq,
+            id: permit.id, plate: plate, seq: permit.seq,
             validFromMs: Self.ms(permit.validFrom), validUntilMs: permit.validUntil.map(Self.ms) ?? .max,
             zones: zoneLists.index(of: permit.zones), windows: windowLists.index(of: permit.windows),
             maxStay: permit.maxStaySeconds.map { Int32(clamping: $0) } ?? -1, nextSamePlate: -1, nextSameKey: -1,
@@ -85,7 +95,6 @@ public struct PermitIndex: Sendable {
         remove(slot, hash: hash, from: \.byID, .id)
         detach(slot)
         entries[Int(slot)].id = ""
-        entries[Int(slot)].holder = ""
         free.append(slot)
         count -= 1
     }
@@ -109,7 +118,7 @@ public struct PermitIndex: Sendable {
     public func confusablePermits(for plate: PlateText) -> [Permit] {
         let key = PlateCode.encode(plate.confusionKey)
         let exact = PlateCode.encode(plate.normalized)
-        guard var slot = byKey.find(hash: Self.hash(key), where: { entries[Int($0)].key == key }) else { return [] }
+        guard var slot = byKey.find(hash: Self.hash(key), where: { PlateCode.confusionKey(entries[Int($0)].plate) == key }) else { return [] }
         var result: [Permit] = []
         while slot >= 0 {
             if entries[Int(slot)].plate != exact { result.append(permit(at: slot)) }
@@ -134,7 +143,7 @@ public struct PermitIndex: Sendable {
             id: entry.id, plate: plate ?? PlateText(PlateCode.decode(entry.plate))!, profile: entry.profile, zones: zoneLists[entry.zones],
             validFrom: Self.date(entry.validFromMs), validUntil: entry.validUntilMs == .max ? nil : Self.date(entry.validUntilMs),
             windows: windowLists[entry.windows], maxStaySeconds: entry.maxStay < 0 ? nil : Int(entry.maxStay), status: entry.status,
-            holder: entry.holder, seq: entry.seq)
+            holder: "", seq: entry.seq)
     }
 
     /// Appends `slot` at the end of its plate's chain (lookups return permits in insertion order).
@@ -150,7 +159,7 @@ public struct PermitIndex: Sendable {
 
     private mutating func append(_ slot: Int32, key: UInt64) {
         let hash = Self.hash(key)
-        guard var last = byKey.find(hash: hash, where: { entries[Int($0)].key == key }) else {
+        guard var last = byKey.find(hash: hash, where: { PlateCode.confusionKey(entries[Int($0)].plate) == key }) else {
             insert(slot, hash: hash, into: \.byKey, .key)
             return
         }
@@ -174,8 +183,9 @@ public struct PermitIndex: Sendable {
                 entries[Int(previous)].nextSamePlate = entry.nextSamePlate
             }
         }
-        let keyHash = Self.hash(entry.key)
-        if let head = byKey.find(hash: keyHash, where: { entries[Int($0)].key == entry.key }) {
+        let key = PlateCode.confusionKey(entry.plate)
+        let keyHash = Self.hash(key)
+        if let head = byKey.find(hash: keyHash, where: { PlateCode.confusionKey(entries[Int($0)].plate) == key }) {
             if head == slot {
                 remove(slot, hash: keyHash, from: \.byKey, .key)
                 if entry.nextSameKey >= 0 { insert(entry.nextSameKey, hash: keyHash, into: \.byKey, .key) }
@@ -198,7 +208,7 @@ public struct PermitIndex: Sendable {
         switch field {
         case .id: hash(entries[Int(slot)].id)
         case .plate: hash(entries[Int(slot)].plate)
-        case .key: hash(entries[Int(slot)].key)
+        case .key: hash(PlateCode.confusionKey(entries[Int(slot)].plate))
         }
     }
 
@@ -255,6 +265,22 @@ enum PlateCode {
         return code
     }
 
+    /// The code of a plate's confusion key (`PlateText.confusionKey`), from the plate's code:
+    /// entries keep only the plate, the key is this cheap to recompute.
+    static func confusionKey(_ code: UInt64) -> UInt64 {
+        var key: UInt64 = 0
+        var scale: UInt64 = 1
+        var rest = code
+        while rest > 0 {
+            let value = UInt8(rest % 37)
+            let byte = PlateText.fold(value <= 10 ? UInt8(ascii: "0") + value - 1 : UInt8(ascii: "A") + value - 11)
+            key += (byte <= UInt8(ascii: "9") ? UInt64(byte - UInt8(ascii: "0")) + 1 : UInt64(byte - UInt8(ascii: "A")) + 11) * scale
+            scale *= 37
+            rest /= 37
+        }
+        return key
+    }
+
     static func decode(_ code: UInt64) -> String {
         // Written straight into the string's storage (at most 10 bytes: a small string, no heap).
         String(unsafeUninitializedCapacity: 10) { buffer in
@@ -288,81 +314,108 @@ struct Interned<Value: Hashable & Sendable>: Sendable {
 }
 
 /// An open-addressing hash table of entry slots (linear probing, backward-shift
-/// deletion): 4 bytes per bucket, the keys themselves staying in the entries.
+/// deletion), 4 bytes per bucket: 26 bits of slot and 6 bits of the key's hash, so
+/// that a probe passing other keys' buckets almost never reads their entries (each
+/// such read is a cache miss on a large set; a lookup for a stranger's plate, which
+/// finds nothing, would otherwise touch several). Any capacity, not only powers of
+/// two (a hash's high bits pick the bucket); kept at most 60 % full.
 struct SlotTable: Sendable {
-    private var buckets: [Int32] = []
+    private var buckets: [UInt32] = []
     private var used = 0
+    private static let maxLoad = 0.6
+    private static let empty = UInt32.max
+    private static let slotBits: UInt32 = 26
+    private static let slotMask: UInt32 = (1 << slotBits) - 1
+    /// 67 million permits: memory runs out on any gate long before.
+    static let maxSlots = Int(slotMask)
 
     /// Sizes an empty table for `count` members up front (a bulk load rehashes nothing).
     mutating func reserve(_ count: Int) {
-        if used == 0 { buckets = [Int32](repeating: -1, count: Self.capacity(for: count)) }
+        if used == 0 { buckets = [UInt32](repeating: Self.empty, count: Self.capacity(for: count)) }
     }
 
-    /// A power of two keeping the load at most 0.7.
-    private static func capacity(for count: Int) -> Int {
-        var capacity = 16
-        while Double(count) > 0.7 * Double(capacity) { capacity <<= 1 }
-        return capacity
+    private static func capacity(for count: Int) -> Int { max(16, Int((Double(count) / maxLoad).rounded(.up)) + 1) }
+
+    /// The bucket a hash starts probing at: the high half of hash × capacity.
+    @inline(__always)
+    private func home(_ hash: Int) -> Int {
+        Int(truncatingIfNeeded: UInt64(truncatingIfNeeded: hash).multipliedFullWidth(by: UInt64(buckets.count)).high)
     }
+
+    /// Six bits of the hash other than those `home` mostly uses, in the bucket's top bits.
+    @inline(__always)
+    private static func tag(_ hash: Int) -> UInt32 { UInt32(truncatingIfNeeded: hash >> 20) & 0x3F }
+
+    @inline(__always)
+    private static func bucket(_ slot: Int32, _ hash: Int) -> UInt32 { tag(hash) << slotBits | UInt32(slot) }
 
     func find(hash: Int, where matches: (Int32) -> Bool) -> Int32? {
         guard !buckets.isEmpty else { return nil }
-        let mask = buckets.count - 1
-        var index = hash & mask
+        let tag = Self.tag(hash)
+        var index = home(hash)
         while true {
-            let slot = buckets[index]
-            if slot < 0 { return nil }
-            if matches(slot) { return slot }
-            index = (index + 1) & mask
+            let bucket = buckets[index]
+            if bucket == Self.empty { return nil }
+            if bucket >> Self.slotBits == tag, matches(Int32(bucket & Self.slotMask)) { return Int32(bucket & Self.slotMask) }
+            index += 1
+            if index == buckets.count { index = 0 }
         }
     }
 
     mutating func insert(_ slot: Int32, hash: Int, hashOf: (Int32) -> Int) {
-        if buckets.isEmpty || Double(used + 1) > 0.7 * Double(buckets.count) {
-            rehash(capacity: max(16, buckets.count * 2), hashOf: hashOf)
+        precondition(Int(slot) < Self.maxSlots, "a permit index holds at most \(Self.maxSlots) permits")
+        if Double(used + 1) > Self.maxLoad * Double(buckets.count) {
+            rehash(capacity: Self.capacity(for: max(16, (used + 1) * 3 / 2)), hashOf: hashOf)
         }
-        let mask = buckets.count - 1
-        var index = hash & mask
-        while buckets[index] >= 0 { index = (index + 1) & mask }
-        buckets[index] = slot
+        var index = home(hash)
+        while buckets[index] != Self.empty {
+            index += 1
+            if index == buckets.count { index = 0 }
+        }
+        buckets[index] = Self.bucket(slot, hash)
         used += 1
     }
 
     /// Removes the bucket holding `slot` (found by `hash`), shifting later members of its cluster back.
     mutating func remove(_ slot: Int32, hash: Int, hashOf: (Int32) -> Int) {
         guard !buckets.isEmpty else { return }
-        let mask = buckets.count - 1
-        var index = hash & mask
-        while buckets[index] != slot {
-            if buckets[index] < 0 { return }
-            index = (index + 1) & mask
+        let capacity = buckets.count
+        let wanted = Self.bucket(slot, hash)
+        var index = home(hash)
+        while buckets[index] != wanted {
+            if buckets[index] == Self.empty { return }
+            index = index + 1 == capacity ? 0 : index + 1
         }
-        buckets[index] = -1
+        buckets[index] = Self.empty
         used -= 1
         var hole = index
-        var next = (index + 1) & mask
-        while buckets[next] >= 0 {
-            let home = hashOf(buckets[next]) & mask
+        var next = index + 1 == capacity ? 0 : index + 1
+        while buckets[next] != Self.empty {
+            let home = home(hashOf(Int32(buckets[next] & Self.slotMask)))
             // Move back when the hole lies cyclically between the member's home and its place.
-            let distanceToHole = (hole - home) & mask
-            let distanceToHere = (next - home) & mask
+            let distanceToHole = (hole - home + capacity) % capacity
+            let distanceToHere = (next - home + capacity) % capacity
             if distanceToHole < distanceToHere {
                 buckets[hole] = buckets[next]
-                buckets[next] = -1
+                buckets[next] = Self.empty
                 hole = next
             }
-            next = (next + 1) & mask
+            next = next + 1 == capacity ? 0 : next + 1
         }
     }
 
     private mutating func rehash(capacity: Int, hashOf: (Int32) -> Int) {
         let old = buckets
-        buckets = [Int32](repeating: -1, count: capacity)
-        let mask = capacity - 1
-        for slot in old where slot >= 0 {
-            var index = hashOf(slot) & mask
-            while buckets[index] >= 0 { index = (index + 1) & mask }
-            buckets[index] = slot
+        buckets = [UInt32](repeating: Self.empty, count: capacity)
+        for bucket in old where bucket != Self.empty {
+            let slot = Int32(bucket & Self.slotMask)
+            let hash = hashOf(slot)
+            var index = home(hash)
+            while buckets[index] != Self.empty {
+                index += 1
+                if index == capacity { index = 0 }
+            }
+            buckets[index] = Self.bucket(slot, hash)
         }
     }
 }

@@ -126,7 +126,7 @@ public struct PlateText: Hashable, Sendable, Codable, Comparable, CustomStringCo
         try container.encode(normalized)
     }
 
-    private static func fold(_ byte: UInt8) -> UInt8 {
+    static func fold(_ byte: UInt8) -> UInt8 {
         switch byte {
         case UInt8(ascii: "O"), UInt8(ascii: "D"), UInt8(ascii: "Q"): UInt8(ascii: "0")
         case UInt8(ascii: "I"), UInt8(ascii: "L"): UInt8(ascii: "1")

@@ -274,6 +274,17 @@ public final class EventBuffer: Sendable {
         }
     }
 
+    /// The stored set straight into an index, row by row: a gate holding a city-wide set
+    /// never has every permit as a `Permit` value in memory at once (that peak was 2–3× the index).
+    public func loadPermitIndex() throws -> (index: PermitIndex, seq: Int64) {
+        try database.read { db in
+            var index = PermitIndex(reservingCapacity: try PermitRecord.fetchCount(db))
+            let cursor = try PermitRecord.fetchCursor(db)
+            while let record = try cursor.next() { index.upsert(record.json) }
+            return (index, try Self.counter(db, "permit_seq"))
+        }
+    }
+
     /// Applies consecutive changes and moves the held sequence to the last one, atomically.
     /// A change older than the stored permit is skipped (after a snapshot, re-delivered changes are harmless).
     /// `PermitStore.commit(changes:heldSeq:)` calls this, then updates the index.

@@ -28,8 +28,8 @@ public final class PermitStore: Sendable {
 
     /// The set stored in `database`, which later changes are committed to.
     public convenience init(loadingFrom database: EventBuffer, gate: Gate, holidays: HolidayCalendar) throws {
-        let stored = try database.loadPermits()
-        self.init(index: PermitIndex(stored.permits), seq: stored.seq, gate: gate, holidays: holidays, database: database)
+        let stored = try database.loadPermitIndex()
+        self.init(index: stored.index, seq: stored.seq, gate: gate, holidays: holidays, database: database)
     }
 
     /// Stores consecutive changes and the sequence now held (one transaction), then applies them to the index.
@@ -44,9 +44,9 @@ public final class PermitStore: Sendable {
     public func commitSnapshot(baseSeq: Int64) throws -> Int {
         guard let database else { return snapshot.index.count }
         try database.commitSnapshot(baseSeq: baseSeq)
-        let stored = try database.loadPermits()
-        replace(with: stored.permits, seq: stored.seq)
-        return stored.permits.count
+        let stored = try database.loadPermitIndex()
+        replace(with: stored.index, seq: stored.seq)
+        return stored.index.count
     }
 
     public var snapshot: State { state.withLock { $0 } }
@@ -70,8 +70,7 @@ public final class PermitStore: Sendable {
     }
 
     /// The index only: callers with a database use `commitSnapshot(baseSeq:)`.
-    func replace(with permits: [Permit], seq: Int64) {
-        let index = PermitIndex(permits)
+    func replace(with index: PermitIndex, seq: Int64) {
         state.withLock { state in
             state.index = index
             state.seq = seq
