@@ -121,6 +121,7 @@ public final class CentralStore: Sendable {
                 INSERT INTO settings (key, value) SELECT 'holidays_seq', '1' WHERE EXISTS (SELECT 1 FROM holidays);
                 """)
         }
+        registerControlCentreMigrations(&migrator)
         return migrator
     }
 
