@@ -21,7 +21,7 @@ public actor StatusCache {
     private var snapshot: Snapshot?
     private var refreshing = false
 
-    public init(store: CentralStore, maxAge: TimeInterval = 2) {
+    public init(store: CentralStore, maxAge: TimeInterval = 5) {
         self.store = store
         self.maxAge = maxAge
     }
@@ -30,7 +30,13 @@ public actor StatusCache {
         if let snapshot {
             if Date().timeIntervalSince(snapshot.taken) > maxAge, !refreshing {
                 refreshing = true
-                Task { await self.refresh() }
+                // Off the cooperative pool: the read scans the events table, and on two
+                // cores holding a pool thread for it stalls every request behind it.
+                let store = self.store
+                DispatchQueue.global(qos: .utility).async {
+                    let fresh = try? Self.read(store)
+                    Task { await self.refreshed(fresh) }
+                }
             }
             return snapshot
         }
@@ -42,9 +48,9 @@ public actor StatusCache {
     /// Forgets the snapshot: the next read is fresh (after a review action, say).
     public func invalidate() { snapshot = nil }
 
-    private func refresh() {
-        defer { refreshing = false }
-        if let fresh = try? Self.read(store) { snapshot = fresh }
+    private func refreshed(_ fresh: Snapshot?) {
+        refreshing = false
+        if let fresh { snapshot = fresh }
     }
 
     static func read(_ store: CentralStore) throws -> Snapshot {

@@ -16,12 +16,12 @@ COOKIE=$(curl -s -o /dev/null -D - -d "token=$TOKEN" "http://127.0.0.1:$PORT/log
 
 run() {  # name, path, header
     local out
-    out=$(wrk -t2 -c8 -d"$DURATION" --latency -H "$3" "http://127.0.0.1:$PORT$2")
+    out=$(wrk -t2 -c4 -d"$DURATION" --latency -H "$3" "http://127.0.0.1:$PORT$2")
     printf '%-34s p50 %8s   p99 %8s   %s req/s\n' "$1" \
         "$(echo "$out" | awk '$1=="50%"{print $2}')" "$(echo "$out" | awk '$1=="99%"{print $2}')" \
         "$(echo "$out" | awk '/Requests\/sec/{print $2}')"
 }
-echo "30 gates, 1,000,000 events; wrk -t2 -c8 -d$DURATION, release build, $(nproc) cores"
+echo "30 gates, 1,000,000 events; wrk -t2 -c4 -d$DURATION, release build, $(nproc) cores"
 run "GET /dashboard" "/dashboard" "Cookie: $COOKIE"
 run "GET /api/v1/gates" "/api/v1/gates" "Authorization: Bearer $TOKEN"
 run "GET /api/v1/violations" "/api/v1/violations" "Authorization: Bearer $TOKEN"
