@@ -2,10 +2,10 @@
 # Each installs what it needs on a fresh Debian machine first (`make deps`).
 
 SWIFT ?= swift
-DEBIAN_PACKAGES := libzmq3-dev libv4l-dev libsqlite3-dev libturbojpeg0-dev zlib1g-dev pkg-config python3 python3-zmq faketime libcurl4
+DEBIAN_PACKAGES := libzmq3-dev libv4l-dev libsqlite3-dev libturbojpeg0-dev zlib1g-dev pkg-config python3 python3-zmq faketime libcurl4 chromium wrk curl
 BIN_DEBUG := .build/debug
 
-.PHONY: deps build test demo bench-sync bench-capture
+.PHONY: deps build test demo bench-sync bench-capture bench-http
 
 ## Debian packages for the C libraries (installed only when missing).
 deps:
@@ -35,6 +35,13 @@ bench-sync: deps
 	$(SWIFT) build -c release --product bollard-bench
 	$(SWIFT) build -c release --product bollard-edge
 	.build/release/bollard-bench sync
+
+## Control centre benchmark (issue 10): p50/p99 of the dashboard and the gate and violation list APIs
+## with 30 gates and 1,000,000 stored events, wrk against a release build.
+bench-http: deps
+	$(SWIFT) build -c release --product bollard-bench
+	$(SWIFT) build -c release --product bollard-central
+	Tests/Benchmarks/bench-http.sh
 
 ## Capture benchmark (issue 8): .y4m capture → motion gate → recogniser → tracker → decision on one
 ## thread, at 640x480 and 1280x720 with a plate in one frame of five; frames/s, CPU ms per stage, peak RSS.

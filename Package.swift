@@ -28,6 +28,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // Evidence bundles are ZIP files; on Linux ZIPFoundation links zlib (Debian zlib1g-dev, in the Makefile's DEBIAN_PACKAGES).
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+        // The control centre's HTTP side only (CentralHTTP and bollard-central).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // MARK: Common
@@ -131,10 +136,26 @@ let package = Package(
             path: "Central/CentralCore",
             swiftSettings: swiftSettings
         ),
+        // The control centre: JSON API, dashboard, metrics. The only library that imports Hummingbird.
+        .target(
+            name: "CentralHTTP",
+            dependencies: [
+                "CentralCore", "Domain", "WireProtocol", "BollardSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Central/CentralHTTP",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "BollardCentral",
             dependencies: [
-                "CentralCore", "BollardSupport", "Evidence",
+                "CentralCore", "CentralHTTP", "BollardSupport", "Evidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Central/bollard-central",
@@ -192,6 +213,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/CentralCoreTests"
+        ),
+        .testTarget(
+            name: "CentralHTTPTests",
+            dependencies: [
+                "CentralHTTP", "CentralCore", "Domain", "WireProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/CentralHTTPTests"
         ),
         .testTarget(
             name: "IntegrationTests",

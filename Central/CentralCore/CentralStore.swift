@@ -124,6 +124,7 @@ public final class CentralStore: Sendable {
         registerStayMigrations(&migrator)
         registerRegisterMigrations(&migrator)
         registerWebhookMigrations(&migrator)
+        registerControlCentreMigrations(&migrator)
         return migrator
     }
 
@@ -465,8 +466,10 @@ public final class CentralStore: Sendable {
 
     public func eventCounts() throws -> EventCounts {
         try database.read { db in
+            // Index counts: a sum over every row's kind cost 120 ms at a million events, polled by the dashboard.
             let row = try Row.fetchOne(db, sql: """
-                SELECT count(*) AS total, sum(kind = 'violation') AS violations, sum(kind = 'review') AS reviews FROM events
+                SELECT (SELECT count(*) FROM events) AS total, (SELECT count(*) FROM events WHERE kind = 'violation') AS violations,
+                    (SELECT count(*) FROM events WHERE kind = 'review') AS reviews
                 """)
             return EventCounts(total: row?["total"] ?? 0, violations: row?["violations"] ?? 0, reviews: row?["reviews"] ?? 0)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BollardSupport
 import CentralCore
+import CentralHTTP
 import Domain
 import Foundation
 import Logging
@@ -13,7 +14,7 @@ struct BollardCentralCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bollard-central",
         abstract: "Bollard central: keeps gates' permits in sync and collects their events.",
-        subcommands: [Run.self, Status.self, Permits.self, Gates.self, Holidays.self, Webhooks.self, Violations.self, Keys.self, Demo.self]
+        subcommands: [Run.self, Status.self, Permits.self, Gates.self, Holidays.self, Webhooks.self, Violations.self, Keys.self, Tokens.self, Audit.self, Demo.self]
     )
 
     /// Parses the kernel's copy of the command line when Swift's is empty (see `ProcessArguments`).
@@ -50,6 +51,8 @@ extension BollardCentralCommand {
         @OptionGroup var store: StoreOptions
         @Option(help: "Endpoint gates connect to.")
         var gateEndpoint = CentralConfiguration().gateEndpoint
+        @Option(help: "Serve the control centre (API, dashboard, /metrics) on ADDRESS:PORT, e.g. 127.0.0.1:8080.")
+        var http: String?
 
         func run() async throws {
             var configuration = store.configuration
@@ -57,7 +60,16 @@ extension BollardCentralCommand {
             BollardLogging.bootstrap(level: Logger.Level(name: store.logLevel) ?? .info)
             let logger = Logger(label: "bollard.central")
             let central = try CentralApplication.build(configuration: configuration, logger: logger)
-            try await central.serviceGroup().run()
+            var extra: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            if let http {
+                guard let address = HTTPService.parse(address: http) else { throw ValidationError("--http takes ADDRESS:PORT") }
+                let service = HTTPService(centre: try ControlCentre(store: central.store), host: address.host, port: address.port, logger: logger) { port in
+                    print("control centre on http://\(address.host):\(port)/")
+                    fflush(nil)
+                }
+                extra.append(.init(service: service, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+            }
+            try await central.serviceGroup(extra: extra).run()
         }
     }
 

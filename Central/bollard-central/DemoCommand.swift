@@ -1,6 +1,7 @@
 import ArgumentParser
 import BollardSupport
 import CentralCore
+import CentralHTTP
 import Domain
 import Foundation
 import Logging
@@ -21,6 +22,7 @@ extension BollardCentralCommand {
         var cameraGates = 3
         @Option(help: "Stop after this many seconds (0 = until Ctrl-C).") var duration = 0.0
         @Option(help: "Log level for central and gates.") var logLevel = "warning"
+        @Option(help: "Control centre address (dashboard and API).") var http = "127.0.0.1:8080"
 
         func run() async throws {
             BollardLogging.bootstrap(level: Logger.Level(name: logLevel) ?? .warning)
@@ -77,9 +79,24 @@ extension BollardCentralCommand {
                 print("camera path: none (the street recording could not be made; see above); every gate generates reads")
             }
             let demo = DemoLoop(central: central, children: children, zone: zone, duration: duration)
-            // Central's own services, then the loop; the loop ending (after
+            guard let address = HTTPService.parse(address: http) else { throw ValidationError("--http takes ADDRESS:PORT") }
+            // One token per role people use, printed once: sign in with any of them.
+            var lines: [String] = []
+            for role in [AccessRole.operator_, .supervisor, .police] {
+                lines.append("  \(role.rawValue):\t" + (try central.store.createToken(name: "demo-\(role.rawValue)", role: role)))
+            }
+            let signIn = lines
+            let http = HTTPService(centre: try ControlCentre(store: central.store), host: address.host, port: address.port, logger: logger) { port in
+                print("control centre: http://\(address.host):\(port)/  (sign in with a token)")
+                print(signIn.joined(separator: "\n"))
+                fflush(nil)
+            }
+            // Central's own services, the control centre, then the loop; the loop ending (after
             // --duration) stops the demo as a signal would.
-            let group = central.serviceGroup(extra: [.init(service: demo, successTerminationBehavior: .gracefullyShutdownGroup)])
+            let group = central.serviceGroup(extra: [
+                .init(service: http, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: demo, successTerminationBehavior: .gracefullyShutdownGroup),
+            ])
             try await group.run()
             print("demo stopped; data kept in \(dataDirectory)")
         }

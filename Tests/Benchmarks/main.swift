@@ -9,6 +9,10 @@ import WireProtocol
 import ZMQ
 
 let arguments = CommandLine.arguments.dropFirst()
+if arguments.first == "http-seed" {
+    try HTTPSeed.run(arguments: Array(arguments))
+    exit(0)
+}
 if arguments.first == "capture" {
     try CaptureBench.run(arguments: Array(arguments))
     exit(0)

@@ -1,0 +1,83 @@
+import CentralCore
+import CentralHTTP
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite struct DashboardTests {
+    /// Signs in with the role's token; returns the cookie pair and the queue page.
+    func signIn(_ client: some TestClientProtocol, _ fixture: ControlFixture, _ role: AccessRole) async throws -> (cookie: String, csrf: String) {
+        let cookie: String = try await client.execute(
+            uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: "token=\(fixture.tokens[role]!)")
+        ) { response in
+            #expect(response.status == .found)
+            let setCookie = response.headers[.setCookie] ?? ""
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
+            return String(setCookie.split(separator: ";")[0])
+        }
+        let page = try await client.execute(uri: "/queue", method: .get, headers: [.cookie: cookie]) { $0.text }
+        let csrf = page.components(separatedBy: #"name="csrf" value=""#).dropFirst().first?.prefix { $0 != "\"" } ?? ""
+        return (cookie, String(csrf))
+    }
+
+    @Test("signing in with a token opens an HttpOnly SameSite=Strict session; the pages show the gates and the queue's reads")
+    func pagesShowData() async throws {
+        let fixture = try ControlFixture()
+        try await fixture.application().test(.router) { client in
+            try await client.execute(uri: "/dashboard", method: .get) { #expect($0.status == .seeOther || $0.status == .found || $0.status == .movedPermanently) }
+            let session = try await signIn(client, fixture, .supervisor)
+            try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: session.cookie]) { response in
+                #expect(response.status == .ok)
+                #expect(response.text.contains("gate-01") && response.text.contains("<svg"))
+            }
+            try await client.execute(uri: "/queue", method: .get, headers: [.cookie: session.cookie]) { response in
+                #expect(response.text.contains("1234BC0") && response.text.contains("9999ZZZ"))
+            }
+            try await client.execute(uri: "/audit", method: .get, headers: [.cookie: session.cookie]) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/login", method: .post, body: ByteBuffer(string: "token=bt_nope")) { #expect($0.status == .unauthorized) }
+        }
+    }
+
+    @Test("a dashboard form without the session's CSRF token, or from another origin, is refused and changes nothing; with it, it acts")
+    func csrf() async throws {
+        let fixture = try ControlFixture()
+        try await fixture.application().test(.router) { client in
+            let session = try await signIn(client, fixture, .operator_)
+            #expect(!session.csrf.isEmpty)
+            let before = try fixture.snapshot()
+            let path = "/cases/\(fixture.violation)/confirm"
+            try await client.execute(uri: path, method: .post, headers: [.cookie: session.cookie], body: ByteBuffer(string: "csrf=wrong")) {
+                #expect($0.status == .forbidden)
+            }
+            try await client.execute(
+                uri: path, method: .post, headers: [.cookie: session.cookie, .origin: "http://evil.example"],
+                body: ByteBuffer(string: "csrf=\(session.csrf)")
+            ) { #expect($0.status == .forbidden) }
+            #expect(try fixture.snapshot() == before)
+            try await client.execute(uri: path, method: .post, headers: [.cookie: session.cookie], body: ByteBuffer(string: "csrf=\(session.csrf)")) {
+                #expect($0.status == .found)
+            }
+            #expect(try fixture.store.caseDetail(fixture.violation)?.summary.state == .confirmed)
+            // An operator has no audit page.
+            try await client.execute(uri: "/audit", method: .get, headers: [.cookie: session.cookie]) { #expect($0.status == .forbidden) }
+        }
+    }
+
+    @Test("/metrics exposes events, cases waiting, gate states and request latencies in Prometheus text")
+    func metrics() async throws {
+        let fixture = try ControlFixture()
+        try await fixture.application().test(.router) { client in
+            try await client.execute(uri: "/api/v1/gates", method: .get, headers: fixture.headers(.operator_))
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = response.text
+                #expect(text.contains("bollard_events 4"))
+                #expect(text.contains("bollard_cases_waiting 3"))
+                #expect(text.contains(#"bollard_gates{state="offline"} 1"#))
+                #expect(text.contains("bollard_http_request_duration_seconds"))
+                #expect(text.contains("bollard_gate_permit_lag"))
+            }
+        }
+    }
+}
