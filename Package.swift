@@ -140,7 +140,7 @@ let package = Package(
         .target(
             name: "CentralHTTP",
             dependencies: [
-                "CentralCore", "Domain", "WireProtocol", "BollardSupport",
+                "CentralCore", "Domain", "WireProtocol", "BollardSupport", "Evidence",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,4 +1,5 @@
 import CentralCore
+import Evidence
 import Domain
 import Foundation
 import Hummingbird
@@ -17,6 +18,8 @@ enum ControlAPI {
         APIRoute(method: .post, path: "/api/v1/violations/{id}/escalate", permission: .review),
         APIRoute(method: .get, path: "/api/v1/events/{id}/images/{role}", permission: .viewImages),
         APIRoute(method: .get, path: "/api/v1/audit", permission: .readAudit),
+        APIRoute(method: .get, path: "/api/v1/violations/{id}/evidence", permission: .downloadEvidence),
+        APIRoute(method: .get, path: "/api/v1/violations/export", permission: .exportSanctions),
     ]
 
     typealias Handler = APIHandler
@@ -52,6 +55,22 @@ enum ControlAPI {
                 let entries = try centre.audit.entries(beforeSeq: before, limit: limit)
                 return try json(AuditPage(items: entries, nextBefore: entries.count == limit ? entries.last?.seq : nil))
             },
+            "GET /api/v1/violations/{id}/evidence": { request, context, actor in
+                try evidence(request, context, actor, centre)
+            },
+            "GET /api/v1/violations/export": { request, _, _ in
+                guard let day = request.uri.queryParameters.get("day").flatMap({ LocalDate(String($0)) }) else {
+                    throw Problem.badRequest("day must be YYYY-MM-DD")
+                }
+                let export = try ViolationExport.make(store: centre.store, day: day)
+                switch request.uri.queryParameters.get("format").map { String($0) } ?? "csv" {
+                case "csv":
+                    return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: export.csv)))
+                case "json":
+                    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try export.json())))
+                default: throw Problem.badRequest("format must be csv or json")
+                }
+            },
         ]
         router.get("/api/v1/openapi.json") { _, _ in
             Response(
@@ -86,6 +105,28 @@ enum ControlAPI {
             context.actor = actor
             return try await handler(request, context, actor)
         }
+    }
+
+    /// The police download of a case's evidence bundle: a stated reason is required, and the
+    /// download is in the audit log before a byte leaves.
+    static func evidence(_ request: Request, _ context: ControlContext, _ actor: Actor, _ centre: ControlCentre) throws -> Response {
+        guard let key = ViolationKey(context.parameters.get("id") ?? "") else { throw Problem.badRequest("an id is GATE~ORIGIN~SEQ") }
+        let reason = (request.uri.queryParameters.get("reason").map { String($0) } ?? "").trimmingCharacters(in: .whitespaces)
+        guard (1...500).contains(reason.count) else { throw Problem.badRequest("reason: say why the evidence is needed (1-500 characters)") }
+        guard let centralKey = centre.centralKey else { throw Problem(.serviceUnavailable, "central has no signing key configured") }
+        let bundle: Data
+        do {
+            bundle = try centre.store.evidenceBundle(for: key, issuedBy: actor.name, reason: reason, centralKey: centralKey)
+        } catch CentralStore.EvidenceError.noSuchEvent {
+            throw Problem.notFound("no event \(key)")
+        } catch CentralStore.EvidenceError.notEvidence(_, let kind) {
+            throw Problem(.unprocessableContent, "event \(key) is a \(kind): only violations and reviews have evidence")
+        }
+        try centre.audit.record(actor: actor, action: "evidence.download", subject: key.description, reason: reason)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/zip", .contentDisposition: "attachment; filename=\"evidence-\(key.seq).zip\""],
+            body: .init(byteBuffer: ByteBuffer(bytes: bundle)))
     }
 
     struct ActionBody: Decodable {

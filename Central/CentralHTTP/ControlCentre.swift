@@ -1,4 +1,5 @@
 import CentralCore
+import Evidence
 import Foundation
 import Hummingbird
 import Logging
@@ -15,9 +16,15 @@ public struct ControlCentre: Sendable {
     /// API routes served beside the built-in ones, e.g. `GET /api/v1/violations/{id}/evidence`
     /// (`.downloadEvidence`) and `GET /api/v1/violations/export` (`.exportSanctions`).
     public let extraRoutes: [(APIRoute, APIHandler)]
+    /// Central's Ed25519 key, countersigning evidence bundles; nil: evidence downloads answer 503.
+    public let centralKey: SigningKey?
 
-    public init(store: CentralStore, metrics: ControlMetrics = ControlMetrics(), extraRoutes: [(APIRoute, APIHandler)] = []) throws {
+    public init(
+        store: CentralStore, centralKey: SigningKey? = nil, metrics: ControlMetrics = ControlMetrics(),
+        extraRoutes: [(APIRoute, APIHandler)] = []
+    ) throws {
         self.extraRoutes = extraRoutes
+        self.centralKey = centralKey
         self.store = store
         audit = AuditLog(store: store)
         sessions = SessionStore()

@@ -104,6 +104,16 @@ enum OpenAPIDocument {
           "get": {"summary": "The audit log, newest first", "x-permission": "readAudit",
             "parameters": [{"name": "before", "in": "query", "schema": {"type": "integer"}}, {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
             "responses": {"200": {"description": "Entries", "content": {"application/json": {"schema": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEntry"}}, "next_before": {"type": ["integer", "null"]}}}}}}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}
+        },
+        "/api/v1/violations/{id}/evidence": {
+          "get": {"summary": "The evidence bundle of a violation or review (police): a ZIP that bollardctl evidence verify checks offline; every download is audited", "x-permission": "downloadEvidence",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "example": "gate-03~a1b2c3~17"}, {"name": "reason", "in": "query", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 500}, "example": "expediente 2026/1234"}],
+            "responses": {"200": {"description": "The bundle", "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}
+        },
+        "/api/v1/violations/export": {
+          "get": {"summary": "Confirmed violations of one Madrid day for the sanctions office, one line each with its evidence hash", "x-permission": "exportSanctions",
+            "parameters": [{"name": "day", "in": "query", "required": true, "schema": {"type": "string", "format": "date"}, "example": "2026-11-27"}, {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "json"], "default": "csv"}}],
+            "responses": {"200": {"description": "The day's batch", "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}}}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}
         }
       }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import BollardSupport
 import CentralCore
 import CentralHTTP
+import Evidence
 import Domain
 import Foundation
 import Logging
@@ -63,7 +64,7 @@ extension BollardCentralCommand {
             var extra: [ServiceGroupConfiguration.ServiceConfiguration] = []
             if let http {
                 guard let address = HTTPService.parse(address: http) else { throw ValidationError("--http takes ADDRESS:PORT") }
-                let service = HTTPService(centre: try ControlCentre(store: central.store), host: address.host, port: address.port, logger: logger) { port in
+                let service = HTTPService(centre: try ControlCentre(store: central.store, centralKey: try SigningKey.loadOrCreate(path: configuration.signingKeyFile)), host: address.host, port: address.port, logger: logger) { port in
                     print("control centre on http://\(address.host):\(port)/")
                     fflush(nil)
                 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import BollardSupport
 import CentralCore
 import CentralHTTP
+import Evidence
 import Domain
 import Foundation
 import Logging
@@ -86,7 +87,7 @@ extension BollardCentralCommand {
                 lines.append("  \(role.rawValue):\t" + (try central.store.createToken(name: "demo-\(role.rawValue)", role: role)))
             }
             let signIn = lines
-            let http = HTTPService(centre: try ControlCentre(store: central.store), host: address.host, port: address.port, logger: logger) { port in
+            let http = HTTPService(centre: try ControlCentre(store: central.store, centralKey: try SigningKey.loadOrCreate(path: configuration.signingKeyFile)), host: address.host, port: address.port, logger: logger) { port in
                 print("control centre: http://\(address.host):\(port)/  (sign in with a token)")
                 print(signIn.joined(separator: "\n"))
                 fflush(nil)
