@@ -168,20 +168,25 @@ let package = Package(
         .testTarget(
             name: "EdgeCoreTests",
             dependencies: [
-                "EdgeCore", "Domain", "WireProtocol",
+                "EdgeCore", "Domain", "WireProtocol", "Evidence", "PlateRecognition", "Capture",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/EdgeCoreTests"
         ),
         .testTarget(
             name: "CentralCoreTests",
-            dependencies: ["CentralCore", "Domain", "WireProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CentralCore", "Domain", "WireProtocol", "Evidence", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/CentralCoreTests"
         ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ZMQ", "WireProtocol", "Domain", "BollardSupport", "PlateRecognition", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "ZMQ", "WireProtocol", "Domain", "BollardSupport", "PlateRecognition", "TestSupport", "Evidence",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/IntegrationTests"
         ),

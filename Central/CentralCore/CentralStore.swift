@@ -121,6 +121,7 @@ public final class CentralStore: Sendable {
                 INSERT INTO settings (key, value) SELECT 'holidays_seq', '1' WHERE EXISTS (SELECT 1 FROM holidays);
                 """)
         }
+        registerEvidenceMigration(&migrator)
         return migrator
     }
 
@@ -130,6 +131,10 @@ public final class CentralStore: Sendable {
         public var gate: Gate
         public var publicKey: String
         public var revoked: Bool
+        /// The Ed25519 key its events are checked with (base64), registered or pinned at its first hello.
+        public var signingKey: String? = nil
+        /// `registered` or `pinned` (trust on first use).
+        public var signingKeySource: String? = nil
     }
 
     /// Why a gate was not registered.
@@ -200,7 +205,8 @@ public final class CentralStore: Sendable {
     private static func gateRecord(_ row: Row) -> GateRecord {
         GateRecord(
             gate: Gate(id: row["id"], zone: row["zone"], direction: Direction(rawValue: row["direction"]) ?? .entry),
-            publicKey: row["public_key"], revoked: (row["status"] as String) == "revoked")
+            publicKey: row["public_key"], revoked: (row["status"] as String) == "revoked", signingKey: row["signing_key"],
+            signingKeySource: row["signing_key_source"])
     }
 
     // MARK: Permits
@@ -377,6 +383,7 @@ public final class CentralStore: Sendable {
         try database.write { db in
             let now = Self.nowMilliseconds()
             var conflicts: [Int64] = []
+            var inserted: [Event] = []
             // The hot path of ingest: one cached statement with positional arguments (encoding a
             // Codable record per event cost more than half of central's ingest rate).
             let insert = try db.cachedStatement(sql: """
@@ -389,7 +396,10 @@ public final class CentralStore: Sendable {
                     gateID, origin, event.seq, row.atMilliseconds, row.kind, row.plate, row.confidence, row.permitID, row.reason,
                     row.candidates, now,
                 ])
-                guard db.changesCount == 0 else { continue }
+                guard db.changesCount == 0 else {
+                    inserted.append(event)
+                    continue
+                }
                 let record = EventRecord(gateID: gateID, origin: origin, event: event, received: now)
                 let key: [String: any DatabaseValueConvertible] = ["gate_id": gateID, "origin": origin, "seq": event.seq]
                 if let held = try EventRecord.fetchOne(db, key: key), held.row.sameContent(as: record.row) { continue }
@@ -400,6 +410,7 @@ public final class CentralStore: Sendable {
                 if known.contains(where: { $0.event.row.sameContent(as: record.row) }) { continue }
                 try record.conflict.insert(db)
             }
+            try Self.recordSeals(of: inserted, gateID: gateID, origin: origin, db)
             return Stored(seqs: events.map(\.seq), conflicts: conflicts)
         }
     }

@@ -21,6 +21,10 @@ public struct GateSyncStateMachine: Sendable {
         public var uploadTimeout: Duration = .seconds(5)
         /// Silence after which the socket is recreated (libzmq does not retry a refused handshake).
         public var renewSocketAfter: Duration = .seconds(10)
+        /// Between evidence chunks (at most 256 KiB each): evidence never crowds out events.
+        public var evidenceInterval: Duration = .milliseconds(50)
+        /// An evidence chunk unanswered this long is sent again.
+        public var evidenceTimeout: Duration = .seconds(10)
 
         public init(heartbeatInterval: Duration) {
             self.heartbeatInterval = heartbeatInterval
@@ -52,6 +56,13 @@ public struct GateSyncStateMachine: Sendable {
         case acknowledgeEvents([Int64])
         /// Close the socket and connect a new one.
         case renewSocket
+        /// If no event waits, send the next chunk of the oldest pending evidence image, then call `evidenceSent`.
+        case uploadEvidence
+        /// Central answered an evidence chunk: forget the image when complete
+        /// or refused (`error`), else go on from `nextOffset`.
+        case evidenceAnswered(EvidenceAck)
+        /// Central refused the last evidence chunk as invalid: drop that image (counted), do not loop on it.
+        case evidenceRefused(String)
     }
 
     /// Where permit sync stands.
@@ -85,6 +96,8 @@ public struct GateSyncStateMachine: Sendable {
     private var lastHeartbeat: Instant?
     private var inflight: Set<Int64> = []
     private var inflightSentAt: Instant?
+    private var evidenceSentAt: Instant?
+    private var evidenceInFlight = false
 
     public init(configuration: Configuration, held: Int64, holidaysSeq: Int64? = nil, now: Instant) {
         self.configuration = configuration
@@ -158,7 +171,18 @@ public struct GateSyncStateMachine: Sendable {
         if connected, inflight.isEmpty || inflightSentAt.map({ now - $0 > configuration.uploadTimeout }) ?? true {
             actions.append(.uploadPending)
         }
+        // Evidence goes between event batches only, one chunk at a time, paced.
+        let evidenceWait = evidenceInFlight ? configuration.evidenceTimeout : configuration.evidenceInterval
+        if connected, inflight.isEmpty, evidenceSentAt.map({ now - $0 >= evidenceWait }) ?? true {
+            actions.append(.uploadEvidence)
+        }
         return actions
+    }
+
+    /// The loop sent an evidence chunk.
+    public mutating func evidenceSent(now: Instant) {
+        evidenceSentAt = now
+        evidenceInFlight = true
     }
 
     /// The loop sent an event batch (an empty one when nothing was pending).
@@ -173,6 +197,8 @@ public struct GateSyncStateMachine: Sendable {
         socketCreated = now
         inflight.removeAll()
         inflightSentAt = nil
+        evidenceInFlight = false
+        evidenceSentAt = nil
     }
 
     /// An action failed (the database refused): start permit sync over from what is really held.
@@ -261,8 +287,15 @@ public struct GateSyncStateMachine: Sendable {
             default: break
             }
             return actions
+        case .evidenceAck(let ack):
+            evidenceInFlight = false
+            return [.evidenceAnswered(ack)]
         case .error(let error, let inReplyTo):
             note("central refused '\(inReplyTo ?? "?")': \(error.code.rawValue): \(error.message)", now)
+            if inReplyTo == "evidence", evidenceInFlight {
+                evidenceInFlight = false
+                return [.evidenceRefused("\(error.code.rawValue): \(error.message)")]
+            }
             return []
         }
     }
