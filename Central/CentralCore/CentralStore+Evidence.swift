@@ -296,12 +296,19 @@ extension CentralStore {
             let row = try Row.fetchOne(db, sql: "SELECT signing_key FROM gates WHERE id = ?", arguments: [gateID])
             let seal = try String.fetchOne(
                 db, sql: "SELECT seal FROM event_seals WHERE gate_id = ? AND origin = ? AND seq = ?", arguments: [gateID, origin, seq])
+            var hashes: [Int64: String] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT seq, hash FROM event_seals WHERE gate_id = ? AND origin = ? AND seq BETWEEN ? AND ?",
+                arguments: [gateID, origin, before.first ?? seq, after.last ?? seq])
+            {
+                hashes[row["seq"]] = row["hash"]
+            }
             return StoredEvidence(
                 gateID: gateID, origin: origin, event: event, signingPublicKey: row?["signing_key"],
                 seal: seal.flatMap(SealStatus.init(rawValue:)),
                 images: try Self.evidenceImages(db, gateID: gateID, origin: origin, seq: seq),
                 before: try before.compactMap { try Self.eventAsSent(db, gateID: gateID, origin: origin, seq: $0) },
-                after: try after.compactMap { try Self.eventAsSent(db, gateID: gateID, origin: origin, seq: $0) })
+                after: try after.compactMap { try Self.eventAsSent(db, gateID: gateID, origin: origin, seq: $0) }, hashes: hashes)
         }
     }
 

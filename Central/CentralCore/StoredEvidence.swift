@@ -20,4 +20,8 @@ public struct StoredEvidence: Sendable, Hashable {
     public var before: [Event]
     /// Up to two events of the same origin after this one, oldest first, as sent.
     public var after: [Event]
+    /// The hash central computed on ingest (`EventSeal.hash`) of this event and
+    /// of each neighbour, by seq: the chain still shows after retention has
+    /// forgotten an authorised neighbour's plate (which its signature covers).
+    public var hashes: [Int64: String]
 }

@@ -95,8 +95,9 @@ public struct RecognizingReadSource: PlateReadSource {
         self.onFrame = onFrame
     }
 
-    /// Frames with reads kept for evidence while their vehicle may still be tracked.
-    static let keptFrames = 32
+    /// Frames with reads kept for evidence while their vehicle may still be tracked
+    /// (the most confident ones; 8 frames of 1280×720 are about 7 MB).
+    static let keptFrames = 8
 
     public func run(sink: @escaping @Sendable (PlateRead) -> Void) async throws {
         let recognizer = PlateRecognizer()

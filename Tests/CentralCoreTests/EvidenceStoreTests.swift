@@ -154,6 +154,7 @@ import WireProtocol
         #expect(bundle.signingPublicKey == key.publicKeyBase64 && bundle.seal == .valid)
         #expect(bundle.images == ["crop": image])
         #expect(bundle.before == [events[1], events[2]] && bundle.after == [events[4], events[5]])
+        #expect(bundle.hashes == Dictionary(uniqueKeysWithValues: events[1...5].map { ($0.seq, EventSeal.hash(of: $0, origin: origin)) }))
         #expect(EventSeal.signatureProblem(of: bundle.event, origin: origin, publicKey: key.publicKey) == nil)
         #expect(try store.storedEvidence(gateID: gate.id, origin: origin, seq: 99) == nil)
     }
