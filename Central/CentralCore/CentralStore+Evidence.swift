@@ -71,6 +71,11 @@ extension CentralStore {
         public var description: String { "'\(text)' is not a 32-byte Ed25519 public key in base64 (44 characters)" }
     }
 
+    /// Whether `text` is a signing public key central can check events with.
+    public static func isSigningKey(_ text: String) -> Bool {
+        SigningKey.publicKey(base64: text) != nil
+    }
+
     /// Registers the gate's signing public key (base64 of 32 bytes), replacing any pinned one.
     public func setSigningKey(gateID: String, publicKey: String) throws {
         guard SigningKey.publicKey(base64: publicKey) != nil else {

@@ -30,6 +30,9 @@ extension BollardCentralCommand.Gates {
             if let problem = InputLimits.gateIDProblem(id, field: "--id") { throw ValidationError(problem.description) }
             if let problem = InputLimits.zoneIDProblem(zone, field: "--zone") { throw ValidationError(problem.description) }
             guard Direction(rawValue: direction) != nil else { throw ValidationError("--direction must be entry or exit") }
+            if let signingKey, !CentralStore.isSigningKey(signingKey) {
+                throw ValidationError("--signing-key must be the gate's 32-byte Ed25519 public key in base64 (44 characters)")
+            }
         }
 
         func run() throws {

@@ -25,6 +25,8 @@ public struct GateSyncStateMachine: Sendable {
         public var evidenceInterval: Duration = .milliseconds(50)
         /// An evidence chunk unanswered this long is sent again.
         public var evidenceTimeout: Duration = .seconds(10)
+        /// After central could not take evidence (`unknown_type`, `unavailable`), wait this long.
+        public var evidencePause: Duration = .seconds(60)
 
         public init(heartbeatInterval: Duration) {
             self.heartbeatInterval = heartbeatInterval
@@ -98,6 +100,8 @@ public struct GateSyncStateMachine: Sendable {
     private var inflightSentAt: Instant?
     private var evidenceSentAt: Instant?
     private var evidenceInFlight = false
+    /// Central cannot take evidence now (a revision-3 central, or it is busy): try again after this.
+    private var evidencePausedUntil: Instant?
 
     public init(configuration: Configuration, held: Int64, holidaysSeq: Int64? = nil, now: Instant) {
         self.configuration = configuration
@@ -173,7 +177,9 @@ public struct GateSyncStateMachine: Sendable {
         }
         // Evidence goes between event batches only, one chunk at a time, paced.
         let evidenceWait = evidenceInFlight ? configuration.evidenceTimeout : configuration.evidenceInterval
-        if connected, inflight.isEmpty, evidenceSentAt.map({ now - $0 >= evidenceWait }) ?? true {
+        if connected, inflight.isEmpty, evidenceSentAt.map({ now - $0 >= evidenceWait }) ?? true,
+            evidencePausedUntil.map({ now >= $0 }) ?? true
+        {
             actions.append(.uploadEvidence)
         }
         return actions
@@ -294,7 +300,15 @@ public struct GateSyncStateMachine: Sendable {
             note("central refused '\(inReplyTo ?? "?")': \(error.code.rawValue): \(error.message)", now)
             if inReplyTo == "evidence", evidenceInFlight {
                 evidenceInFlight = false
-                return [.evidenceRefused("\(error.code.rawValue): \(error.message)")]
+                switch error.code {
+                case .invalid, .malformed, .tooLarge:
+                    // This chunk can never be taken: drop its image rather than send it forever.
+                    return [.evidenceRefused("\(error.code.rawValue): \(error.message)")]
+                default:
+                    // Central does not speak revision 4, or cannot store now: keep the images, try later.
+                    evidencePausedUntil = now + configuration.evidencePause
+                    return []
+                }
             }
             return []
         }

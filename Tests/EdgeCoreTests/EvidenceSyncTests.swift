@@ -51,6 +51,18 @@ import WireProtocol
         #expect(actions == [.evidenceRefused("invalid: role must be frame or crop")])
     }
 
+    @Test("a central that does not know evidence (revision 3) or cannot store it now keeps the gate's images, and the gate tries again later")
+    func olderCentralKeepsImages() {
+        var m = connected()
+        m.evidenceSent(now: at(0.01))
+        let actions = m.received(
+            .error(WireError(.unknownType, "unknown message type 'evidence'"), inReplyTo: "evidence"), now: at(0.02), wallClockMilliseconds: wall)
+        #expect(actions.isEmpty)
+        #expect(!m.tick(now: at(1)).contains(.uploadEvidence))
+        _ = m.received(.heartbeatAck(headSeq: 0, serverTimeMilliseconds: wall), now: at(60.5), wallClockMilliseconds: wall)
+        #expect(m.tick(now: at(60.6)).contains(.uploadEvidence))
+    }
+
     @Test("evidence messages keep their documented field names and stay under the frame limit at the largest chunk")
     func wireShape() throws {
         let chunk = EvidenceChunk(

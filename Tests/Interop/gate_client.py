@@ -4,13 +4,15 @@
 Connects to central over CURVE as a gate, and checks the contract:
 hello/welcome, permit sync (changes and snapshot pages), event upload with
 acks and duplicate acks, heartbeat/heartbeat_ack, and the error codes for bad
-messages. Prints one line per check ("ok: ..." / "FAIL: ...") and exits 0
+messages. Revision 4: it announces an Ed25519 signing key in hello, seals every
+event (§3.6) and sends one evidence image in chunks (§5.5). Prints one line per check ("ok: ..." / "FAIL: ...") and exits 0
 only if every check passed.
 
     gate_client.py --endpoint tcp://127.0.0.1:7700 \
         --central-key central.pub --gate-key gate.key [--events 300]
 
-Needs pyzmq with CURVE (Debian: python3-zmq). Every wait is bounded by poll,
+Needs pyzmq with CURVE (Debian: python3-zmq) and, for the seal, the
+`cryptography` package (Debian: python3-cryptography). Every wait is bounded by poll,
 so the client never hangs.
 """
 
