@@ -90,6 +90,9 @@ public struct GateSyncStateMachine: Sendable {
     public private(set) var revokedMessage: String?
     /// The last thing that went wrong on the link, and when.
     private var problem: (text: String, at: Instant)?
+    /// Central's refusal of the signing key this gate announced (`signing_key_mismatch`),
+    /// kept until a welcome shows the key accepted: its events are flagged until then.
+    public private(set) var signingKeyRefusal: String?
     /// The holiday calendar sequence the gate holds.
     public private(set) var holidaysSeq: Int64?
 
@@ -236,6 +239,7 @@ public struct GateSyncStateMachine: Sendable {
         revokedMessage = nil
         switch message {
         case .welcome(let welcome):
+            signingKeyRefusal = nil
             noteHead(welcome.headSeq)
             noteCentralClock(welcome.serverTimeMilliseconds, wallClockMilliseconds)
             holidaysSeq = welcome.holidaysSeq ?? holidaysSeq
@@ -298,6 +302,7 @@ public struct GateSyncStateMachine: Sendable {
             return [.evidenceAnswered(ack)]
         case .error(let error, let inReplyTo):
             note("central refused '\(inReplyTo ?? "?")': \(error.code.rawValue): \(error.message)", now)
+            if error.code == .signingKeyMismatch { signingKeyRefusal = error.message }
             if inReplyTo == "evidence", evidenceInFlight {
                 evidenceInFlight = false
                 switch error.code {

@@ -24,6 +24,8 @@ public final class SyncClient: Sendable {
         public var centralHeadSeq: Int64?
         public var lastError: String?
         public var syncing = false
+        /// Central refuses the signing key this gate announced (revision 4): why, in its words.
+        public var signingKeyRefusal: String?
     }
 
     public struct Credentials: Sendable {
@@ -201,6 +203,7 @@ public final class SyncClient: Sendable {
                     var health = controller.health()
                     let problems = [
                         machine.currentProblem(now: .now),
+                        machine.signingKeyRefusal.map { "central refuses this gate's signing key: \($0)" },
                         DiagnosticsHandler.clockProblem(controller.clock),
                     ].compactMap { $0 }
                     if !problems.isEmpty { health.problems = problems.prefix(8).map { String($0.prefix(300)) } }
@@ -310,6 +313,7 @@ public final class SyncClient: Sendable {
                 link.centralHeadSeq = machine.centralHeadSeq
                 link.syncing = machine.isSyncing
                 link.lastError = machine.currentProblem(now: now)
+                link.signingKeyRefusal = machine.signingKeyRefusal
             }
         }
 

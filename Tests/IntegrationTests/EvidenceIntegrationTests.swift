@@ -89,4 +89,30 @@ struct EvidenceIntegrationTests {
             return try gateDB.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM evidence_images") ?? 1 } == 0
         }
     }
+
+    @Test("a gate announcing another signing key than the one registered is refused with signing_key_mismatch, shown at both ends; its events are still stored, flagged bad_signature", .timeLimit(.minutes(2)))
+    func mismatchedSigningKeyRefused() throws {
+        let cluster = try Cluster()
+        try cluster.prepareEdge("gate-mk")
+        let other = SigningKey().publicKeyBase64
+        _ = try cluster.centralCLI([
+            "gates", "register", "--id", "gate-mk", "--zone", "casco-viejo", "--key", cluster.edgeData("gate-mk") + "/gate.pub",
+            "--signing-key", other,
+        ])
+        try cluster.startCentral()
+        try cluster.startEdge("gate-mk")
+        try cluster.waitUntil("the gate reports central's refusal", timeout: 30) {
+            try cluster.edgeStatus("gate-mk").problems.contains { $0.contains("signing_key_mismatch") }
+        }
+        _ = try cluster.inject("gate-mk", "9999XYZ")
+        try cluster.waitUntil("the event is stored anyway, flagged", timeout: 30) {
+            try cluster.centralDatabase().read { db in
+                try String.fetchOne(db, sql: "SELECT seal FROM event_seals WHERE gate_id = 'gate-mk'")
+            } == "bad_signature"
+        }
+        let status = try cluster.centralCLI(["status"])
+        #expect(status.contains("refused") && status.contains("bad_signature"), "\(status)")
+        let list = try cluster.centralCLI(["gates", "list"])
+        #expect(list.contains("\(other) (registered)"), "\(list)")
+    }
 }
