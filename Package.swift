@@ -201,8 +201,9 @@ let package = Package(
         .testTarget(
             name: "EdgeCoreTests",
             dependencies: [
-                "EdgeCore", "Domain", "WireProtocol", "PlateRecognition",
+                "EdgeCore", "Domain", "WireProtocol", "Evidence", "PlateRecognition", "Capture",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/EdgeCoreTests"
         ),
@@ -210,7 +211,7 @@ let package = Package(
             name: "CentralCoreTests",
             dependencies: [
                 "CentralCore", "Domain", "WireProtocol", "Evidence", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/CentralCoreTests"
         ),
@@ -227,7 +228,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ZMQ", "WireProtocol", "Domain", "BollardSupport", "PlateRecognition", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "ZMQ", "WireProtocol", "Domain", "BollardSupport", "PlateRecognition", "TestSupport", "Evidence",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/IntegrationTests"
         ),

@@ -72,6 +72,9 @@ struct CentralGateSession: Sendable {
             return .serve
         case .snapshot:
             return spendToken(now: now, limits: limits) ? .serve : .deferred
+        case .evidence:
+            // The gate sends one chunk at a time and waits for the answer: bounded by itself.
+            return .serve
         }
     }
 

@@ -125,6 +125,7 @@ public final class CentralStore: Sendable {
         registerRegisterMigrations(&migrator)
         registerWebhookMigrations(&migrator)
         registerControlCentreMigrations(&migrator)
+        registerEvidenceMigration(&migrator)
         return migrator
     }
 
@@ -134,6 +135,10 @@ public final class CentralStore: Sendable {
         public var gate: Gate
         public var publicKey: String
         public var revoked: Bool
+        /// The Ed25519 key its events are checked with (base64), registered or pinned at its first hello.
+        public var signingKey: String? = nil
+        /// `registered` or `pinned` (trust on first use).
+        public var signingKeySource: String? = nil
     }
 
     /// Why a gate was not registered.
@@ -204,7 +209,8 @@ public final class CentralStore: Sendable {
     private static func gateRecord(_ row: Row) -> GateRecord {
         GateRecord(
             gate: Gate(id: row["id"], zone: row["zone"], direction: Direction(rawValue: row["direction"]) ?? .entry),
-            publicKey: row["public_key"], revoked: (row["status"] as String) == "revoked")
+            publicKey: row["public_key"], revoked: (row["status"] as String) == "revoked", signingKey: row["signing_key"],
+            signingKeySource: row["signing_key_source"])
     }
 
     // MARK: Permits
@@ -384,7 +390,7 @@ public final class CentralStore: Sendable {
         try database.write { db in
             let now = Self.nowMilliseconds()
             var conflicts: [Int64] = []
-            var newlyStored: [Event] = []
+            var inserted: [Event] = []
             // The hot path of ingest: one cached statement with positional arguments (encoding a
             // Codable record per event cost more than half of central's ingest rate).
             let insert = try db.cachedStatement(sql: """
@@ -398,7 +404,7 @@ public final class CentralStore: Sendable {
                     row.candidates, now,
                 ])
                 guard db.changesCount == 0 else {
-                    newlyStored.append(event)
+                    inserted.append(event)
                     continue
                 }
                 let record = EventRecord(gateID: gateID, origin: origin, event: event, received: now)
@@ -411,7 +417,8 @@ public final class CentralStore: Sendable {
                 if known.contains(where: { $0.event.row.sameContent(as: record.row) }) { continue }
                 try record.conflict.insert(db)
             }
-            try recordStays(db, events: newlyStored, gateID: gateID, origin: origin)
+            try Self.recordSeals(of: inserted, gateID: gateID, origin: origin, db)
+            try recordStays(db, events: inserted, gateID: gateID, origin: origin)
             return Stored(seqs: events.map(\.seq), conflicts: conflicts)
         }
     }

@@ -1,5 +1,6 @@
 import BollardSupport
 import Domain
+import Evidence
 import Foundation
 import Logging
 import Synchronization
@@ -277,6 +278,7 @@ struct ServerLoop {
             }
             let origin = hello.origin ?? ""
             if let problem = Event.problem(inOrigin: origin) { return .error(WireError(.invalid, problem), inReplyTo: "hello") }
+            if let refusal = try checkSigningKey(hello.signingKey, gate: gate) { return refusal }
             logger.info("gate said hello", metadata: ["gate.id": "\(gate.id)", "permits.seq": "\(hello.permitSeq)"])
             let calendar = try store.holidayCalendar()
             return .welcome(.init(
@@ -308,11 +310,52 @@ struct ServerLoop {
                 ])
             }
             return .ack(seqs: stored.seqs)
+        case .evidence(let chunk):
+            if let problem = chunk.problem { return .error(WireError(.invalid, problem), inReplyTo: "evidence") }
+            let ack = try store.receiveEvidence(chunk, gateID: gate.id)
+            if let error = ack.error {
+                logger.warning("evidence refused", metadata: [
+                    "gate.id": "\(gate.id)", "event.seq": "\(chunk.seq)", "image.role": "\(chunk.role)", "error": "\(LogText.escaped(error, limit: 300))",
+                ])
+            } else if ack.complete {
+                logger.debug("evidence image stored", metadata: ["gate.id": "\(gate.id)", "event.seq": "\(chunk.seq)", "image.role": "\(chunk.role)"])
+            }
+            return .evidenceAck(ack)
         case .heartbeat(let report):
             health[gate.id] = (Date(), report)
             healthDirty.insert(gate.id)
             return .heartbeatAck(
                 headSeq: try store.headSeq(), serverTimeMilliseconds: Self.milliseconds(Date()), holidaysSeq: try store.holidaysSeq())
+        }
+    }
+
+    /// Pins the signing key a gate announces when central holds none (trust on
+    /// first use), and refuses a hello announcing another one than it holds.
+    func checkSigningKey(_ announced: String?, gate: Gate) throws -> CentralMessage? {
+        guard let announced else { return nil }
+        guard SigningKey.publicKey(base64: announced) != nil else {
+            return .error(WireError(.invalid, "signing_key must be a 32-byte Ed25519 public key in base64"), inReplyTo: "hello")
+        }
+        switch try store.checkAnnouncedSigningKey(gateID: gate.id, announced: announced) {
+        case .matches:
+            return nil
+        case .pinned:
+            logger.notice(
+                "pinned the gate's event signing key at its first hello (trust on first use)",
+                metadata: ["gate.id": "\(gate.id)", "signing_key": "\(announced)"])
+            return nil
+        case .mismatch(let held, let firstTime):
+            if firstTime {
+                logger.error(
+                    "gate announced another event signing key than central holds; refused",
+                    metadata: ["gate.id": "\(gate.id)", "signing_key": "\(announced)", "signing_key.held": "\(held)"])
+            }
+            return .error(
+                WireError(
+                    .signingKeyMismatch,
+                    "this gate signs with key \(announced), but central holds \(held) for gate \(gate.id); if the gate's signing key was "
+                        + "replaced on purpose, register the new one: bollard-central gates register --id \(gate.id) … --signing-key \(announced)"),
+                inReplyTo: "hello")
         }
     }
 

@@ -60,6 +60,8 @@ public struct CentralStatus: Codable, Sendable, Equatable {
         let head = try store.headSeq()
         let reports = try store.healthReports()
         let conflicts = try store.conflictCounts()
+        let sealProblems = try store.sealProblemCounts()
+        let refusedKeys = try store.refusedSigningKeys()
         var gates: [GateStatus] = []
         for record in try store.gates() where !record.revoked {
             let report = reports[record.gate.id]
@@ -87,6 +89,12 @@ public struct CentralStatus: Codable, Sendable, Equatable {
             let conflicted = conflicts[record.gate.id] ?? 0
             if conflicted > 0 {
                 reasons.append("\(conflicted) conflicting events kept (a seq it reused with other content: database restored or replaced?)")
+            }
+            for (status, count) in (sealProblems[record.gate.id] ?? [:]).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                reasons.append("\(count) events whose seal is \(status.rawValue) (evidence that does not verify)")
+            }
+            if let refused = refusedKeys[record.gate.id] {
+                reasons.append("announced signing key \(refused) refused: central holds \(record.signingKey ?? "-")")
             }
             gates.append(GateStatus(
                 gateID: record.gate.id, zone: record.gate.zone, direction: record.gate.direction, state: state,

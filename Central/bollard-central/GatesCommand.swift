@@ -22,11 +22,17 @@ extension BollardCentralCommand.Gates {
         @Option(help: "entry or exit.") var direction = "entry"
         @Option(help: "The gate's public key file (gate.pub) or the 40-character key itself.") var key: String
         @Flag(help: "Give an already registered gate id a new key; its old key stops working.") var replaceKey = false
+        @Option(help: ArgumentHelp(
+            "The gate's event signing public key (base64, printed by 'bollardctl keygen' and in the gate's log at first start); "
+                + "without it, central pins the key the gate announces at its first hello.")) var signingKey: String?
 
         func validate() throws {
             if let problem = InputLimits.gateIDProblem(id, field: "--id") { throw ValidationError(problem.description) }
             if let problem = InputLimits.zoneIDProblem(zone, field: "--zone") { throw ValidationError(problem.description) }
             guard Direction(rawValue: direction) != nil else { throw ValidationError("--direction must be entry or exit") }
+            if let signingKey, !CentralStore.isSigningKey(signingKey) {
+                throw ValidationError("--signing-key must be the gate's 32-byte Ed25519 public key in base64 (44 characters)")
+            }
         }
 
         func run() throws {
@@ -45,6 +51,12 @@ extension BollardCentralCommand.Gates {
                 throw AdminError.centralKeyGiven
             }
             try opened.registerGate(Gate(id: id, zone: zone, direction: direction), publicKey: publicKey, replaceKey: replaceKey)
+            if let signingKey {
+                try opened.setSigningKey(gateID: id, publicKey: signingKey)
+            } else if replaceKey {
+                // A new gate unit has a new signing key too: pin the one it announces.
+                try opened.forgetSigningKey(gateID: id)
+            }
             print("gate \(id) registered")
         }
     }
@@ -64,7 +76,8 @@ extension BollardCentralCommand.Gates {
         @OptionGroup var store: StoreOptions
         func run() throws {
             for record in try store.openStore().gates() {
-                print("\(record.gate.id)\t\(record.gate.zone)\t\(record.gate.direction.rawValue)\t\(record.revoked ? "revoked" : "registered")\t\(record.publicKey)")
+                let signing = record.signingKey.map { "\($0) (\(record.signingKeySource ?? "registered"))" } ?? "no signing key yet"
+                print("\(record.gate.id)\t\(record.gate.zone)\t\(record.gate.direction.rawValue)\t\(record.revoked ? "revoked" : "registered")\t\(record.publicKey)\t\(signing)")
             }
         }
     }

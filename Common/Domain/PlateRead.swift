@@ -1,15 +1,23 @@
 import Foundation
 
 /// What the recogniser saw: raw text (not yet normalised, so nothing is lost before the decision),
-/// its confidence in 0...1, and the instant the decision is evaluated at.
+/// its confidence in 0...1, and the instant the decision is evaluated at
+/// (for the camera path: when the kept frame was captured).
 public struct PlateRead: Sendable, Codable, Hashable {
     public var text: String
     public var confidence: Double
     public var at: Date
+    /// The camera path's best frame and plate box; never encoded (replay files carry none).
+    public var evidence: ReadEvidence?
 
-    public init(text: String, confidence: Double, at: Date) {
+    public init(text: String, confidence: Double, at: Date, evidence: ReadEvidence? = nil) {
         self.text = text
         self.confidence = confidence
         self.at = at
+        self.evidence = evidence
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case text, confidence, at
     }
 }

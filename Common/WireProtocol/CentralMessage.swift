@@ -15,6 +15,8 @@ public enum CentralMessage: Sendable, Hashable {
     /// wire) the sequence of its holiday calendar.
     case heartbeatAck(headSeq: Int64, serverTimeMilliseconds: Int64, holidaysSeq: Int64? = nil)
     case error(WireError, inReplyTo: String?)
+    /// Revision 4: how much of an evidence image central holds.
+    case evidenceAck(EvidenceAck)
 
     public struct Welcome: Codable, Sendable, Hashable {
         public var version: Int
@@ -102,6 +104,7 @@ public enum CentralMessage: Sendable, Hashable {
         case .ack: "ack"
         case .heartbeatAck: "heartbeat_ack"
         case .error: "error"
+        case .evidenceAck: "evidence_ack"
         }
     }
 }
@@ -135,6 +138,7 @@ extension CentralMessage: Codable {
             self = .error(
                 WireError(WireError.Code(rawValue: code) ?? .invalid, message),
                 inReplyTo: try container.decodeIfPresent(String.self, forKey: .inReplyTo))
+        case "evidence_ack": self = .evidenceAck(try EvidenceAck(from: decoder))
         default: throw WireError(.unknownType, "unknown message type '\(LogText.escaped(type, limit: 40))'")
         }
     }
@@ -159,6 +163,7 @@ extension CentralMessage: Codable {
             try container.encode(inReplyTo, forKey: .inReplyTo)
             // Machine-readable, so a peer can pick a version it shares.
             if error.code == .unsupportedVersion { try container.encode(ProtocolVersion.supported, forKey: .versions) }
+        case .evidenceAck(let ack): try ack.encode(to: encoder)
         }
     }
 }

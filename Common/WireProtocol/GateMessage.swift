@@ -13,6 +13,9 @@ public enum GateMessage: Sendable, Hashable {
     /// gate database that numbered them (revision 3; nil is origin "").
     case events([Event], origin: String? = nil)
     case heartbeat(GateHealth)
+    /// Revision 4: a chunk of an evidence image of an acknowledged event;
+    /// central answers `evidence_ack`.
+    case evidence(EvidenceChunk)
 
     public struct Hello: Codable, Sendable, Hashable {
         public var versions: [Int]
@@ -25,21 +28,27 @@ public enum GateMessage: Sendable, Hashable {
         /// The identity of the gate's database (revision 3): central answers
         /// with the highest event seq it holds for this origin.
         public var origin: String?
+        /// The raw 32-byte Ed25519 public key the gate signs events with, base64
+        /// (revision 4): central pins it at the first hello unless one is registered.
+        public var signingKey: String?
 
         public init(
-            versions: [Int] = ProtocolVersion.supported, software: String, permitSeq: Int64, gateID: String?, origin: String? = nil
+            versions: [Int] = ProtocolVersion.supported, software: String, permitSeq: Int64, gateID: String?, origin: String? = nil,
+            signingKey: String? = nil
         ) {
             self.versions = versions
             self.software = software
             self.permitSeq = permitSeq
             self.gateID = gateID
             self.origin = origin
+            self.signingKey = signingKey
         }
 
         enum CodingKeys: String, CodingKey {
             case versions, software, origin
             case permitSeq = "permit_seq"
             case gateID = "gate_id"
+            case signingKey = "signing_key"
         }
     }
 
@@ -51,6 +60,7 @@ public enum GateMessage: Sendable, Hashable {
         case .snapshot: "snapshot"
         case .events: "events"
         case .heartbeat: "heartbeat"
+        case .evidence: "evidence"
         }
     }
 }
@@ -73,6 +83,7 @@ extension GateMessage: Codable {
             self = .events(
                 try container.decode([Event].self, forKey: .events), origin: try container.decodeIfPresent(String.self, forKey: .origin))
         case "heartbeat": self = .heartbeat(try container.decode(GateHealth.self, forKey: .health))
+        case "evidence": self = .evidence(try EvidenceChunk(from: decoder))
         default: throw WireError(.unknownType, "unknown message type '\(LogText.escaped(type, limit: 40))'")
         }
     }
@@ -89,6 +100,7 @@ extension GateMessage: Codable {
             try container.encode(events, forKey: .events)
             try container.encodeIfPresent(origin, forKey: .origin)
         case .heartbeat(let health): try container.encode(health, forKey: .health)
+        case .evidence(let chunk): try chunk.encode(to: encoder)
         }
     }
 }

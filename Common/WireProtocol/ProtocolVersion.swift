@@ -7,6 +7,13 @@ public enum ProtocolVersion {
     public static let current = 1
     /// Every version this build can speak, highest first.
     public static let supported = [1]
+    /// The document revision this build implements (docs/protocol.md): 4 adds
+    /// the event seal, `signing_key` and the evidence messages; every revision-4
+    /// field is optional, so revision-3 peers keep working.
+    public static let revision = 4
+    /// Most image bytes in one `evidence` message: base64 makes it 4/3 larger,
+    /// well under `maxFrameBytes` with the envelope.
+    public static let maxEvidenceChunkBytes = 256 << 10
     /// Largest message payload (the JSON object) either side accepts.
     public static let maxFrameBytes = 1 << 20
     /// CURVE wraps each message in a MESSAGE command: 8 bytes of command

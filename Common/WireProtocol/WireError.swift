@@ -16,6 +16,9 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalid
         /// Central could not complete the request (e.g. its disk is full); retry later.
         case unavailable
+        /// Revision 4: the `signing_key` a gate announced is not the one central
+        /// holds for it (registered or pinned at its first hello).
+        case signingKeyMismatch = "signing_key_mismatch"
     }
 
     public var code: Code

@@ -51,6 +51,8 @@ extension GateMessage {
             problem = Event.problem(inBatch: events) ?? origin.flatMap { Event.problem(inOrigin: $0) }
         case .heartbeat(let health):
             problem = health.problem
+        case .evidence(let chunk):
+            problem = chunk.problem
         }
         return problem.map { WireError(.invalid, $0) }
     }
@@ -63,6 +65,7 @@ extension GateMessage.Hello {
         }
         if !WireRanges.softwareLength.contains(software.count) { return "software must be 1...64 characters" }
         if let gateID, !WireRanges.claimedGateIDLength.contains(gateID.count) { return "gate_id must be 1...64 characters" }
+        if let signingKey, signingKey.utf8.count != 44 { return "signing_key must be 32 bytes in base64 (44 characters)" }
         return WireRanges.problem(permitSeq, in: WireRanges.count, "permit_seq")
     }
 }
@@ -120,6 +123,9 @@ extension CentralMessage {
                 ?? holidays.flatMap { WireRanges.problem($0, in: WireRanges.count, "holidays_seq") }
         case .error:
             problem = nil
+        case .evidenceAck(let ack):
+            problem = WireRanges.problem(ack.seq, in: WireRanges.eventSeq, "seq")
+                ?? WireRanges.problem(Int64(ack.nextOffset), in: 0...Int64(EventImageDigest.largestImage), "next_offset")
         }
         return problem.map { WireError(.invalid, $0) }
     }

@@ -46,6 +46,22 @@ public struct CameraFrameSource: FrameSource {
     }
 
     public func frames() -> AsyncThrowingStream<GrayImage, any Error> {
+        let frames = capturedFrames()
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await frame in frames { continuation.yield(frame.image) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// The analysed frames with their capture time (the kernel's buffer timestamp, or the recording's play time).
+    public func capturedFrames() -> AsyncThrowingStream<CapturedFrame, any Error> {
         switch capture {
         case .camera(let camera):
             let frames = camera.frames()
@@ -56,7 +72,7 @@ public struct CameraFrameSource: FrameSource {
                     for await frame in frames {
                         let analyse = gate?.shouldAnalyse(frame.image) ?? true
                         monitor.noteAnalysed(analyse)
-                        if analyse { continuation.yield(frame.image) }
+                        if analyse { continuation.yield(frame) }
                     }
                     continuation.finish()
                 }
@@ -72,7 +88,7 @@ public struct CameraFrameSource: FrameSource {
                         for try await frame in frames {
                             let analyse = gate?.shouldAnalyse(frame.image) ?? true
                             monitor.noteAnalysed(analyse)
-                            if analyse { continuation.yield(frame.image) }
+                            if analyse { continuation.yield(frame) }
                         }
                         continuation.finish()
                     } catch {

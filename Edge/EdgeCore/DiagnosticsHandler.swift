@@ -66,6 +66,9 @@ public struct DiagnosticsHandler: Sendable {
             problems.append("central unreachable at \(configuration.centralEndpoint) \(since): deciding offline with permit seq \(health.permitSeq)"
                 + (link.lastError.map { "; last error: \($0)" } ?? ""))
         }
+        if let refusal = link.signingKeyRefusal {
+            problems.append("central refuses this gate's event signing key (signing_key_mismatch), its events are flagged: \(refusal)")
+        }
         if let problem = Self.clockProblem(controller.clock) {
             problems.append(problem)
         }

@@ -1,6 +1,7 @@
 import BollardSupport
 import Capture
 import Domain
+import Evidence
 import Foundation
 import Logging
 import PlateRecognition
@@ -29,8 +30,17 @@ public enum EdgeApplication {
         }
         try PrivateFiles.makeDirectory(atPath: configuration.dataDirectory)
         try PrivateFiles.prepareDatabaseFile(atPath: configuration.bufferPath)
+        let signingPath = configuration.resolvedSigningKeyFile
+        let signingKeyExisted = FileManager.default.fileExists(atPath: signingPath)
+        let signingKey = try SigningKey.loadOrCreate(path: signingPath)
+        if !signingKeyExisted {
+            logger.notice(
+                "generated this gate's event signing key; central pins its public half at the first hello, or register it",
+                metadata: ["key.file": "\(signingPath)", "signing_key": "\(signingKey.publicKeyBase64)"])
+        }
         let buffer = try EventBuffer(
-            path: configuration.bufferPath, capacity: configuration.bufferCapacity, reserveBytes: Int64(configuration.diskReserveMiB) << 20)
+            path: configuration.bufferPath, capacity: configuration.bufferCapacity, reserveBytes: Int64(configuration.diskReserveMiB) << 20,
+            signingKey: signingKey)
         var gate = configuration.gate
         if let json = try buffer.meta("gate"), let confirmed = try? JSONDecoder().decode(Gate.self, from: Data(json.utf8)),
             confirmed.id == configuration.gateID

@@ -21,6 +21,8 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var centralPublicKeyFile: String?
     /// This gate's key pair; default `<data>/gate.key`.
     public var keyFile: String?
+    /// This gate's Ed25519 key that signs every event; default `signing.key` beside `key_file`.
+    public var signingKeyFile: String?
     public var bufferCapacity = 100_000
     /// Space set aside beside the buffer database and given back when the disk fills, MiB; 0 = none.
     public var diskReserveMiB = 4
@@ -66,6 +68,11 @@ public struct EdgeConfiguration: Sendable, Equatable {
 
     public var resolvedCentralPublicKeyFile: String { centralPublicKeyFile ?? dataDirectory + "/central.pub" }
     public var resolvedKeyFile: String { keyFile ?? dataDirectory + "/gate.key" }
+    public var resolvedSigningKeyFile: String {
+        if let signingKeyFile { return signingKeyFile }
+        let folder = (resolvedKeyFile as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "signing.key" : folder + "/signing.key"
+    }
     public var resolvedDiagnosticsSocket: String { diagnosticsSocket ?? dataDirectory + "/edge.sock" }
     public var bufferPath: String { dataDirectory + "/edge.sqlite" }
     public var gate: Gate { Gate(id: gateID, zone: zone, direction: direction) }
@@ -92,7 +99,7 @@ public struct EdgeConfiguration: Sendable, Equatable {
 
     /// The keys a file may set, in the order the example file documents them.
     public static let keys = [
-        "gate_id", "zone", "direction", "data_dir", "central_endpoint", "central_public_key_file", "key_file",
+        "gate_id", "zone", "direction", "data_dir", "central_endpoint", "central_public_key_file", "key_file", "signing_key_file",
         "buffer_capacity", "disk_reserve_mib", "heartbeat_interval", "diagnostics_socket", "replay_file", "frames_dir", "frame_interval_ms",
         "recognition_model",
         "camera_device", "camera_width", "camera_height", "camera_fps", "camera_format", "camera_exposure", "camera_gain",
@@ -120,6 +127,7 @@ public struct EdgeConfiguration: Sendable, Equatable {
         case "central_endpoint": centralEndpoint = value
         case "central_public_key_file": centralPublicKeyFile = value
         case "key_file": keyFile = value
+        case "signing_key_file": signingKeyFile = value.isEmpty ? nil : value
         case "buffer_capacity": bufferCapacity = try number(Int.self, 10...100_000_000)
         case "disk_reserve_mib": diskReserveMiB = try number(Int.self, 0...1024)
         case "heartbeat_interval": heartbeatInterval = try number(Double.self, 0.05...60)

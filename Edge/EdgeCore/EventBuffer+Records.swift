@@ -13,26 +13,52 @@ extension EventBuffer {
         static let databaseTableName = "events"
         var row: EventRow
         var createdMilliseconds: Int64
+        /// The image digests as JSON (revision 4), the seal's `prev` and `sig`.
+        var images: String?
+        var previousHash: String?
+        var signature: String?
 
         init(_ event: Event, created: Date) {
             row = EventRow(event, assigningSeq: true)
             createdMilliseconds = Int64(created.timeIntervalSince1970 * 1000)
+            images = event.images.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }
+            previousHash = event.previousHash
+            signature = event.signature
+        }
+
+        /// The event as it is uploaded, seal included.
+        var event: Event {
+            var event = row.event
+            event.images = images.flatMap { try? JSONDecoder().decode([EventImageDigest].self, from: Data($0.utf8)) }
+            event.previousHash = previousHash
+            event.signature = signature
+            return event
         }
 
         enum CodingKeys: String, CodingKey {
+            case images
             case createdMilliseconds = "created_ms"
+            case previousHash = "prev"
+            case signature = "sig"
         }
 
         // The shared columns are flattened into this row: same coder, same row.
         init(from decoder: any Decoder) throws {
             row = try EventRow(from: decoder)
-            createdMilliseconds = try decoder.container(keyedBy: CodingKeys.self).decode(Int64.self, forKey: .createdMilliseconds)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            createdMilliseconds = try container.decode(Int64.self, forKey: .createdMilliseconds)
+            images = try container.decodeIfPresent(String.self, forKey: .images)
+            previousHash = try container.decodeIfPresent(String.self, forKey: .previousHash)
+            signature = try container.decodeIfPresent(String.self, forKey: .signature)
         }
 
         func encode(to encoder: any Encoder) throws {
             try row.encode(to: encoder)
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(createdMilliseconds, forKey: .createdMilliseconds)
+            try container.encodeIfPresent(images, forKey: .images)
+            try container.encodeIfPresent(previousHash, forKey: .previousHash)
+            try container.encodeIfPresent(signature, forKey: .signature)
         }
 
         mutating func didInsert(_ inserted: InsertionSuccess) { row.seq = inserted.rowID }

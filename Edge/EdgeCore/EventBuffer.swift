@@ -1,4 +1,5 @@
 import Domain
+import Evidence
 import Foundation
 import GRDB
 import Synchronization
@@ -20,7 +21,7 @@ import Glibc
 /// aside at start and given back the moment SQLite cannot commit, and
 /// acknowledged rows are checkpointed out of the WAL so it cannot eat the disk.
 public final class EventBuffer: Sendable {
-    private let database: any DatabaseWriter
+    let database: any DatabaseWriter
     public let capacity: Int
     /// Folder of the database file, whose volume's free space health reports.
     public let directory: String
@@ -34,11 +35,18 @@ public final class EventBuffer: Sendable {
     /// Drop counts as committed in `meta`, mirrored so health needs no read.
     private let storedDropCounts = Mutex(GateHealth.Dropped())
     let reserve: DiskReserve
+    /// Signs every committed event and chains it to the previous one; nil
+    /// (tests of other things) commits events unsigned and unchained.
+    let signingKey: SigningKey?
+    /// The public half of the signing key in base64, announced in `hello`.
+    public var signingPublicKey: String? { signingKey?.publicKeyBase64 }
 
     /// Opens (creating and migrating) the buffer at `path`.
     /// - Parameter maxBytes: a cap on the database file; past it writes fail as on a full disk.
     /// - Parameter reserveBytes: space set aside beside the database for a full disk; 0 for none.
-    public convenience init(path: String, capacity: Int, maxBytes: Int64? = nil, reserveBytes: Int64 = DiskReserve.defaultBytes) throws {
+    public convenience init(
+        path: String, capacity: Int, maxBytes: Int64? = nil, reserveBytes: Int64 = DiskReserve.defaultBytes, signingKey: SigningKey? = nil
+    ) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -53,15 +61,18 @@ public final class EventBuffer: Sendable {
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         try self.init(
             writer: queue, capacity: capacity, directory: (path as NSString).deletingLastPathComponent,
-            reserve: DiskReserve(path: path + ".reserve", bytes: reserveBytes))
+            reserve: DiskReserve(path: path + ".reserve", bytes: reserveBytes), signingKey: signingKey)
     }
 
     /// Runs on any writer, so tests can use an in-memory `DatabaseQueue()`.
     /// - Parameters:
     ///   - directory: the folder whose volume's free space health reports and the reserve guards.
     ///   - reserve: space given back when the disk fills; none by default.
-    public init(writer: any DatabaseWriter, capacity: Int, directory: String = "", reserve: DiskReserve? = nil) throws {
+    public init(
+        writer: any DatabaseWriter, capacity: Int, directory: String = "", reserve: DiskReserve? = nil, signingKey: SigningKey? = nil
+    ) throws {
         database = writer
+        self.signingKey = signingKey
         self.capacity = max(1, capacity)
         self.directory = directory
         self.reserve = reserve ?? DiskReserve(path: "", bytes: 0)
@@ -103,6 +114,23 @@ public final class EventBuffer: Sendable {
             let numbered = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
             try setMeta(db, "origin", numbered > 0 ? "" : UUID().uuidString.lowercased())
         }
+        migrator.registerMigration("v3-evidence") { db in
+            // Each event keeps its seal (prev, sig) and image digests as sent; the images'
+            // bytes wait in their own table until central has them, after the event itself.
+            try db.execute(sql: """
+                ALTER TABLE events ADD COLUMN images TEXT;
+                ALTER TABLE events ADD COLUMN prev TEXT;
+                ALTER TABLE events ADD COLUMN sig TEXT;
+                CREATE TABLE evidence_images (
+                    origin TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    role TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    bytes BLOB NOT NULL,
+                    PRIMARY KEY (origin, seq, role)
+                );
+                """)
+        }
         return migrator
     }
 
@@ -110,7 +138,13 @@ public final class EventBuffer: Sendable {
 
     /// Commits an event and returns its sequence. Makes room first if the
     /// buffer is full, by dropping the oldest unsent authorised passages.
-    public func append(read: PlateRead, decision: Decision, now: Date = Date()) throws -> Event {
+    ///
+    /// The event is sealed in the transaction that assigns its seq: `prev` is
+    /// the hash of the previous event of this database (kept in `meta` as
+    /// `last_hash`, so it survives restarts and the deletion of acknowledged
+    /// rows) and the signature covers `images`' digests, whose bytes are stored
+    /// beside it for the evidence upload.
+    public func append(read: PlateRead, decision: Decision, images: [EvidenceImage] = [], now: Date = Date()) throws -> Event {
         // Once the reserve is spent, half of it stays free for acknowledgements
         // and checkpoints: those are what give the disk back.
         if reserve.isReleased, let free = reserve.headroomShortfall(freeBytes: DiskSpace.freeBytes(atPath: directory)) {
@@ -135,9 +169,23 @@ public final class EventBuffer: Sendable {
                     delta -= Int(drops.total)
                 }
             }
-            var record = EventRecord(Event(seq: 0, read: read, decision: decision), created: now)
+            var unsealed = Event(seq: 0, read: read, decision: decision)
+            if !images.isEmpty { unsealed.images = images.map(\.digest) }
+            var record = EventRecord(unsealed, created: now)
             try record.insert(db)
-            let event = record.row.event
+            var event = record.event
+            if let signingKey {
+                let previous = try MetaRecord.fetchOne(db, key: "last_hash")?.value ?? EventSeal.genesis
+                event = try EventSeal.seal(event, origin: origin, previous: previous, key: signingKey.privateKey)
+                try db.execute(
+                    sql: "UPDATE events SET prev = ?, sig = ? WHERE seq = ?", arguments: [event.previousHash, event.signature, event.seq])
+                try Self.setMeta(db, "last_hash", EventSeal.hash(of: event, origin: origin))
+            }
+            for image in images {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO evidence_images (origin, seq, role, sha256, bytes) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [origin, event.seq, image.role, image.digest.sha256, image.jpeg])
+            }
             return (event, delta, drops)
         }
         rowCount.withLock { $0 += delta }
@@ -155,7 +203,7 @@ public final class EventBuffer: Sendable {
     /// A write transaction that survives a full disk once: when SQLite cannot
     /// commit for lack of space, the reserve is given back and the WAL
     /// truncated, and the transaction is tried again.
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try database.write(body)
         } catch let error as DatabaseError where Self.isOutOfSpace(error) {
@@ -196,7 +244,7 @@ public final class EventBuffer: Sendable {
     /// The oldest unacknowledged events, in sequence order.
     public func pending(limit: Int) throws -> [Event] {
         try database.read { db in
-            try EventRecord.order(Column("seq")).limit(limit).fetchAll(db).map(\.row.event)
+            try EventRecord.order(Column("seq")).limit(limit).fetchAll(db).map(\.event)
         }
     }
 
@@ -330,7 +378,7 @@ public final class EventBuffer: Sendable {
         try write { db in try Self.setMeta(db, key, value) }
     }
 
-    private static func setMeta(_ db: Database, _ key: String, _ value: String) throws {
+    static func setMeta(_ db: Database, _ key: String, _ value: String) throws {
         try MetaRecord(key: key, value: value).save(db)
     }
 

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Logging
+import PlateRecognition
 import Synchronization
 import WireProtocol
 
@@ -31,7 +32,7 @@ public final class GateController: Sendable {
 
     struct HeldDecisions {
         /// Oldest first; written as soon as the disk takes them again.
-        var decisions: [(read: PlateRead, decision: Decision)] = []
+        var decisions: [(read: PlateRead, decision: Decision, images: [EvidenceImage])] = []
         var lastError: String?
         /// Decisions dropped while the disk refused writes, counted here until
         /// the disk takes the count too.
@@ -74,13 +75,16 @@ public final class GateController: Sendable {
     @discardableResult
     public func handle(_ read: PlateRead) throws -> Event {
         let decision = clock.vet(permits.decide(read, policy: policy))
+        let images = evidenceImages(read, decision: decision)
+        var bare = read
+        bare.evidence = nil  // the pixels are in `images` now; a held decision keeps only those
         let stored: Result<Event, StorageError> = storage.withLock { held in
             do {
                 try Self.write(&held, to: buffer)
-                return .success(try buffer.append(read: read, decision: decision))
+                return .success(try buffer.append(read: bare, decision: decision, images: images))
             } catch {
                 held.lastError = "\(error)"
-                let kept = hold((read, decision), in: &held)
+                let kept = hold((bare, decision, images), in: &held)
                 logger.error("event not stored", metadata: [
                     "error": "\(error)", "event.kind": "\(decision.kind.rawValue)", "held": "\(kept)", "held.count": "\(held.decisions.count)",
                 ])
@@ -101,6 +105,28 @@ public final class GateController: Sendable {
         return event
     }
 
+    /// The evidence a decision keeps: for a violation or a review read by the
+    /// camera, the best frame and the plate crop (with a margin) as grey JPEG.
+    /// Authorised passages and exits keep no image; a frame that cannot be
+    /// encoded is logged and the event is still committed, without it.
+    func evidenceImages(_ read: PlateRead, decision: Decision) -> [EvidenceImage] {
+        guard decision.kind == .violation || decision.kind == .review, let evidence = read.evidence,
+            evidence.width > 0, evidence.height > 0, evidence.pixels.count == evidence.width * evidence.height
+        else { return [] }
+        let frame = GrayImage(width: evidence.width, height: evidence.height, pixels: evidence.pixels)
+        var images: [EvidenceImage] = []
+        do {
+            images.append(EvidenceImage(role: "frame", jpeg: Data(try JPEGEncoder.encode(frame))))
+            let box = PlateBox(x: evidence.boxX, y: evidence.boxY, width: evidence.boxWidth, height: evidence.boxHeight)
+            if let crop = JPEGEncoder.crop(frame, box: box) {
+                images.append(EvidenceImage(role: "crop", jpeg: Data(try JPEGEncoder.encode(crop, quality: 92))))
+            }
+        } catch {
+            logger.error("evidence image not kept", metadata: ["event.kind": "\(decision.kind.rawValue)", "error": "\(error)"])
+        }
+        return images.filter { $0.jpeg.count <= EventImageDigest.largestImage }
+    }
+
     /// Writes decisions held during a storage failure, oldest first (the sync loop retries with it).
     public func storeHeld() throws {
         try storage.withLock { held in try Self.write(&held, to: buffer) }
@@ -111,7 +137,7 @@ public final class GateController: Sendable {
         var written = 0
         defer { held.decisions.removeFirst(written) }
         for next in held.decisions {
-            _ = try buffer.append(read: next.read, decision: next.decision)
+            _ = try buffer.append(read: next.read, decision: next.decision, images: next.images)
             written += 1
         }
         try buffer.addDrops(held.unsavedDrops)
@@ -124,7 +150,7 @@ public final class GateController: Sendable {
     /// budget is spent, a held authorised passage or exit makes room for a
     /// violation or review; otherwise the newcomer is dropped. Every drop is
     /// counted by kind. Returns whether `decision` is held.
-    private func hold(_ decision: (read: PlateRead, decision: Decision), in held: inout HeldDecisions) -> Bool {
+    private func hold(_ decision: (read: PlateRead, decision: Decision, images: [EvidenceImage]), in held: inout HeldDecisions) -> Bool {
         if held.decisions.count < heldCapacity {
             held.decisions.append(decision)
             return true

@@ -21,6 +21,12 @@ public struct GateSyncStateMachine: Sendable {
         public var uploadTimeout: Duration = .seconds(5)
         /// Silence after which the socket is recreated (libzmq does not retry a refused handshake).
         public var renewSocketAfter: Duration = .seconds(10)
+        /// Between evidence chunks (at most 256 KiB each): evidence never crowds out events.
+        public var evidenceInterval: Duration = .milliseconds(50)
+        /// An evidence chunk unanswered this long is sent again.
+        public var evidenceTimeout: Duration = .seconds(10)
+        /// After central could not take evidence (`unknown_type`, `unavailable`), wait this long.
+        public var evidencePause: Duration = .seconds(60)
 
         public init(heartbeatInterval: Duration) {
             self.heartbeatInterval = heartbeatInterval
@@ -52,6 +58,13 @@ public struct GateSyncStateMachine: Sendable {
         case acknowledgeEvents([Int64])
         /// Close the socket and connect a new one.
         case renewSocket
+        /// If no event waits, send the next chunk of the oldest pending evidence image, then call `evidenceSent`.
+        case uploadEvidence
+        /// Central answered an evidence chunk: forget the image when complete
+        /// or refused (`error`), else go on from `nextOffset`.
+        case evidenceAnswered(EvidenceAck)
+        /// Central refused the last evidence chunk as invalid: drop that image (counted), do not loop on it.
+        case evidenceRefused(String)
     }
 
     /// Where permit sync stands.
@@ -77,6 +90,9 @@ public struct GateSyncStateMachine: Sendable {
     public private(set) var revokedMessage: String?
     /// The last thing that went wrong on the link, and when.
     private var problem: (text: String, at: Instant)?
+    /// Central's refusal of the signing key this gate announced (`signing_key_mismatch`),
+    /// kept until a welcome shows the key accepted: its events are flagged until then.
+    public private(set) var signingKeyRefusal: String?
     /// The holiday calendar sequence the gate holds.
     public private(set) var holidaysSeq: Int64?
 
@@ -85,6 +101,10 @@ public struct GateSyncStateMachine: Sendable {
     private var lastHeartbeat: Instant?
     private var inflight: Set<Int64> = []
     private var inflightSentAt: Instant?
+    private var evidenceSentAt: Instant?
+    private var evidenceInFlight = false
+    /// Central cannot take evidence now (a revision-3 central, or it is busy): try again after this.
+    private var evidencePausedUntil: Instant?
 
     public init(configuration: Configuration, held: Int64, holidaysSeq: Int64? = nil, now: Instant) {
         self.configuration = configuration
@@ -158,7 +178,20 @@ public struct GateSyncStateMachine: Sendable {
         if connected, inflight.isEmpty || inflightSentAt.map({ now - $0 > configuration.uploadTimeout }) ?? true {
             actions.append(.uploadPending)
         }
+        // Evidence goes between event batches only, one chunk at a time, paced.
+        let evidenceWait = evidenceInFlight ? configuration.evidenceTimeout : configuration.evidenceInterval
+        if connected, inflight.isEmpty, evidenceSentAt.map({ now - $0 >= evidenceWait }) ?? true,
+            evidencePausedUntil.map({ now >= $0 }) ?? true
+        {
+            actions.append(.uploadEvidence)
+        }
         return actions
+    }
+
+    /// The loop sent an evidence chunk.
+    public mutating func evidenceSent(now: Instant) {
+        evidenceSentAt = now
+        evidenceInFlight = true
     }
 
     /// The loop sent an event batch (an empty one when nothing was pending).
@@ -173,6 +206,8 @@ public struct GateSyncStateMachine: Sendable {
         socketCreated = now
         inflight.removeAll()
         inflightSentAt = nil
+        evidenceInFlight = false
+        evidenceSentAt = nil
     }
 
     /// An action failed (the database refused): start permit sync over from what is really held.
@@ -204,6 +239,7 @@ public struct GateSyncStateMachine: Sendable {
         revokedMessage = nil
         switch message {
         case .welcome(let welcome):
+            signingKeyRefusal = nil
             noteHead(welcome.headSeq)
             noteCentralClock(welcome.serverTimeMilliseconds, wallClockMilliseconds)
             holidaysSeq = welcome.holidaysSeq ?? holidaysSeq
@@ -261,8 +297,24 @@ public struct GateSyncStateMachine: Sendable {
             default: break
             }
             return actions
+        case .evidenceAck(let ack):
+            evidenceInFlight = false
+            return [.evidenceAnswered(ack)]
         case .error(let error, let inReplyTo):
             note("central refused '\(inReplyTo ?? "?")': \(error.code.rawValue): \(error.message)", now)
+            if error.code == .signingKeyMismatch { signingKeyRefusal = error.message }
+            if inReplyTo == "evidence", evidenceInFlight {
+                evidenceInFlight = false
+                switch error.code {
+                case .invalid, .malformed, .tooLarge:
+                    // This chunk can never be taken: drop its image rather than send it forever.
+                    return [.evidenceRefused("\(error.code.rawValue): \(error.message)")]
+                default:
+                    // Central does not speak revision 4, or cannot store now: keep the images, try later.
+                    evidencePausedUntil = now + configuration.evidencePause
+                    return []
+                }
+            }
             return []
         }
     }

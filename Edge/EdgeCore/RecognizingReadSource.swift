@@ -1,4 +1,5 @@
 import BollardSupport
+import Capture
 import Domain
 import Foundation
 import Logging
@@ -9,6 +10,30 @@ import PlateRecognition
 public protocol FrameSource: Sendable {
     /// Frames in order; the stream ends when the source is exhausted.
     func frames() -> AsyncThrowingStream<GrayImage, any Error>
+    /// The same frames with their capture time (the event's time when a frame is kept).
+    func capturedFrames() -> AsyncThrowingStream<CapturedFrame, any Error>
+}
+
+extension FrameSource {
+    /// Sources without a capture clock: a frame was captured when it arrived.
+    public func capturedFrames() -> AsyncThrowingStream<CapturedFrame, any Error> {
+        let frames = frames()
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    var sequence: UInt32 = 0
+                    for try await image in frames {
+                        continuation.yield(CapturedFrame(image: image, sequence: sequence, capturedAt: Date()))
+                        sequence &+= 1
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
 }
 
 /// Plays image files (JPEG, PGM, PPM) as frames at a fixed interval. A file
@@ -73,17 +98,45 @@ public struct RecognizingReadSource: PlateReadSource {
         self.onFrame = onFrame
     }
 
+    /// Frames with reads kept for evidence while their vehicle may still be tracked
+    /// (the most confident ones; 8 frames of 1280×720 are about 7 MB).
+    static let keptFrames = 8
+
     public func run(sink: @escaping @Sendable (PlateRead) -> Void) async throws {
         let recognizer = try model.map { PlateRecognizer(model: $0) } ?? PlateRecognizer(model: RecognitionModel.packaged())
         let tracker = PlateTracker()
         var frameNumber = 0
+        // Frames in which something was read, by number: the tracker names the best one of a
+        // vehicle when it closes the track. Bounded: past `keptFrames` the least confident goes.
+        var kept: [Int: (frame: CapturedFrame, confidence: Double)] = [:]
         func emit(_ reads: [VehicleRead]) {
-            for read in reads { sink(PlateRead(text: read.text, confidence: read.confidence, at: Date())) }
+            for read in reads {
+                let best = kept[read.bestFrame]?.frame
+                let evidence = best.map { frame in
+                    ReadEvidence(
+                        width: frame.image.width, height: frame.image.height, pixels: frame.image.pixels, boxX: read.bestBox.x, boxY: read.bestBox.y,
+                        boxWidth: read.bestBox.width, boxHeight: read.bestBox.height)
+                }
+                // The event's time is when the kept frame was captured, not when the tracker closed the track.
+                sink(PlateRead(text: read.text, confidence: read.confidence, at: best?.capturedAt ?? Date(), evidence: evidence))
+            }
+            if let oldest = tracker.oldestOpenFrame {
+                kept = kept.filter { $0.key >= oldest }
+            } else {
+                kept.removeAll()
+            }
         }
-        for try await image in frames.frames() {
+        for try await frame in frames.capturedFrames() {
             onFrame()
             ProgressReporter.current?.beat()  // a camera that delivers frames is alive
-            emit(tracker.update(frame: frameNumber, reads: recognizer.recognize(image)))
+            let candidates = recognizer.recognize(frame.image)
+            if let confidence = candidates.map(\.confidence).max() {
+                kept[frameNumber] = (frame, confidence)
+                if kept.count > Self.keptFrames, let weakest = kept.min(by: { $0.value.confidence < $1.value.confidence })?.key {
+                    kept[weakest] = nil
+                }
+            }
+            emit(tracker.update(frame: frameNumber, reads: candidates))
             frameNumber += 1
         }
         emit(tracker.flush())

@@ -24,6 +24,8 @@ public final class SyncClient: Sendable {
         public var centralHeadSeq: Int64?
         public var lastError: String?
         public var syncing = false
+        /// Central refuses the signing key this gate announced (revision 4): why, in its words.
+        public var signingKeyRefusal: String?
     }
 
     public struct Credentials: Sendable {
@@ -117,6 +119,19 @@ public final class SyncClient: Sendable {
         var machine: GateSyncStateMachine
         var controller: GateController { client.controller }
         var logger: Logger { client.logger }
+        /// Where each evidence image's upload stands, as central last answered
+        /// (after a restart central's answer to the first chunk says it again).
+        var evidenceOffsets: [EvidenceKey: Int] = [:]
+        /// The image whose chunk is in flight.
+        var evidenceCurrent: EvidenceKey?
+        /// No image was pending when last asked: ask SQLite again after this, or after the next ack.
+        var evidenceIdleUntil: ContinuousClock.Instant?
+
+        struct EvidenceKey: Hashable {
+            var origin: String
+            var seq: Int64
+            var role: String
+        }
 
         init(client: SyncClient, context: ZMQContext, socket: ZMQSocket) {
             self.client = client
@@ -183,11 +198,12 @@ public final class SyncClient: Sendable {
                 case .sendHello:
                     send(.hello(.init(
                         software: EdgeConfiguration.software, permitSeq: controller.permits.seq, gateID: client.gateID,
-                        origin: controller.buffer.origin)))
+                        origin: controller.buffer.origin, signingKey: controller.buffer.signingPublicKey)))
                 case .sendHeartbeat:
                     var health = controller.health()
                     let problems = [
                         machine.currentProblem(now: .now),
+                        machine.signingKeyRefusal.map { "central refuses this gate's signing key: \($0)" },
                         DiagnosticsHandler.clockProblem(controller.clock),
                     ].compactMap { $0 }
                     if !problems.isEmpty { health.problems = problems.prefix(8).map { String($0.prefix(300)) } }
@@ -224,6 +240,51 @@ public final class SyncClient: Sendable {
                     logger.info("permit snapshot installed", metadata: ["permits.count": "\(installed)", "permits.seq": "\(baseSeq)"])
                 case .acknowledgeEvents(let seqs):
                     try controller.buffer.acknowledge(seqs)
+                    evidenceIdleUntil = nil  // their images may go now
+                case .uploadEvidence:
+                    // Only when no event waits: evidence never delays a decision reaching central.
+                    guard controller.buffer.count == 0, evidenceIdleUntil.map({ ContinuousClock.now >= $0 }) ?? true else { continue }
+                    guard let image = try controller.buffer.pendingImages(limit: 1).first else {
+                        evidenceIdleUntil = .now + .seconds(1)
+                        continue
+                    }
+                    let key = EvidenceKey(origin: image.origin, seq: image.seq, role: image.role)
+                    let offset = min(evidenceOffsets[key] ?? 0, image.bytes.count)
+                    let end = min(offset + ProtocolVersion.maxEvidenceChunkBytes, image.bytes.count)
+                    let chunk = EvidenceChunk(
+                        origin: image.origin, seq: image.seq, role: image.role, sha256: image.sha256, totalBytes: image.bytes.count,
+                        offset: offset, data: image.bytes.subdata(in: offset..<end))
+                    if send(.evidence(chunk)) {
+                        evidenceCurrent = key
+                        machine.evidenceSent(now: .now)
+                    }
+                case .evidenceAnswered(let ack):
+                    let key = EvidenceKey(origin: ack.origin, seq: ack.seq, role: ack.role)
+                    if ack.complete {
+                        try controller.buffer.deleteImage(origin: ack.origin, seq: ack.seq, role: ack.role)
+                        evidenceOffsets[key] = nil
+                        logger.debug("evidence image delivered", metadata: ["event.seq": "\(ack.seq)", "image.role": "\(ack.role)"])
+                    } else if let error = ack.error {
+                        // Central refused this copy (it does not match the signed event, or the event is unknown):
+                        // sending it again cannot help. Counted in the buffer's meta, and said loudly.
+                        try controller.buffer.deleteImage(origin: ack.origin, seq: ack.seq, role: ack.role, rejected: true)
+                        evidenceOffsets[key] = nil
+                        machine.noteProblem("central refused evidence image \(ack.role) of event \(ack.seq): \(error)", now: .now)
+                        logger.error(
+                            "central refused an evidence image; dropped",
+                            metadata: ["event.seq": "\(ack.seq)", "image.role": "\(ack.role)", "error": "\(error)"])
+                    } else {
+                        evidenceOffsets[key] = ack.nextOffset
+                    }
+                    if evidenceCurrent == key { evidenceCurrent = nil }
+                case .evidenceRefused(let reason):
+                    guard let key = evidenceCurrent else { continue }
+                    evidenceCurrent = nil
+                    evidenceOffsets[key] = nil
+                    try controller.buffer.deleteImage(origin: key.origin, seq: key.seq, role: key.role, rejected: true)
+                    logger.error(
+                        "central refused an evidence chunk as invalid; image dropped",
+                        metadata: ["event.seq": "\(key.seq)", "image.role": "\(key.role)", "error": "\(reason)"])
                 case .renewSocket:
                     socket.close()
                     socket = try client.makeSocket(context)
@@ -252,6 +313,7 @@ public final class SyncClient: Sendable {
                 link.centralHeadSeq = machine.centralHeadSeq
                 link.syncing = machine.isSyncing
                 link.lastError = machine.currentProblem(now: now)
+                link.signingKeyRefusal = machine.signingKeyRefusal
             }
         }
 

@@ -38,6 +38,12 @@ public final class PlateTracker {
         self.minimumConfidence = minimumConfidence
     }
 
+    /// The first frame of the oldest track still open (nil when none is): frames
+    /// before it can no longer become a vehicle's best frame.
+    public var oldestOpenFrame: Int? {
+        tracks.compactMap { $0.observations.first?.frame }.min()
+    }
+
     /// Adds a frame's reads; returns the vehicles whose tracks closed before this frame.
     public func update(frame: Int, reads: [PlateCandidate]) -> [VehicleRead] {
         var closed: [VehicleRead] = []

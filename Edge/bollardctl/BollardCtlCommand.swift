@@ -1,6 +1,7 @@
 import ArgumentParser
 import BollardSupport
 import Domain
+import Evidence
 import Foundation
 import WireProtocol
 import ZMQ
@@ -96,13 +97,20 @@ extension BollardCtlCommand {
     }
 
     struct Keygen: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a CURVE key pair: BASE.key (0600) and BASE.pub.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a CURVE key pair: BASE.key (0600) and BASE.pub, and the event signing key signing.key (0600) beside them.")
         @Argument(help: "Path without extension, e.g. /var/lib/bollard/gate.") var base: String
 
         func run() throws {
             let pair = try CurveKeyPair.generate()
             try KeyFile.writePair(base: base, publicKey: pair.publicKey, secretKey: pair.secretKey)
             print("wrote \(base).key and \(base).pub; public key \(pair.publicKey)")
+            // The gate's default signing_key_file: it signs every event with it (created here if missing, kept if present).
+            let folder = (base as NSString).deletingLastPathComponent
+            let signingPath = folder.isEmpty ? "signing.key" : folder + "/signing.key"
+            let existed = FileManager.default.fileExists(atPath: signingPath)
+            let signing = try SigningKey.loadOrCreate(path: signingPath)
+            print("\(existed ? "kept" : "wrote") \(signingPath); signing public key \(signing.publicKeyBase64) (bollard-central gates register … --signing-key)")
         }
     }
 }

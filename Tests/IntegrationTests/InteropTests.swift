@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// A gate written in Python from docs/protocol.md alone (Tests/Interop/gate_client.py)
@@ -36,5 +37,12 @@ struct InteropTests {
         #expect(output.contains("0 failed"))
         #expect(output.contains("ok: holds exactly the 30 permits central was given"), "the permit check must run:\n\(output)")
         #expect(try cluster.centralEventSeqs(gate: "gate") == Array(1...300))
+        // Revision 4: the Python gate sealed every event (key pinned at its hello) and sent one image.
+        #expect(output.contains("-> evidence_ack complete"), "the evidence check must run:\n\(output)")
+        try cluster.centralDatabase().read { db in
+            let seals = try String.fetchAll(db, sql: "SELECT seal FROM event_seals WHERE gate_id = 'gate' ORDER BY seq")
+            #expect(seals.count == 300 && seals.allSatisfy { $0 == "valid" }, "seals: \(Set(seals))")
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM evidence_images WHERE gate_id = 'gate'") == 1)
+        }
     }
 }

@@ -38,8 +38,11 @@ import ZMQ
         #expect(try Self.runPermissive("bollardctl", ["keygen", base], log: log).status == 0)
         #expect(Self.mode(base + ".key") == 0o600)
         #expect(Self.mode(base + ".pub") == 0o644)
-        // No temporary file is left beside the keys.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: cluster.root.appendingPathComponent("keys").path).sorted() == ["tech.key", "tech.pub"])
+        // The event signing key is made beside them, private too; no temporary file is left.
+        #expect(Self.mode(cluster.root.appendingPathComponent("keys/signing.key").path) == 0o600)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: cluster.root.appendingPathComponent("keys").path).sorted()
+                == ["signing.key", "tech.key", "tech.pub"])
 
         #expect(try Self.runPermissive("bollard-central", ["gates", "list", "--data-dir", cluster.centralData], log: log).status == 0)
         #expect(Self.mode(cluster.centralData) == 0o700)
@@ -63,6 +66,7 @@ import ZMQ
         try cluster.waitUntil("the gate runs", timeout: 20) { (try? cluster.edgeStatus("gate-p")) != nil }
         #expect(Self.mode(edgeFolder) == 0o700)
         #expect(Self.mode(edgeFolder + "/gate.key") == 0o600)
+        #expect(Self.mode(edgeFolder + "/signing.key") == 0o600)
         for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: edgeFolder + "/edge.sqlite" + suffix) {
             #expect(Self.mode(edgeFolder + "/edge.sqlite" + suffix) == 0o600, "edge.sqlite\(suffix)")
         }

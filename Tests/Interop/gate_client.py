@@ -4,13 +4,15 @@
 Connects to central over CURVE as a gate, and checks the contract:
 hello/welcome, permit sync (changes and snapshot pages), event upload with
 acks and duplicate acks, heartbeat/heartbeat_ack, and the error codes for bad
-messages. Prints one line per check ("ok: ..." / "FAIL: ...") and exits 0
+messages. Revision 4: it announces an Ed25519 signing key in hello, seals every
+event (§3.6) and sends one evidence image in chunks (§5.5). Prints one line per check ("ok: ..." / "FAIL: ...") and exits 0
 only if every check passed.
 
     gate_client.py --endpoint tcp://127.0.0.1:7700 \
         --central-key central.pub --gate-key gate.key [--events 300]
 
-Needs pyzmq with CURVE (Debian: python3-zmq). Every wait is bounded by poll,
+Needs pyzmq with CURVE (Debian: python3-zmq) and, for the seal, the
+`cryptography` package (Debian: python3-cryptography). Every wait is bounded by poll,
 so the client never hangs.
 """
 
@@ -22,6 +24,14 @@ import sys
 import time
 
 import zmq
+
+try:  # revision 4: events are sealed with Ed25519 (Debian: python3-cryptography)
+    import base64
+    import hashlib
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives import serialization
+except ImportError:  # pragma: no cover - the test command installs it
+    Ed25519PrivateKey = None
 
 PROTOCOL_VERSION = 1
 MAX_BATCH = 256          # §4.1 / §5.3: 1 … 256 events per message
@@ -390,6 +400,58 @@ def make_events(first, count):
     return out
 
 
+GENESIS = "0" * 64
+EVIDENCE_CHUNK = 256 * 1024  # §4.1: at most 262144 bytes of data per evidence message
+
+
+def seal_payload(ev, origin):
+    """§3.6: the seal payload, one key=value line per field, in this order."""
+    images = sorted(ev.get("images") or [], key=lambda i: i["role"])
+    lines = [
+        "bollard-event/1",
+        "origin=%s" % origin,
+        "seq=%d" % ev["seq"],
+        "at_ms=%d" % ev["at_ms"],
+        "kind=%s" % ev["kind"],
+        "plate=%s" % (ev.get("plate") or ""),
+        "confidence=%.4f" % ev["confidence"],
+        "permit_id=%s" % (ev.get("permit_id") or ""),
+        "reason=%s" % (ev.get("reason") or ""),
+        "candidates=%s" % ",".join(ev.get("candidates") or []),
+        "images=%s" % ",".join("%s:%s:%d" % (i["role"], i["sha256"], i["bytes"]) for i in images),
+        "prev=%s" % (ev.get("prev") or GENESIS),
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def seal_events(events, key, origin="", previous=GENESIS):
+    """Chains and signs events in order (§3.6); returns the last hash."""
+    for ev in events:
+        ev["prev"] = previous
+        payload = seal_payload(ev, origin)
+        ev["sig"] = base64.b64encode(key.sign(payload)).decode("ascii")
+        previous = hashlib.sha256(payload).hexdigest()
+    return previous
+
+
+def send_evidence(gate, report, origin, seq, role, image):
+    """§5.5: chunks of ≤256 KiB from the offset central answers, until complete."""
+    digest = hashlib.sha256(image).hexdigest()
+    offset, chunks = 0, 0
+    while chunks < 20:
+        chunks += 1
+        data = image[offset:offset + EVIDENCE_CHUNK]
+        gate.send({"v": 1, "type": "evidence", "origin": origin, "seq": seq, "role": role, "sha256": digest,
+                   "total_bytes": len(image), "offset": offset, "data": base64.b64encode(data).decode("ascii")})
+        msg = gate.wait_for({"evidence_ack", "error"}, 5.0)
+        if msg is None or msg["type"] == "error":
+            return msg, chunks
+        if msg.get("complete") or msg.get("error"):
+            return msg, chunks
+        offset = msg.get("next_offset", 0)
+    return None, chunks
+
+
 def upload(gate, report, events):
     """§5.3: oldest unacked first, ≤256 per message, one in flight, resend
     after 5 s without ack. Returns the list of batches sent (acked)."""
@@ -530,6 +592,12 @@ def run(gate, report, args, expected_id, started):
     # ---- 1. hello / welcome -------------------------------------------
     hello = {"v": 1, "type": "hello", "versions": [1], "software": SOFTWARE,
              "permit_seq": gate.held, "gate_id": expected_id}
+    signing = Ed25519PrivateKey.generate() if Ed25519PrivateKey else None
+    if signing:
+        raw = signing.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        hello["signing_key"] = base64.b64encode(raw).decode("ascii")  # §4.1 revision 4
+    else:
+        report.note("python cryptography missing: events go unsigned")
     if not gate.send(hello, timeout_s=5.0):
         report.check(False, "CURVE connection to central",
                      "not connected within 5 s (wrong central key, or gate key not admitted by ZAP?)")
@@ -639,6 +707,15 @@ def run(gate, report, args, expected_id, started):
     # ---- 3. events -----------------------------------------------------
     n = args.events
     events = make_events(args.first_seq, n)
+    # Revision 4: the first violation keeps an evidence image (a JPEG-like blob over two chunks).
+    evidence = None
+    if signing:
+        violation = next((e for e in events if e["kind"] == "violation"), None)
+        if violation:
+            image = b"\xff\xd8\xff" + os.urandom(300_000) + b"\xff\xd9"
+            violation["images"] = [{"role": "frame", "sha256": hashlib.sha256(image).hexdigest(), "bytes": len(image)}]
+            evidence = (violation["seq"], image)
+        seal_events(events, signing)
     t0 = time.monotonic()
     batches, ok = upload(gate, report, events)
     if ok:
@@ -655,6 +732,20 @@ def run(gate, report, args, expected_id, started):
                      "resent already-acked batch %d..%d acked again (duplicate)"
                      % (dup[0]["seq"], dup[-1]["seq"]),
                      "got %s" % (str(msg)[:120] if msg else "nothing"))
+
+    # ---- 3b. evidence (revision 4) --------------------------------------
+    if evidence and ok:
+        seq, image = evidence
+        msg, chunks = send_evidence(gate, report, "", seq, "frame", image)
+        report.check(msg is not None and msg.get("type") == "evidence_ack" and msg.get("complete") is True
+                     and msg.get("next_offset") == len(image) and not msg.get("error"),
+                     "evidence image of event %d sent in %d chunks -> evidence_ack complete" % (seq, chunks),
+                     "got %s" % (str(msg)[:200] if msg else "nothing"))
+        msg, _ = send_evidence(gate, report, "", 99_999_999, "frame", image[:1000])
+        report.check(msg is not None and msg.get("type") == "evidence_ack" and not msg.get("complete")
+                     and isinstance(msg.get("error"), str),
+                     "evidence for an unknown event -> evidence_ack with error",
+                     "got %s" % (str(msg)[:200] if msg else "nothing"))
 
     # ---- 4. heartbeat --------------------------------------------------
     h = health(gate, started)

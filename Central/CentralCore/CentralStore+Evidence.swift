@@ -1,0 +1,334 @@
+import Evidence
+import Foundation
+import GRDB
+import WireProtocol
+
+// Evidence at central (revision 4): the gates' signing keys, each event's
+// seal as received and whether it holds, and the evidence images, uploaded
+// in resumable chunks and stored content-addressed.
+
+extension CentralStore {
+    /// Whether an event's seal holds, as checked on ingest.
+    public enum SealStatus: String, Sendable, Codable, CaseIterable {
+        /// Signed with the gate's key, and chained to the stored previous event when central holds it.
+        case valid
+        /// The event carries no signature (a revision-3 gate).
+        case unsigned
+        /// Signed, but not with the key central holds for the gate (or not at all).
+        case badSignature = "bad_signature"
+        /// The signature holds, but `prev` is not the hash of the stored event before it.
+        case chainBreak = "chain_break"
+        /// Signed, but central holds no signing key for the gate to check it with.
+        case unverified
+    }
+
+    static func registerEvidenceMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v4-evidence") { db in
+            try db.execute(sql: """
+                ALTER TABLE gates ADD COLUMN signing_key TEXT;
+                ALTER TABLE gates ADD COLUMN signing_key_source TEXT;
+                ALTER TABLE gates ADD COLUMN signing_key_refused TEXT;
+                CREATE TABLE event_seals (
+                    gate_id TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    hash TEXT NOT NULL,
+                    prev TEXT,
+                    sig TEXT,
+                    images TEXT,
+                    seal TEXT NOT NULL,
+                    PRIMARY KEY (gate_id, origin, seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX event_seals_problems ON event_seals(gate_id, seal) WHERE seal != 'valid';
+                CREATE TABLE evidence_blobs (sha256 TEXT PRIMARY KEY, bytes BLOB NOT NULL) WITHOUT ROWID;
+                CREATE TABLE evidence_images (
+                    gate_id TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    role TEXT NOT NULL,
+                    sha256 TEXT NOT NULL REFERENCES evidence_blobs(sha256),
+                    received_ms INTEGER NOT NULL,
+                    PRIMARY KEY (gate_id, origin, seq, role)
+                ) WITHOUT ROWID;
+                CREATE TABLE evidence_chunks (
+                    gate_id TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    role TEXT NOT NULL,
+                    offset INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    PRIMARY KEY (gate_id, origin, seq, role, offset)
+                ) WITHOUT ROWID;
+                """)
+        }
+    }
+
+    // MARK: Signing keys
+
+    /// A signing key that is not a raw 32-byte Ed25519 public key in base64.
+    public struct InvalidSigningKey: Error, CustomStringConvertible {
+        public var text: String
+        public var description: String { "'\(text)' is not a 32-byte Ed25519 public key in base64 (44 characters)" }
+    }
+
+    /// Whether `text` is a signing public key central can check events with.
+    public static func isSigningKey(_ text: String) -> Bool {
+        SigningKey.publicKey(base64: text) != nil
+    }
+
+    /// Registers the gate's signing public key (base64 of 32 bytes), replacing any pinned one.
+    public func setSigningKey(gateID: String, publicKey: String) throws {
+        guard SigningKey.publicKey(base64: publicKey) != nil else {
+            throw InvalidSigningKey(text: publicKey)
+        }
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE gates SET signing_key = ?, signing_key_source = 'registered', signing_key_refused = NULL WHERE id = ?",
+                arguments: [publicKey, gateID])
+        }
+    }
+
+    /// Forgets a gate's signing key, so the next hello pins the one it announces (a replaced gate unit).
+    public func forgetSigningKey(gateID: String) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE gates SET signing_key = NULL, signing_key_source = NULL, signing_key_refused = NULL WHERE id = ?",
+                arguments: [gateID])
+        }
+    }
+
+    /// What central made of the signing key a gate announced in `hello`.
+    public enum AnnouncedKey: Equatable, Sendable {
+        /// The key central holds.
+        case matches
+        /// Central held none: this one is pinned now (trust on first use).
+        case pinned
+        /// Not the key central holds; `firstTime` when it was not refused before.
+        case mismatch(held: String, firstTime: Bool)
+    }
+
+    /// Compares an announced key with the one held, pinning it if none is.
+    public func checkAnnouncedSigningKey(gateID: String, announced: String) throws -> AnnouncedKey {
+        try database.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT signing_key, signing_key_refused FROM gates WHERE id = ?", arguments: [gateID])
+            else { return .matches }
+            guard let held = row["signing_key"] as String? else {
+                try db.execute(
+                    sql: "UPDATE gates SET signing_key = ?, signing_key_source = 'pinned', signing_key_refused = NULL WHERE id = ?",
+                    arguments: [announced, gateID])
+                return .pinned
+            }
+            if held == announced {
+                if row["signing_key_refused"] as String? != nil {
+                    try db.execute(sql: "UPDATE gates SET signing_key_refused = NULL WHERE id = ?", arguments: [gateID])
+                }
+                return .matches
+            }
+            let before = row["signing_key_refused"] as String?
+            if before != announced {
+                try db.execute(sql: "UPDATE gates SET signing_key_refused = ? WHERE id = ?", arguments: [announced, gateID])
+            }
+            return .mismatch(held: held, firstTime: before != announced)
+        }
+    }
+
+    /// Gates whose last announced signing key was refused, with that key.
+    public func refusedSigningKeys() throws -> [String: String] {
+        try database.read { db in
+            var refused: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, signing_key_refused FROM gates WHERE signing_key_refused IS NOT NULL") {
+                refused[row["id"]] = row["signing_key_refused"]
+            }
+            return refused
+        }
+    }
+
+    // MARK: Seals
+
+    /// Checks and records the seal of events just stored (in their order, so
+    /// that one batch chains within itself). Nothing is refused: an event
+    /// whose seal does not hold is kept, acknowledged and reported.
+    static func recordSeals(of events: [Event], gateID: String, origin: String, _ db: Database) throws {
+        guard !events.isEmpty else { return }
+        let key = try String.fetchOne(db, sql: "SELECT signing_key FROM gates WHERE id = ?", arguments: [gateID])
+            .flatMap(SigningKey.publicKey(base64:))
+        let previousHash = try db.cachedStatement(sql: "SELECT hash FROM event_seals WHERE gate_id = ? AND origin = ? AND seq = ?")
+        let insert = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO event_seals (gate_id, origin, seq, hash, prev, sig, images, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let encoder = JSONEncoder()
+        for event in events {
+            let status: SealStatus
+            if event.signature == nil {
+                status = .unsigned
+            } else if let key {
+                if EventSeal.signatureProblem(of: event, origin: origin, publicKey: key) != nil {
+                    status = .badSignature
+                } else if let before = try String.fetchOne(previousHash, arguments: [gateID, origin, event.seq - 1]),
+                    before != (event.previousHash ?? EventSeal.genesis)
+                {
+                    status = .chainBreak
+                } else {
+                    status = .valid
+                }
+            } else {
+                status = .unverified
+            }
+            let images = try event.images.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+            try insert.execute(arguments: [
+                gateID, origin, event.seq, EventSeal.hash(of: event, origin: origin), event.previousHash, event.signature, images,
+                status.rawValue,
+            ])
+        }
+    }
+
+    /// The seal status of one stored event; nil when central holds no seal for it (stored before revision 4).
+    public func sealStatus(gateID: String, origin: String, seq: Int64) throws -> SealStatus? {
+        try database.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT seal FROM event_seals WHERE gate_id = ? AND origin = ? AND seq = ?", arguments: [gateID, origin, seq]
+            ).flatMap(SealStatus.init(rawValue:))
+        }
+    }
+
+    /// Events whose seal does not hold, per gate and status (only gates that have some).
+    public func sealProblemCounts() throws -> [String: [SealStatus: Int]] {
+        try database.read { db in
+            var counts: [String: [SealStatus: Int]] = [:]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT gate_id, seal, count(*) AS n FROM event_seals WHERE seal != 'valid' GROUP BY gate_id, seal")
+            for row in rows {
+                guard let status = SealStatus(rawValue: row["seal"]) else { continue }
+                counts[row["gate_id"], default: [:]][status] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    // MARK: Evidence images
+
+    /// Takes one chunk of an evidence image. Chunks are kept durably as they
+    /// come, so an upload resumes at the answered offset after a restart of
+    /// either side; the last one completes the image only if its SHA-256 is
+    /// the digest in the stored, signed event. Unknown events, images the
+    /// event does not list and mismatching images are answered with an error
+    /// and leave nothing stored.
+    public func receiveEvidence(_ chunk: EvidenceChunk, gateID: String) throws -> EvidenceAck {
+        func answer(_ next: Int, complete: Bool = false, error: String? = nil) -> EvidenceAck {
+            EvidenceAck(origin: chunk.origin, seq: chunk.seq, role: chunk.role, nextOffset: next, complete: complete, error: error)
+        }
+        return try database.write { db in
+            let eventKey: StatementArguments = [gateID, chunk.origin, chunk.seq]
+            guard let imagesJSON = try Row.fetchOne(
+                db, sql: "SELECT images FROM event_seals WHERE gate_id = ? AND origin = ? AND seq = ?", arguments: eventKey)
+            else { return answer(0, error: "central holds no event \(chunk.seq) of origin '\(chunk.origin)'") }
+            let images = (imagesJSON["images"] as String?).flatMap { try? JSONDecoder().decode([EventImageDigest].self, from: Data($0.utf8)) } ?? []
+            guard let digest = images.first(where: { $0.role == chunk.role }), digest.sha256 == chunk.sha256, digest.bytes == chunk.totalBytes
+            else { return answer(0, error: "event \(chunk.seq) lists no \(chunk.role) image with that sha256 and size") }
+            let imageKey: StatementArguments = eventKey + [chunk.role]
+            if try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM evidence_images WHERE gate_id = ? AND origin = ? AND seq = ? AND role = ?", arguments: imageKey) ?? false
+            {
+                return answer(digest.bytes, complete: true)
+            }
+            let held = try Int.fetchOne(
+                db, sql: "SELECT coalesce(sum(length(data)), 0) FROM evidence_chunks WHERE gate_id = ? AND origin = ? AND seq = ? AND role = ?",
+                arguments: imageKey) ?? 0
+            // Not where central stands (a resend, or a gate that restarted): say where to go on from.
+            guard chunk.offset == held, !chunk.data.isEmpty else { return answer(held) }
+            try db.execute(
+                sql: "INSERT INTO evidence_chunks (gate_id, origin, seq, role, offset, data) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: imageKey + [chunk.offset, chunk.data])
+            let next = held + chunk.data.count
+            guard next == digest.bytes else { return answer(next) }
+            var whole = Data(capacity: digest.bytes)
+            for part in try Data.fetchAll(
+                db, sql: "SELECT data FROM evidence_chunks WHERE gate_id = ? AND origin = ? AND seq = ? AND role = ? ORDER BY offset",
+                arguments: imageKey)
+            {
+                whole.append(part)
+            }
+            try db.execute(sql: "DELETE FROM evidence_chunks WHERE gate_id = ? AND origin = ? AND seq = ? AND role = ?", arguments: imageKey)
+            let actual = EventSeal.hexDigest(whole)
+            guard actual == digest.sha256 else {
+                return answer(0, error: "the image's sha256 is \(actual), not \(digest.sha256) as the signed event says: the gate's copy is bad")
+            }
+            try db.execute(sql: "INSERT OR IGNORE INTO evidence_blobs (sha256, bytes) VALUES (?, ?)", arguments: [actual, whole])
+            try db.execute(
+                sql: "INSERT INTO evidence_images (gate_id, origin, seq, role, sha256, received_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: imageKey + [actual, Self.nowMilliseconds()])
+            return answer(digest.bytes, complete: true)
+        }
+    }
+
+    /// The bytes of a stored evidence image, by role, of one event.
+    public func evidenceImages(gateID: String, origin: String, seq: Int64) throws -> [String: Data] {
+        try database.read { db in try Self.evidenceImages(db, gateID: gateID, origin: origin, seq: seq) }
+    }
+
+    static func evidenceImages(_ db: Database, gateID: String, origin: String, seq: Int64) throws -> [String: Data] {
+        var images: [String: Data] = [:]
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT i.role, b.bytes FROM evidence_images i JOIN evidence_blobs b ON b.sha256 = i.sha256
+                WHERE i.gate_id = ? AND i.origin = ? AND i.seq = ?
+                """,
+            arguments: [gateID, origin, seq])
+        for row in rows { images[row["role"]] = row["bytes"] }
+        return images
+    }
+
+    /// Images stored in all, counting each distinct content once (tests, audits).
+    public func evidenceBlobCount() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM evidence_blobs") ?? 0 }
+    }
+
+    // MARK: The evidence bundle
+
+    /// One event with everything needed to show it is what the gate decided
+    /// (see `StoredEvidence`), or nil when central holds no such event.
+    public func storedEvidence(gateID: String, origin: String, seq: Int64) throws -> StoredEvidence? {
+        try database.read { db in
+            guard let event = try Self.eventAsSent(db, gateID: gateID, origin: origin, seq: seq) else { return nil }
+            let before = try Int64.fetchAll(
+                db, sql: "SELECT seq FROM events WHERE gate_id = ? AND origin = ? AND seq < ? ORDER BY seq DESC LIMIT 2",
+                arguments: [gateID, origin, seq]
+            ).reversed()
+            let after = try Int64.fetchAll(
+                db, sql: "SELECT seq FROM events WHERE gate_id = ? AND origin = ? AND seq > ? ORDER BY seq LIMIT 2",
+                arguments: [gateID, origin, seq])
+            let row = try Row.fetchOne(db, sql: "SELECT signing_key FROM gates WHERE id = ?", arguments: [gateID])
+            let seal = try String.fetchOne(
+                db, sql: "SELECT seal FROM event_seals WHERE gate_id = ? AND origin = ? AND seq = ?", arguments: [gateID, origin, seq])
+            var hashes: [Int64: String] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT seq, hash FROM event_seals WHERE gate_id = ? AND origin = ? AND seq BETWEEN ? AND ?",
+                arguments: [gateID, origin, before.first ?? seq, after.last ?? seq])
+            {
+                hashes[row["seq"]] = row["hash"]
+            }
+            return StoredEvidence(
+                gateID: gateID, origin: origin, event: event, signingPublicKey: row?["signing_key"],
+                seal: seal.flatMap(SealStatus.init(rawValue:)),
+                images: try Self.evidenceImages(db, gateID: gateID, origin: origin, seq: seq),
+                before: try before.compactMap { try Self.eventAsSent(db, gateID: gateID, origin: origin, seq: $0) },
+                after: try after.compactMap { try Self.eventAsSent(db, gateID: gateID, origin: origin, seq: $0) }, hashes: hashes)
+        }
+    }
+
+    /// The event as the gate sent it: its columns, with the seal's images, prev and sig.
+    static func eventAsSent(_ db: Database, gateID: String, origin: String, seq: Int64) throws -> Event? {
+        let key: [String: any DatabaseValueConvertible] = ["gate_id": gateID, "origin": origin, "seq": seq]
+        guard let record = try EventRecord.fetchOne(db, key: key) else { return nil }
+        var event = record.row.event
+        if let seal = try Row.fetchOne(
+            db, sql: "SELECT prev, sig, images FROM event_seals WHERE gate_id = ? AND origin = ? AND seq = ?", arguments: [gateID, origin, seq])
+        {
+            event.previousHash = seal["prev"]
+            event.signature = seal["sig"]
+            event.images = (seal["images"] as String?).flatMap { try? JSONDecoder().decode([EventImageDigest].self, from: Data($0.utf8)) }
+        }
+        return event
+    }
+}
