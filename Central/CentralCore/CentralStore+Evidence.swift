@@ -289,7 +289,11 @@ extension CentralStore {
     /// One event with everything needed to show it is what the gate decided
     /// (see `StoredEvidence`), or nil when central holds no such event.
     public func storedEvidence(gateID: String, origin: String, seq: Int64) throws -> StoredEvidence? {
-        try database.read { db in
+        try database.read { db in try Self.storedEvidence(db, gateID: gateID, origin: origin, seq: seq) }
+    }
+
+    static func storedEvidence(_ db: Database, gateID: String, origin: String, seq: Int64) throws -> StoredEvidence? {
+        do {
             guard let event = try Self.eventAsSent(db, gateID: gateID, origin: origin, seq: seq) else { return nil }
             let before = try Int64.fetchAll(
                 db, sql: "SELECT seq FROM events WHERE gate_id = ? AND origin = ? AND seq < ? ORDER BY seq DESC LIMIT 2",

@@ -37,32 +37,34 @@ extension CentralStore {
             guard [DecisionKind.violation.rawValue, DecisionKind.review.rawValue].contains(record.row.kind) else {
                 throw EvidenceError.notEvidence(key, kind: record.row.kind)
             }
-            // MERGE (branch evidence): take event (with images, prev, sig), gate signing key, seal status,
-            // image bytes and neighbours from `StoredEvidence`; the events table here holds none of them.
-            let event = Self.sealedEvent(record)
-            let neighbours = try EventRecord
-                .filter(Column("gate_id") == key.gateID && Column("origin") == key.origin)
-                .filter(Column("seq") >= key.seq - Int64(EvidenceBundle.chainReach) && Column("seq") <= key.seq + Int64(EvidenceBundle.chainReach))
-                .filter(Column("seq") != key.seq)
-                .order(Column("seq"))
-                .fetchAll(db).map(Self.sealedEvent)
+            guard let stored = try Self.storedEvidence(db, gateID: key.gateID, origin: key.origin, seq: key.seq) else {
+                throw EvidenceError.noSuchEvent(key)
+            }
+            let event = stored.event
             let permits = try Self.permits(plate: event.plate, at: event.atMilliseconds, db)
-            return EvidenceBundle.Contents(
+            let reviews = try Row.fetchAll(
+                db, sql: "SELECT action, reason, outcome, actor, at_ms FROM case_actions WHERE gate_id = ? AND origin = ? AND seq = ? ORDER BY id",
+                arguments: [key.gateID, key.origin, key.seq]
+            ).map { row in
+                EvidenceBundle.Contents.Review(
+                    at: Date(timeIntervalSince1970: Double(row["at_ms"] as Int64) / 1000), by: row["actor"], action: row["action"],
+                    reason: [row["reason"] as String?, row["outcome"] as String?].compactMap { $0 }.filter { !$0.isEmpty }
+                        .joined(separator: "; "))
+            }
+            var contents = EvidenceBundle.Contents(
                 violationID: key.description, gateID: key.gateID, origin: key.origin, event: event,
-                gatePublicKey: "", sealStatus: "not recorded", images: [:], neighbours: neighbours,
-                permitSeq: permits.seq, permits: permits.states,
-                // MERGE (branch control): the review queue's decisions on this event (who, when, action, reason).
-                reviews: [],
+                gatePublicKey: stored.signingPublicKey ?? "", sealStatus: stored.seal?.rawValue ?? "not recorded", images: stored.images,
+                neighbours: stored.before + stored.after, permitSeq: permits.seq, permits: permits.states, reviews: reviews,
                 issuedBy: issuedBy, issuedAt: issuedAt, reason: reason)
+            contents.recordedHashes = stored.hashes
+            return contents
         }
     }
 
-    /// The event as the gate sent it, so that `EventSeal` rebuilds the payload the gate signed.
-    /// MERGE (branch evidence): with `images`, `previousHash` and `signature` as stored.
-    static func sealedEvent(_ record: EventRecord) -> Event {
-        var event = record.row.event
-        event.seq = record.row.seq ?? 0
-        return event
+    /// The event as the gate sent it (`images`, `prev` and `sig` included), so that `EventSeal`
+    /// rebuilds the payload the gate signed.
+    static func sealedEvent(_ record: EventRecord, _ db: Database) throws -> Event {
+        try eventAsSent(db, gateID: record.gateID, origin: record.origin, seq: record.row.seq ?? 0) ?? record.row.event
     }
 
     static func eventRecord(_ key: ViolationKey, _ db: Database) throws -> EventRecord? {

@@ -103,28 +103,35 @@ public struct ViolationExport: Sendable, Equatable, Codable {
 extension CentralStore {
     /// Violations between two instants that are confirmed, with their export lines.
     ///
-    /// The one place that says what "confirmed" means. Until the review queue
-    /// exists, a violation is confirmed when no review of it is pending, and
-    /// none can be: every `violation` event the gate decided counts, and
-    /// `review` events (doubtful reads) do not.
-    /// MERGE (branch control): switch to the review queue: violations not dismissed and not waiting
-    /// for an operator, plus reviews an operator confirmed (with the corrected plate, decision and reviewer).
+    /// The one place that says what "confirmed" means: a person confirmed the case in the review
+    /// queue (a violation the gate decided, a review, or an overstay the stay rule raised); the
+    /// line carries the plate as confirmed (an operator may have corrected it), the outcome and who.
     public func confirmedViolations(from start: Int64, to end: Int64) throws -> [ViolationExport.Line] {
         try database.read { db in
-            try EventRecord
-                .filter(Column("kind") == DecisionKind.violation.rawValue)
-                .filter(Column("at_ms") >= start && Column("at_ms") < end)
-                .order(Column("at_ms"), Column("gate_id"), Column("origin"), Column("seq"))
-                .fetchAll(db)
-                .map { record in
-                    let event = Self.sealedEvent(record)
-                    return ViolationExport.Line(
-                        id: ViolationKey(gateID: record.gateID, origin: record.origin, seq: event.seq).description,
-                        time: EvidenceTime.iso8601(milliseconds: event.atMilliseconds), gate: record.gateID,
-                        plate: event.plate ?? "", decision: event.kind.rawValue, permitID: event.permitID ?? "",
-                        reason: event.reason ?? "", reviewDecision: "none", reviewer: "",
-                        evidenceSHA256: EventSeal.hash(of: event, origin: record.origin))
-                }
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.gate_id, e.origin, e.seq FROM events e
+                    JOIN case_states c ON c.gate_id = e.gate_id AND c.origin = e.origin AND c.seq = e.seq
+                    WHERE c.state = ? AND e.at_ms >= ? AND e.at_ms < ?
+                    ORDER BY e.at_ms, e.gate_id, e.origin, e.seq
+                    """,
+                arguments: [CaseState.confirmed.rawValue, start, end])
+            return try rows.compactMap { row -> ViolationExport.Line? in
+                let gateID: String = row["gate_id"], origin: String = row["origin"], seq: Int64 = row["seq"]
+                guard let event = try Self.eventAsSent(db, gateID: gateID, origin: origin, seq: seq) else { return nil }
+                let action = try Row.fetchOne(
+                    db,
+                    sql: "SELECT plate, outcome, actor FROM case_actions WHERE gate_id = ? AND origin = ? AND seq = ? AND action = 'confirm' ORDER BY id DESC LIMIT 1",
+                    arguments: [gateID, origin, seq])
+                return ViolationExport.Line(
+                    id: ViolationKey(gateID: gateID, origin: origin, seq: seq).description,
+                    time: EvidenceTime.iso8601(milliseconds: event.atMilliseconds), gate: gateID,
+                    plate: (action?["plate"] as String?) ?? event.plate ?? "", decision: event.kind.rawValue, permitID: event.permitID ?? "",
+                    reason: event.reason ?? "", reviewDecision: (action?["outcome"] as String?) ?? "confirmed",
+                    reviewer: (action?["actor"] as String?) ?? "",
+                    evidenceSHA256: EventSeal.hash(of: event, origin: origin))
+            }
         }
     }
 }

@@ -33,6 +33,9 @@ public enum EvidenceBundle {
         public var images: [String: Data]
         /// Other events of the same origin; the bundle keeps up to `chainReach` on each side.
         public var neighbours: [Event]
+        /// The hash central recorded on arrival for events by seq (`EventSeal.hash`); a neighbour whose
+        /// payload no longer rebuilds to it (its plate forgotten by retention) goes in as hash and `prev` only.
+        public var recordedHashes: [Int64: String] = [:]
         /// Central's permit sequence at the passage time (nil when no change preceded it).
         public var permitSeq: Int64?
         /// The permits on the plate as they stood at the passage time.
@@ -129,9 +132,12 @@ public enum EvidenceBundle {
         let payload = EventSeal.payload(of: event, origin: contents.origin)
         let others = contents.neighbours.filter { $0.seq != event.seq }.sorted { $0.seq < $1.seq }
         func link(_ neighbour: Event) -> EvidenceManifest.Link {
-            EvidenceManifest.Link(
-                seq: neighbour.seq, payload: EventSeal.payload(of: neighbour, origin: contents.origin).base64EncodedString(),
-                signature: neighbour.signature ?? "")
+            let payload = EventSeal.payload(of: neighbour, origin: contents.origin)
+            if let recorded = contents.recordedHashes[neighbour.seq], recorded != EventSeal.hexDigest(payload) {
+                return EvidenceManifest.Link(
+                    seq: neighbour.seq, payload: "", signature: "", hash: recorded, prev: neighbour.previousHash ?? EventSeal.genesis)
+            }
+            return EvidenceManifest.Link(seq: neighbour.seq, payload: payload.base64EncodedString(), signature: neighbour.signature ?? "")
         }
         return EvidenceManifest(
             format: EvidenceManifest.currentFormat,

@@ -133,15 +133,22 @@ public struct EvidenceManifest: Codable, Sendable, Equatable {
 
     public struct Link: Codable, Sendable, Equatable {
         public var seq: Int64
-        /// `EventSeal.payload` of the neighbour, base64.
+        /// `EventSeal.payload` of the neighbour, base64; "" when central can no longer rebuild it
+        /// (retention forgot the plate of an authorised neighbour): then `hash` and `prev` stand for it.
         public var payload: String
-        /// The gate's signature over it, base64.
+        /// The gate's signature over it, base64 ("" with a withheld payload).
         public var signature: String
+        /// A withheld neighbour's hash and `prev` as central recorded them on arrival, after checking
+        /// its signature; they rest on central's countersignature, not on the gate's.
+        public var hash: String?
+        public var prev: String?
 
-        public init(seq: Int64, payload: String, signature: String) {
+        public init(seq: Int64, payload: String, signature: String, hash: String? = nil, prev: String? = nil) {
             self.seq = seq
             self.payload = payload
             self.signature = signature
+            self.hash = hash
+            self.prev = prev
         }
     }
 

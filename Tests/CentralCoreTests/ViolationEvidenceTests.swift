@@ -24,6 +24,16 @@ struct ViolationEvidenceTests {
         Event(seq: seq, atMilliseconds: at, kind: .violation, plate: plate, confidence: 0.9, reason: reason)
     }
 
+    /// An operator confirms every open violation (only confirmed cases leave for the sanctions office).
+    func confirmViolations() throws {
+        let db = try DatabaseQueue(path: path)
+        let keys = try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT gate_id, origin, seq FROM events WHERE kind = 'violation'")
+                .map { CaseID(gateID: $0["gate_id"], origin: $0["origin"], seq: $0["seq"]) }
+        }
+        for key in keys { _ = try store.act(.confirm(correctedPlate: nil), on: key, by: Actor(name: "ana", role: .operator_)) }
+    }
+
     /// Sets when central recorded permit change `seq` (the store stamps changes with the wall clock).
     func backdate(change seq: Int64, to milliseconds: Int64) throws {
         let queue = try DatabaseQueue(path: path)
@@ -53,6 +63,8 @@ struct ViolationEvidenceTests {
                 violation(6, at: dayStart + 86_400_000),  // the next day
             ], from: "porticos-01", origin: "db-1")
         try store.store(events: [violation(1, at: dayStart + 60_000, plate: "9999ZZZ")], from: "arriaga-02", origin: "db-2")
+        #expect(try ViolationExport.make(store: store, day: LocalDate("2026-07-14")!).violations.isEmpty, "nothing confirmed yet")
+        try confirmViolations()
         let export = try ViolationExport.make(store: store, day: LocalDate("2026-07-14")!, now: Date(timeIntervalSince1970: 1_784_100_000))
         #expect(export.violations.map(\.id) == ["arriaga-02~db-2~1", "porticos-01~db-1~2", "porticos-01~db-1~5"])
         let line = export.violations[1]
@@ -61,7 +73,7 @@ struct ViolationEvidenceTests {
         #expect(line.evidenceSHA256 == EventSeal.hash(of: violation(2, at: dayStart + 3_600_000, plate: "5678FGH", reason: "expired"), origin: "db-1"))
         let csv = export.csv.split(separator: "\n")
         #expect(csv.first == "id,time,gate,plate,decision,permit_id,reason,review_decision,reviewer,evidence_sha256")
-        #expect(csv[2] == "porticos-01~db-1~2,2026-07-14T01:00:00.000+02:00,porticos-01,5678FGH,violation,,expired,none,,\(line.evidenceSHA256)")
+        #expect(csv[2] == "porticos-01~db-1~2,2026-07-14T01:00:00.000+02:00,porticos-01,5678FGH,violation,,expired,\(line.reviewDecision),ana,\(line.evidenceSHA256)")
         #expect(csv.count == 4)
         let decoded = try JSONDecoder().decode(ViolationExport.self, from: try export.json())
         #expect(decoded == export)
@@ -78,6 +90,7 @@ struct ViolationEvidenceTests {
                 violation(3, at: 1_774_738_800_000 + 23 * 3_600_000 - 1),
                 violation(4, at: 1_774_738_800_000 + 23 * 3_600_000),
             ], from: "g", origin: "o")
+        try confirmViolations()
         let spring = try ViolationExport.make(store: store, day: LocalDate("2026-03-29")!)
         #expect(spring.violations.map(\.id) == ["g~o~2", "g~o~3"])
         #expect(spring.violations.last?.time == "2026-03-29T23:59:59.999+02:00")
@@ -86,6 +99,7 @@ struct ViolationEvidenceTests {
     @Test("a CSV field with a comma or quote is quoted, and one that a spreadsheet would run as a formula is defused")
     func csvQuoting() throws {
         try store.store(events: [Event(seq: 1, atMilliseconds: dayStart, kind: .violation, plate: "1234BCD", confidence: 0.9, permitID: "=HYPERLINK(\"x\")")], from: "g", origin: "o")
+        try confirmViolations()
         let csv = try ViolationExport.make(store: store, day: LocalDate("2026-07-14")!).csv
         #expect(csv.contains(",\"'=HYPERLINK(\"\"x\"\")\","))
     }
@@ -135,6 +149,7 @@ struct ViolationEvidenceTests {
         let zip = try store.evidenceBundle(for: ViolationKey("g~o~1")!, issuedBy: "police", reason: "test", centralKey: centralKey)
         let report = EvidenceVerifier.verify(zip, centralKey: centralKey.publicKey)
         #expect(report.lines.contains { $0.outcome == .passed && $0.text.contains("manifest.sig verifies with the central key given") })
+        try confirmViolations()
         #expect(try report.eventHash == ViolationExport.make(store: store, day: LocalDate("2026-07-14")!).violations.first?.evidenceSHA256)
     }
 }

@@ -18,13 +18,16 @@ import Testing
         try queue.write { db in
             try db.execute(sql: """
                 INSERT INTO events (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms)
-                VALUES ('porticos-01', 'db-1', 7, 1795000000000, 'violation', '1234BCD', 0.9, NULL, 'no_permit', NULL, 0)
+                VALUES ('porticos-01', 'db-1', 7, 1795000000000, 'violation', '1234BCD', 0.9, NULL, 'no_permit', NULL, 0);
+                INSERT INTO case_states (gate_id, origin, seq, state, updated_ms) VALUES ('porticos-01', 'db-1', 7, 'confirmed', 0);
+                INSERT INTO case_actions (gate_id, origin, seq, action, plate, reason, outcome, actor, role, at_ms)
+                VALUES ('porticos-01', 'db-1', 7, 'confirm', NULL, NULL, 'violation (no permit)', 'ana', 'operator', 0);
                 """)
         }
 
         let csv = try cluster.centralCLI(["violations", "export", "--day", "2026-11-18"]).split(separator: "\n")
         #expect(csv.count == 2)
-        #expect(csv.last?.hasPrefix("porticos-01~db-1~7,2026-11-18T12:06:40.000+01:00,porticos-01,1234BCD,violation,,no_permit,none,,") == true)
+        #expect(csv.last?.hasPrefix("porticos-01~db-1~7,2026-11-18T12:06:40.000+01:00,porticos-01,1234BCD,violation,,no_permit,violation (no permit),ana,") == true)
         let json = try cluster.centralCLI(["violations", "export", "--day", "2026-11-18", "--format", "json"])
         #expect(json.contains("\"evidence_sha256\""))
         let out = cluster.root.appendingPathComponent("batch.csv").path
