@@ -88,6 +88,18 @@ struct EvidenceIntegrationTests {
             let gateDB = try DatabaseQueue(path: cluster.edgeData("gate-ev") + "/edge.sqlite", configuration: configuration)
             return try gateDB.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM evidence_images") ?? 1 } == 0
         }
+        // The police's bundle of that violation verifies offline, images, gate signature and chain included.
+        let violation = try #require(try cluster.centralDatabase().read { db in
+            try Row.fetchOne(db, sql: "SELECT origin, seq FROM events WHERE gate_id = 'gate-ev' AND kind = 'violation'")
+        })
+        let id = "gate-ev~\(violation["origin"] as String)~\(violation["seq"] as Int64)"
+        let bundle = cluster.root.appendingPathComponent("evidence.zip").path
+        _ = try cluster.centralCLI(["violations", "evidence", id, "--reason", "expediente 7", "--by", "agente 12", "--out", bundle])
+        let centralKey = cluster.root.appendingPathComponent("central-signing.pub").path
+        try cluster.centralCLI(["keys", "show-signing"]).write(toFile: centralKey, atomically: true, encoding: .utf8)
+        let verify = try cluster.run("bollardctl", ["evidence", "verify", bundle, "--central-key", centralKey])
+        #expect(verify.status == 0, "\(verify.output)")
+        #expect(verify.output.contains("the images are the ones the gate signed (crop, frame)"), "\(verify.output)")
     }
 
     @Test("a gate announcing another signing key than the one registered is refused with signing_key_mismatch, shown at both ends; its events are still stored, flagged bad_signature", .timeLimit(.minutes(2)))
