@@ -1,6 +1,11 @@
-/// A violation or review as the control centre names it: `GATE~ORIGIN~SEQ`,
-/// the event's key in one URL-safe string (gate ids and origins hold no `~`).
-public struct CaseID: Hashable, Sendable, Codable, CustomStringConvertible {
+/// An event as central names it: `GATE~ORIGIN~SEQ`, e.g. `porticos-01~a1b2~42`.
+///
+/// `(gate, origin, seq)` is the event's primary key at central; `~` appears in
+/// neither a gate id nor an origin and needs no escaping in a URL path, so the
+/// text form is the id of the API (`/api/v1/violations/{id}`), of the sanctions
+/// export and of an evidence bundle. Events from gates that send no origin have
+/// an empty one: `gate~~42`.
+public struct CaseID: Hashable, Sendable, Codable, LosslessStringConvertible {
     public var gateID: String
     public var origin: String
     public var seq: Int64

@@ -10,9 +10,9 @@ import WireProtocol
 extension CentralStore {
     /// Why a bundle was not built.
     public enum EvidenceError: Error, Sendable, Hashable, CustomStringConvertible {
-        case noSuchEvent(ViolationKey)
+        case noSuchEvent(CaseID)
         /// Only violations and reviews are evidence; authorised passages and exits keep nothing.
-        case notEvidence(ViolationKey, kind: String)
+        case notEvidence(CaseID, kind: String)
 
         public var description: String {
             switch self {
@@ -25,13 +25,13 @@ extension CentralStore {
     /// The evidence bundle of an event, countersigned with `centralKey`: what
     /// `GET /api/v1/violations/{id}/evidence?reason=TEXT` answers.
     public func evidenceBundle(
-        for key: ViolationKey, issuedBy: String, reason: String, centralKey: SigningKey, at issuedAt: Date = Date()
+        for key: CaseID, issuedBy: String, reason: String, centralKey: SigningKey, at issuedAt: Date = Date()
     ) throws -> Data {
         try EvidenceBundle.build(contents: evidenceContents(for: key, issuedBy: issuedBy, reason: reason, at: issuedAt), centralKey: centralKey)
     }
 
     /// Everything central knows for the bundle of `key`.
-    public func evidenceContents(for key: ViolationKey, issuedBy: String, reason: String, at issuedAt: Date) throws -> EvidenceBundle.Contents {
+    public func evidenceContents(for key: CaseID, issuedBy: String, reason: String, at issuedAt: Date) throws -> EvidenceBundle.Contents {
         try database.read { db in
             guard let record = try Self.eventRecord(key, db) else { throw EvidenceError.noSuchEvent(key) }
             guard [DecisionKind.violation.rawValue, DecisionKind.review.rawValue].contains(record.row.kind) else {
@@ -67,7 +67,7 @@ extension CentralStore {
         try eventAsSent(db, gateID: record.gateID, origin: record.origin, seq: record.row.seq ?? 0) ?? record.row.event
     }
 
-    static func eventRecord(_ key: ViolationKey, _ db: Database) throws -> EventRecord? {
+    static func eventRecord(_ key: CaseID, _ db: Database) throws -> EventRecord? {
         try EventRecord.fetchOne(db, key: ["gate_id": key.gateID, "origin": key.origin, "seq": key.seq])
     }
 

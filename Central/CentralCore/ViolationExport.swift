@@ -32,7 +32,7 @@ public struct ViolationExport: Sendable, Equatable, Codable {
 
     /// One confirmed violation.
     public struct Line: Sendable, Equatable, Codable {
-        /// `ViolationKey` text: `GATE~ORIGIN~SEQ`.
+        /// `CaseID` text: `GATE~ORIGIN~SEQ`.
         public var id: String
         /// When the vehicle passed, ISO 8601 with the Madrid offset.
         public var time: String
@@ -125,7 +125,7 @@ extension CentralStore {
                     sql: "SELECT plate, outcome, actor FROM case_actions WHERE gate_id = ? AND origin = ? AND seq = ? AND action = 'confirm' ORDER BY id DESC LIMIT 1",
                     arguments: [gateID, origin, seq])
                 return ViolationExport.Line(
-                    id: ViolationKey(gateID: gateID, origin: origin, seq: seq).description,
+                    id: CaseID(gateID: gateID, origin: origin, seq: seq).description,
                     time: EvidenceTime.iso8601(milliseconds: event.atMilliseconds), gate: gateID,
                     plate: (action?["plate"] as String?) ?? event.plate ?? "", decision: event.kind.rawValue, permitID: event.permitID ?? "",
                     reason: event.reason ?? "", reviewDecision: (action?["outcome"] as String?) ?? "confirmed",

@@ -110,7 +110,7 @@ enum ControlAPI {
     /// The police download of a case's evidence bundle: a stated reason is required, and the
     /// download is in the audit log before a byte leaves.
     static func evidence(_ request: Request, _ context: ControlContext, _ actor: Actor, _ centre: ControlCentre) throws -> Response {
-        guard let key = ViolationKey(context.parameters.get("id") ?? "") else { throw Problem.badRequest("an id is GATE~ORIGIN~SEQ") }
+        guard let key = CaseID(context.parameters.get("id") ?? "") else { throw Problem.badRequest("an id is GATE~ORIGIN~SEQ") }
         let reason = (request.uri.queryParameters.get("reason").map { String($0) } ?? "").trimmingCharacters(in: .whitespaces)
         guard (1...500).contains(reason.count) else { throw Problem.badRequest("reason: say why the evidence is needed (1-500 characters)") }
         guard let centralKey = centre.centralKey else { throw Problem(.serviceUnavailable, "central has no signing key configured") }

@@ -48,7 +48,7 @@ extension BollardCentralCommand.Violations {
         @Option(help: "The ZIP to write (0600).") var out: String
 
         func run() throws {
-            guard let key = ViolationKey(id) else { throw ValidationError("'\(id)' is not a violation id (GATE~ORIGIN~SEQ)") }
+            guard let key = CaseID(id) else { throw ValidationError("'\(id)' is not a violation id (GATE~ORIGIN~SEQ)") }
             let configuration = store.configuration
             let opened = try store.openStore()
             let centralKey = try SigningKey.loadOrCreate(path: configuration.signingKeyFile)

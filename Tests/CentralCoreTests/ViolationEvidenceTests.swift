@@ -44,11 +44,11 @@ struct ViolationEvidenceTests {
 
     @Test("a violation id is GATE~ORIGIN~SEQ, read back the same, and nothing else reads as one")
     func violationKey() {
-        let key = ViolationKey(gateID: "porticos-01", origin: "db-1", seq: 42)
+        let key = CaseID(gateID: "porticos-01", origin: "db-1", seq: 42)
         #expect(key.description == "porticos-01~db-1~42")
-        #expect(ViolationKey("porticos-01~db-1~42") == key)
-        #expect(ViolationKey("g~~7") == ViolationKey(gateID: "g", origin: "", seq: 7))
-        for bad in ["", "g~o", "g~o~x", "~o~1", "g~o~0", "g~o~1~2"] { #expect(ViolationKey(bad) == nil) }
+        #expect(CaseID("porticos-01~db-1~42") == key)
+        #expect(CaseID("g~~7") == CaseID(gateID: "g", origin: "", seq: 7))
+        for bad in ["", "g~o", "g~o~x", "~o~1", "g~o~0", "g~o~1~2"] { #expect(CaseID(bad) == nil) }
     }
 
     @Test("the export holds the confirmed violations of the Madrid day only, in time order, with the evidence hash")
@@ -123,7 +123,7 @@ struct ViolationEvidenceTests {
         try store.store(events: events, from: "porticos-01", origin: "db-1")
         try store.store(events: [violation(5, at: passage)], from: "porticos-01", origin: "db-other")
 
-        let key = ViolationKey(gateID: "porticos-01", origin: "db-1", seq: 4)
+        let key = CaseID(gateID: "porticos-01", origin: "db-1", seq: 4)
         let issued = Date(timeIntervalSince1970: 1_790_000_000)
         let contents = try store.evidenceContents(for: key, issuedBy: "police agente-12", reason: "expediente 7", at: issued)
         #expect(contents.violationID == "porticos-01~db-1~4")
@@ -134,11 +134,11 @@ struct ViolationEvidenceTests {
         #expect(contents.permits.first?.permit.status == .active)
         #expect(contents.issuedBy == "police agente-12" && contents.reason == "expediente 7")
 
-        #expect(throws: CentralStore.EvidenceError.noSuchEvent(ViolationKey(gateID: "porticos-01", origin: "db-1", seq: 99))) {
-            try store.evidenceContents(for: ViolationKey(gateID: "porticos-01", origin: "db-1", seq: 99), issuedBy: "", reason: "", at: issued)
+        #expect(throws: CentralStore.EvidenceError.noSuchEvent(CaseID(gateID: "porticos-01", origin: "db-1", seq: 99))) {
+            try store.evidenceContents(for: CaseID(gateID: "porticos-01", origin: "db-1", seq: 99), issuedBy: "", reason: "", at: issued)
         }
-        #expect(throws: CentralStore.EvidenceError.notEvidence(ViolationKey(gateID: "porticos-01", origin: "db-1", seq: 1), kind: "authorised")) {
-            try store.evidenceContents(for: ViolationKey(gateID: "porticos-01", origin: "db-1", seq: 1), issuedBy: "", reason: "", at: issued)
+        #expect(throws: CentralStore.EvidenceError.notEvidence(CaseID(gateID: "porticos-01", origin: "db-1", seq: 1), kind: "authorised")) {
+            try store.evidenceContents(for: CaseID(gateID: "porticos-01", origin: "db-1", seq: 1), issuedBy: "", reason: "", at: issued)
         }
     }
 
@@ -146,7 +146,7 @@ struct ViolationEvidenceTests {
     func bundleFromStore() throws {
         try store.store(events: [violation(1, at: dayStart)], from: "g", origin: "o")
         let centralKey = SigningKey()
-        let zip = try store.evidenceBundle(for: ViolationKey("g~o~1")!, issuedBy: "police", reason: "test", centralKey: centralKey)
+        let zip = try store.evidenceBundle(for: CaseID("g~o~1")!, issuedBy: "police", reason: "test", centralKey: centralKey)
         let report = EvidenceVerifier.verify(zip, centralKey: centralKey.publicKey)
         #expect(report.lines.contains { $0.outcome == .passed && $0.text.contains("manifest.sig verifies with the central key given") })
         try confirmViolations()
