@@ -45,7 +45,10 @@ extension CentralStore {
 
     /// Pairs newly stored events with the stays they open or close (inside the ingest transaction).
     func recordStays(_ db: Database, events: [Event], gateID: String, origin: String) throws {
-        guard let gate = try Row.fetchOne(db, sql: "SELECT zone, direction FROM gates WHERE id = ?", arguments: [gateID]) else { return }
+        // Cached statements: this runs inside every ingest transaction (compiling the SQL each time cost
+        // three quarters of central's ingest rate).
+        guard let gate = try Row.fetchOne(db.cachedStatement(sql: "SELECT zone, direction FROM gates WHERE id = ?"), arguments: [gateID])
+        else { return }
         let zone: String = gate["zone"]
         let isExit = (gate["direction"] as String) == Direction.exit.rawValue
         for event in events {
@@ -63,13 +66,14 @@ extension CentralStore {
         // The limit of the permit that let the vehicle in; a vehicle let in by none has no limit to keep.
         var maxStay: Int?
         if event.kind == .authorised, let permitID = event.permitID,
-            let json = try String.fetchOne(db, sql: "SELECT json FROM permits WHERE id = ?", arguments: [permitID])
+            let json = try String.fetchOne(db.cachedStatement(sql: "SELECT json FROM permits WHERE id = ?"), arguments: [permitID])
         {
             maxStay = try JSONDecoder().decode(Permit.self, from: Data(json.utf8)).maxStaySeconds
         }
         // An exit uploaded before its entry (the entry gate was buffering) pairs now.
         if let exit = try Row.fetchOne(
-            db, sql: "SELECT * FROM stays WHERE zone = ? AND plate = ? AND state = 'exit_unmatched' AND at_ms >= ? ORDER BY at_ms LIMIT 1",
+            db.cachedStatement(
+                sql: "SELECT * FROM stays WHERE zone = ? AND plate = ? AND state = 'exit_unmatched' AND at_ms >= ? ORDER BY at_ms LIMIT 1"),
             arguments: [zone, plate, event.atMilliseconds])
         {
             try db.execute(sql: "DELETE FROM stays WHERE id = ?", arguments: [exit["id"] as Int64])
@@ -82,17 +86,17 @@ extension CentralStore {
             return
         }
         let due = StayRule.noExitDeadline(entered: at, maxStaySeconds: maxStay) ?? at.addingTimeInterval(Self.unlimitedEntryKeptSeconds)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO stays (zone, plate, state, at_ms, gate_id, origin, seq, permit_id, max_stay_s, confidence, due_ms)
                 VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [zone, plate, event.atMilliseconds, gateID, origin, event.seq, event.permitID, maxStay, event.confidence, Self.ms(due)])
+                """
+        ).execute(arguments: [zone, plate, event.atMilliseconds, gateID, origin, event.seq, event.permitID, maxStay, event.confidence, Self.ms(due)])
     }
 
     private func recordExit(_ db: Database, event: Event, plate: String, at: Date, zone: String, gateID: String, origin: String) throws {
         if let entry = try Row.fetchOne(
-            db, sql: "SELECT * FROM stays WHERE zone = ? AND plate = ? AND state = 'open' AND at_ms <= ? ORDER BY at_ms DESC LIMIT 1",
+            db.cachedStatement(sql: "SELECT * FROM stays WHERE zone = ? AND plate = ? AND state = 'open' AND at_ms <= ? ORDER BY at_ms DESC LIMIT 1"),
             arguments: [zone, plate, event.atMilliseconds])
         {
             try db.execute(sql: "DELETE FROM stays WHERE id = ?", arguments: [entry["id"] as Int64])
