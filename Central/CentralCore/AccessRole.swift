@@ -10,11 +10,12 @@ public enum AccessRole: String, Codable, Sendable, CaseIterable {
     /// What each role may do; anything not listed answers 403 and changes nothing.
     public var permissions: Set<Permission> {
         switch self {
-        case .operator_: [.viewGates, .viewCases, .viewImages, .review]
-        case .supervisor: [.viewGates, .viewCases, .viewImages, .review, .resolveEscalated, .readAudit]
+        case .operator_: [.viewGates, .viewCases, .viewImages, .review, .decideApplications]
+        case .supervisor:
+            [.viewGates, .viewCases, .viewImages, .review, .resolveEscalated, .readAudit, .decideApplications, .manageRegisters, .viewWebhooks]
         case .police: [.viewCases, .viewImages, .downloadEvidence]
-        case .integration: [.viewGates, .exportSanctions]
-        case .citizenApp: []
+        case .integration: [.viewGates, .exportSanctions, .manageRegisters, .viewWebhooks]
+        case .citizenApp: [.actForHolder]
         }
     }
 
@@ -39,4 +40,12 @@ public enum Permission: String, Codable, Sendable, CaseIterable {
     case downloadEvidence
     /// The daily batch for the sanctions office.
     case exportSanctions
+    /// The citizens' app: a holder's permits, vehicles, guests, deliveries and applications.
+    case actForHolder
+    /// Approve or refuse applications for temporary permits.
+    case decideApplications
+    /// Holders, municipal register files (import with a dry run, export).
+    case manageRegisters
+    /// Webhook receivers and their delivery state (failures included).
+    case viewWebhooks
 }

@@ -223,29 +223,33 @@ extension CentralStore {
     /// Violations and reviews waiting for a person (open or escalated).
     public func waitingCaseCount() throws -> Int {
         try database.read { db in
+            // Every violation and review waits until a person decides it; case_states holds
+            // only the cases somebody acted on, so the decided ones are subtracted from the tally.
             try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM events e
-                LEFT JOIN case_states c ON c.gate_id = e.gate_id AND c.origin = e.origin AND c.seq = e.seq
-                WHERE e.kind IN ('violation', 'review') AND coalesce(c.state, 'open') IN ('open', 'escalated')
+                SELECT (SELECT coalesce(sum(n), 0) FROM event_tallies WHERE kind IN ('violation', 'review'))
+                     - (SELECT count(*) FROM case_states WHERE state NOT IN ('open', 'escalated'))
                 """) ?? 0
         }
     }
 
-    /// Passages, violations and reviews per hour of a Madrid day (24 buckets).
+    /// Passages, violations and reviews per hour of a Madrid day (24 buckets; the 25th hour
+    /// of the autumn change counts in the last).
     public func hourlyCounts(day: LocalDate) throws -> [(passages: Int, violations: Int, reviews: Int)] {
         guard let range = Self.dayRange(day) else { return [] }
         var buckets = Array(repeating: (passages: 0, violations: 0, reviews: 0), count: 24)
         try database.read { db in
             let rows = try Row.fetchCursor(
-                db, sql: """
-                    SELECT (at_ms - ?) / 3600000 AS hour, count(*) AS n, sum(kind = 'violation') AS v, sum(kind = 'review') AS r
-                    FROM events WHERE at_ms >= ? AND at_ms < ? GROUP BY hour
-                    """, arguments: [range.start, range.start, range.end])
+                db, sql: "SELECT hour, kind, n FROM event_tallies WHERE hour >= ? AND hour < ?",
+                arguments: [Self.tallyHour(range.start), Self.tallyHour(range.end)])
             while let row = try rows.next() {
-                let hour = min(23, max(0, row["hour"] as Int))
-                buckets[hour].passages += row["n"] as Int
-                buckets[hour].violations += row["v"] as Int
-                buckets[hour].reviews += row["r"] as Int
+                let hour = min(23, max(0, Int((row["hour"] as Int64) - Self.tallyHour(range.start))))
+                let n: Int = row["n"]
+                buckets[hour].passages += n
+                switch row["kind"] as String {
+                case DecisionKind.violation.rawValue: buckets[hour].violations += n
+                case DecisionKind.review.rawValue: buckets[hour].reviews += n
+                default: break
+                }
             }
         }
         return buckets
@@ -382,7 +386,14 @@ extension CentralStore {
                     """,
                 arguments: [id.gateID, id.origin, id.seq, command.name, plate, reason, outcome, actor.name, actor.role.rawValue, now])
             try AuditLog.append(db, actor: actor, action: "case.\(command.name)", subject: id.description, reason: reason ?? outcome ?? "")
-            return try Self.caseDetail(id, db)!
+            let decided = try Self.caseDetail(id, db)!
+            if state == .confirmed {
+                // The city's systems hear of a fine to issue from the outbox, committed with the decision.
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                try Self.enqueueWebhooks(db, topic: "violation.confirmed", body: String(decoding: try encoder.encode(decided), as: UTF8.self))
+            }
+            return decided
         }
     }
 

@@ -157,6 +157,7 @@ extension CentralStore {
             INSERT OR IGNORE INTO event_seals (gate_id, origin, seq, hash, prev, sig, images, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let encoder = JSONEncoder()
+        var problems: [SealStatus: Int] = [:]
         for event in events {
             let status: SealStatus
             if event.signature == nil {
@@ -179,7 +180,9 @@ extension CentralStore {
                 gateID, origin, event.seq, EventSeal.hash(of: event, origin: origin), event.previousHash, event.signature, images,
                 status.rawValue,
             ])
+            if status != .valid, db.changesCount > 0 { problems[status, default: 0] += 1 }
         }
+        try tallySealProblems(problems, gateID: gateID, db)
     }
 
     /// The seal status of one stored event; nil when central holds no seal for it (stored before revision 4).
@@ -195,9 +198,7 @@ extension CentralStore {
     public func sealProblemCounts() throws -> [String: [SealStatus: Int]] {
         try database.read { db in
             var counts: [String: [SealStatus: Int]] = [:]
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT gate_id, seal, count(*) AS n FROM event_seals WHERE seal != 'valid' GROUP BY gate_id, seal")
-            for row in rows {
+            for row in try Row.fetchAll(db, sql: "SELECT gate_id, seal, n FROM seal_tallies WHERE n > 0") {
                 guard let status = SealStatus(rawValue: row["seal"]) else { continue }
                 counts[row["gate_id"], default: [:]][status] = row["n"]
             }

@@ -195,6 +195,7 @@ extension CentralStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
                 """,
             arguments: [gateID, Self.stayOrigin, seq, at, kind.rawValue, plate, confidence, permitID, reason, Self.nowMilliseconds()])
+        try Self.tally(CollectionOfOne((at, kind.rawValue)), db)
     }
 
     private static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }

@@ -126,6 +126,9 @@ public final class CentralStore: Sendable {
         registerWebhookMigrations(&migrator)
         registerControlCentreMigrations(&migrator)
         registerEvidenceMigration(&migrator)
+        registerTallyMigration(&migrator)
+        registerHolderMigrations(&migrator)
+        registerIdempotencyMigration(&migrator)
         return migrator
     }
 
@@ -252,7 +255,7 @@ public final class CentralStore: Sendable {
         let now = Self.nowMilliseconds()
         let insertChange = try db.cachedStatement(sql: "INSERT INTO permit_changes (permit_id, json, created_ms) VALUES (?, '', ?)")
         let setJSON = try db.cachedStatement(sql: "UPDATE permit_changes SET json = ? WHERE seq = ?")
-        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO permits (id, plate, seq, json) VALUES (?, ?, ?, ?)")
+        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO permits (id, plate, seq, json, holder) VALUES (?, ?, ?, ?, ?)")
         var saved: [Permit] = []
         saved.reserveCapacity(permits.count)
         // One query per transaction, not per permit: most centrals have no receiver.
@@ -262,7 +265,7 @@ public final class CentralStore: Sendable {
             permit.seq = db.lastInsertedRowID
             let json = String(decoding: try encoder.encode(permit), as: UTF8.self)
             try setJSON.execute(arguments: [json, permit.seq])
-            try upsert.execute(arguments: [permit.id, permit.plate.normalized, permit.seq, json])
+            try upsert.execute(arguments: [permit.id, permit.plate.normalized, permit.seq, json, permit.holder])
             if notify { try enqueueWebhooks(db, topic: "permit.changed", body: json) }
             saved.append(permit)
         }
@@ -417,6 +420,7 @@ public final class CentralStore: Sendable {
                 if known.contains(where: { $0.event.row.sameContent(as: record.row) }) { continue }
                 try record.conflict.insert(db)
             }
+            try Self.tally(inserted.lazy.map { ($0.atMilliseconds, $0.kind.rawValue) }, db)
             try Self.recordSeals(of: inserted, gateID: gateID, origin: origin, db)
             try recordStays(db, events: inserted, gateID: gateID, origin: origin)
             return Stored(seqs: events.map(\.seq), conflicts: conflicts)
@@ -473,10 +477,11 @@ public final class CentralStore: Sendable {
 
     public func eventCounts() throws -> EventCounts {
         try database.read { db in
-            // Index counts: a sum over every row's kind cost 120 ms at a million events, polled by the dashboard.
+            // From the tallies: counting a million rows cost ~100 ms, polled by the dashboard.
             let row = try Row.fetchOne(db, sql: """
-                SELECT (SELECT count(*) FROM events) AS total, (SELECT count(*) FROM events WHERE kind = 'violation') AS violations,
-                    (SELECT count(*) FROM events WHERE kind = 'review') AS reviews
+                SELECT coalesce(sum(n), 0) AS total, coalesce(sum(CASE kind WHEN 'violation' THEN n END), 0) AS violations,
+                    coalesce(sum(CASE kind WHEN 'review' THEN n END), 0) AS reviews
+                FROM event_tallies
                 """)
             return EventCounts(total: row?["total"] ?? 0, violations: row?["violations"] ?? 0, reviews: row?["reviews"] ?? 0)
         }

@@ -20,7 +20,7 @@ extension PermitCSV {
     }
 
     /// `mon,wed,hol 07:00-11:00`: days listed one by one, as `window(_:)` reads them.
-    static func windowText(_ window: TimeWindow) -> String {
+    public static func windowText(_ window: TimeWindow) -> String {
         let names: [Weekday: String] = [
             .monday: "mon", .tuesday: "tue", .wednesday: "wed", .thursday: "thu", .friday: "fri", .saturday: "sat", .sunday: "sun",
         ]

@@ -146,11 +146,47 @@ enum ControlAPI {
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: ControlContext) async throws -> T {
         var request = request
         let buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        if buffer.readableBytes == 0, let empty = try? JSONDecoder().decode(T.self, from: Data("{}".utf8)) { return empty }
+        // No body reads as `{}`: a route whose fields are all optional takes it, another names the missing field.
+        let data = buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw problem(error)
         } catch {
-            throw Problem.badRequest("the body must be a JSON object like {\"plate\": \"1234BCD\"} or {\"reason\": \"...\"}")
+            throw Problem.badRequest("the body must be a JSON object")
+        }
+    }
+
+    /// A body that does not decode, as the field to blame and why (`zones[1]: must be a string`).
+    static func problem(_ error: DecodingError) -> Problem {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.reduce(into: "") { text, key in
+                if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+            }
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return .invalid(field: path(context.codingPath + [key]), "is required")
+        case .typeMismatch(let type, let context):
+            return .invalid(field: path(context.codingPath).isEmpty ? "body" : path(context.codingPath), "must be \(describe(type))")
+        case .valueNotFound(let type, let context):
+            return .invalid(field: path(context.codingPath), "must be \(describe(type)), not null")
+        case .dataCorrupted(let context):
+            guard !context.codingPath.isEmpty else { return Problem.badRequest("the body must be a JSON object") }
+            return .invalid(field: path(context.codingPath), "is not an accepted value")
+        @unknown default:
+            return Problem.badRequest("the body must be a JSON object")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type: "an integer"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        case is [Any].Type: "an array"
+        default: type == [String: Any].self ? "an object" : "a \(type)"
         }
     }
 

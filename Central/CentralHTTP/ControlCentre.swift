@@ -34,12 +34,13 @@ public struct ControlCentre: Sendable {
     }
 
     /// Every API route, as `(method, path)`: what the OpenAPI test compares with the document.
-    public var apiRoutes: [APIRoute] { ControlAPI.routes + extraRoutes.map(\.0) }
+    public var apiRoutes: [APIRoute] { ControlAPI.routes + CitizenAPI.routes + extraRoutes.map(\.0) }
 
     public func router() -> Router<ControlContext> {
         let router = Router(context: ControlContext.self)
         router.add(middleware: LatencyMiddleware(metrics: metrics))
         ControlAPI.register(on: router, centre: self)
+        CitizenAPI.register(on: router, centre: self)
         Dashboard.register(on: router, centre: self)
         router.get("/metrics") { _, _ in
             Response(

@@ -1,4 +1,5 @@
 import CentralCore
+import Domain
 import Foundation
 import Hummingbird
 import Prometheus
@@ -71,6 +72,15 @@ public final class ControlMetrics: Sendable {
             let lag = gate.health.map { max(0, status.headSeq - $0.permitSeq) } ?? status.headSeq
             text += "bollard_gate_permit_lag{gate=\"\(gate.gateID)\"} \(lag)\n"
         }
+        // Webhook outbox per receiver: notifications waiting, and those whose last attempt failed.
+        text += "# TYPE bollard_webhook_pending gauge\n# TYPE bollard_webhook_failing gauge\n"
+        for hook in snapshot.webhooks {
+            let label = LogText.escaped(hook.id).replacingOccurrences(of: "\"", with: "'")
+            text += "bollard_webhook_pending{webhook=\"\(label)\"} \(hook.pending)\n"
+            text += "bollard_webhook_failing{webhook=\"\(label)\"} \(hook.failing)\n"
+        }
+        // Applications for temporary permits waiting for an operator.
+        text += "# TYPE bollard_applications_pending gauge\nbollard_applications_pending \(snapshot.pendingApplications)\n"
         return text
     }
 }

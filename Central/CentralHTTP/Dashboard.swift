@@ -79,6 +79,30 @@ enum Dashboard {
             guard let id = CaseID(context.parameters.get("id") ?? "") else { throw Problem.notFound("no such event") }
             return try ControlAPI.image(id, role: context.parameters.get("role") ?? "", actor: session.actor, centre: centre)
         }
+        router.get("/applications") { request, _ in
+            guard let session = try await session(request, centre) else { return Response.redirect(to: "/login") }
+            return html(centre.pages.render("applications", try applicationsPage(centre, session)))
+        }
+        for decision in ["approve", "refuse"] {
+            router.post("/applications/{id}/\(decision)") { request, context in
+                let session = try await signedIn(request, centre)
+                let form = try await checkForm(request, session)
+                guard session.actor.role.may(.decideApplications) else {
+                    throw Problem.forbidden("role \(session.actor.role.rawValue) may not decideApplications")
+                }
+                do {
+                    _ = try CitizenAPI.mapped {
+                        try centre.store.decideApplication(
+                            id: context.parameters.get("id") ?? "", approve: decision == "approve", reason: form["reason"], by: session.actor)
+                    }
+                } catch let problem as Problem {
+                    var page = try applicationsPage(centre, session)
+                    page["message"] = problem.detail
+                    return html(centre.pages.render("applications", page), status: problem.status)
+                }
+                return Response.redirect(to: "/applications", type: .found)
+            }
+        }
         router.get("/audit") { request, _ in
             guard let session = try await session(request, centre) else { return Response.redirect(to: "/login") }
             guard session.actor.role.may(.readAudit) else { throw Problem.forbidden("role \(session.actor.role.rawValue) may not readAudit") }
@@ -97,7 +121,7 @@ enum Dashboard {
         [
             "title": title,
             "actor": ["name": session.actor.name, "role": session.actor.role.rawValue, "csrf": session.csrf,
-                "supervisor": session.actor.role.may(.readAudit)] as [String: Any],
+                "supervisor": session.actor.role.may(.readAudit), "decider": session.actor.role.may(.decideApplications)] as [String: Any],
         ]
     }
 
@@ -114,6 +138,10 @@ enum Dashboard {
         page["violations"] = status.events.violations
         page["waiting"] = snapshot.waiting
         page["headSeq"] = status.headSeq
+        page["webhooksFailing"] = snapshot.webhooks.map(\.failing).reduce(0, +)
+        page["failingHooks"] = snapshot.webhooks.filter { $0.failing > 0 }.map {
+            ["id": $0.id, "url": $0.url, "failing": $0.failing, "pending": $0.pending, "lastError": $0.lastError ?? "-"] as [String: Any]
+        }
         page["gates"] = status.gates.map { gate -> [String: Any] in
             let health = gate.health
             let skew = health.map { Double($0.clockMilliseconds) / 1000 - (now.timeIntervalSince1970 - (gate.secondsSinceSeen ?? 0)) }
@@ -139,6 +167,18 @@ enum Dashboard {
             let vh = Int(Double(count.violations) / Double(peak) * 120)
             return ["hour": hour, "x": hour * 26, "py": 125 - ph, "ph": ph, "vx": hour * 26 + 14, "vy": 125 - vh, "vh": vh,
                 "passages": count.passages, "violations": count.violations]
+        }
+        return page
+    }
+
+    static func applicationsPage(_ centre: ControlCentre, _ session: DashboardSession) throws -> [String: Any] {
+        guard session.actor.role.may(.decideApplications) else {
+            throw Problem.forbidden("role \(session.actor.role.rawValue) may not decideApplications")
+        }
+        var page = base(session, title: "Applications")
+        page["items"] = try centre.store.applications(state: .pending).map {
+            ["id": $0.id, "holder": $0.holder, "plate": $0.plate, "zones": $0.zones.joined(separator: ", "), "from": time($0.validFromMilliseconds),
+                "until": time($0.validUntilMilliseconds), "reason": $0.reason, "filed": time($0.createdMilliseconds), "csrf": session.csrf] as [String: Any]
         }
         return page
     }

@@ -17,6 +17,7 @@ struct DashboardPages: Sendable {
 
     static let templates: [String: String] = [
         "head": head, "foot": foot, "casebody": casebody, "login": login, "gates": gates, "queue": queue, "case": casePage, "audit": audit,
+        "applications": applications,
     ]
 
     static let head = """
@@ -41,7 +42,7 @@ struct DashboardPages: Sendable {
         kbd{border:1px solid #bbb;border-radius:3px;padding:0 .3em;font-size:12px;background:#fff}
         .msg{background:#fff4d6;padding:.4em .8em;border:1px solid #e8d08a;margin-bottom:1em}
         </style></head><body>
-        <header><strong>Bollard</strong>{{#actor}}<a href="/dashboard">Gates</a><a href="/queue">Review queue</a>{{#supervisor}}<a href="/audit">Audit</a>{{/supervisor}}
+        <header><strong>Bollard</strong>{{#actor}}<a href="/dashboard">Gates</a><a href="/queue">Review queue</a>{{#decider}}<a href="/applications">Applications</a>{{/decider}}{{#supervisor}}<a href="/audit">Audit</a>{{/supervisor}}
         <span class="who">{{name}} ({{role}})</span><form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form>{{/actor}}</header>
         <main>{{#message}}<div class="msg">{{message}}</div>{{/message}}
         """
@@ -63,7 +64,9 @@ struct DashboardPages: Sendable {
         <div class="card"><b id="count-ok" class="ok">{{ok}}</b>ok</div><div class="card"><b class="lagging">{{lagging}}</b>lagging</div>
         <div class="card"><b class="offline">{{offline}}</b>offline</div><div class="card"><b>{{events}}</b>events</div>
         <div class="card"><b>{{violations}}</b>violations</div><div class="card"><b>{{waiting}}</b>waiting for review</div>
-        <div class="card"><b>{{headSeq}}</b>permit seq</div></div>
+        <div class="card"><b>{{headSeq}}</b>permit seq</div>
+        <div class="card"><b class="{{#webhooksFailing}}offline{{/webhooksFailing}}">{{webhooksFailing}}</b>webhook deliveries failing</div></div>
+        {{#failingHooks}}<p class="msg">Webhook <b>{{id}}</b> ({{url}}): {{failing}} failing, {{pending}} pending · last error: {{lastError}}</p>{{/failingHooks}}
         <h2>Today ({{day}}): passages and violations per hour</h2>
         <svg width="{{chartWidth}}" height="140" role="img" aria-label="passages and violations per hour">
         {{#bars}}<rect x="{{x}}" y="{{py}}" width="12" height="{{ph}}" fill="#9fb7d8"><title>{{hour}}:00 {{passages}} passages</title></rect>
@@ -125,6 +128,19 @@ struct DashboardPages: Sendable {
     static let casePage = """
         {{> head}}
         {{#detail}}{{> casebody}}{{/detail}}
+        {{> foot}}
+        """
+
+    static let applications = """
+        {{> head}}
+        <h1>Applications for temporary permits</h1>
+        <table id="applications"><tr><th>Id</th><th>Holder</th><th>Plate</th><th>Zones</th><th>From</th><th>Until</th><th>Reason</th><th>Filed</th><th></th></tr>
+        {{#items}}<tr><td>{{id}}</td><td>{{holder}}</td><td class="plate">{{plate}}</td><td>{{zones}}</td><td>{{from}}</td><td>{{until}}</td><td>{{reason}}</td><td>{{filed}}</td>
+        <td><form class="inline" method="post" action="/applications/{{id}}/approve"><input type="hidden" name="csrf" value="{{csrf}}"><button>Approve</button></form>
+        <form class="inline" method="post" action="/applications/{{id}}/refuse"><input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="text" name="reason" placeholder="reason for refusing" size="22" required> <button>Refuse</button></form></td></tr>{{/items}}
+        </table>
+        {{^items}}<p>No application waits for a decision.</p>{{/items}}
         {{> foot}}
         """
 

@@ -1,13 +1,16 @@
 /// The OpenAPI 3.1 description of `/api/v1/`, served at `/api/v1/openapi.json`.
 /// `OpenAPITests` fails when a route is missing here or documented but not served.
 enum OpenAPIDocument {
-    static let json = #"""
+    /// The whole document: the control centre's routes and the city's (`CitizenOpenAPI`).
+    static let json = CitizenOpenAPI.merged(into: base)
+
+    static let base = #"""
     {
       "openapi": "3.1.0",
       "info": {
         "title": "Bollard control centre API",
         "version": "1.0.0",
-        "description": "Gates, violations and reviews, review actions, images and the audit log of bollard-central. Every route but this document needs `Authorization: Bearer <token>` (`bollard-central tokens create`); 401 without a valid token, 403 (and nothing changed) when the token's role may not. Errors are application/problem+json."
+        "description": "Gates, violations and reviews, review actions, images, evidence, the audit log, and the city's side (holders, permits, guests, deliveries, temporary permits, registers, webhooks) of bollard-central. Every route but this document needs `Authorization: Bearer <token>` (`bollard-central tokens create`); 401 without a valid token, 403 (and nothing changed) when the token's role may not. Errors are application/problem+json."
       },
       "servers": [{"url": "/"}],
       "security": [{"bearer": []}],
@@ -25,7 +28,7 @@ enum OpenAPIDocument {
           "Problem": {"description": "An error", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
         },
         "schemas": {
-          "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}}},
+          "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "errors": {"type": "array", "description": "Validation errors: each field to blame and why", "items": {"type": "object", "required": ["field", "reason"], "properties": {"field": {"type": "string"}, "reason": {"type": "string"}, "line": {"type": "integer"}}}}}, "example": {"type": "about:blank", "title": "Unprocessable Content", "status": 422, "detail": "plate: character 3 ('Ñ') is not allowed", "errors": [{"field": "plate", "reason": "character 3 ('Ñ') is not allowed"}]}},
           "CaseState": {"type": "string", "enum": ["open", "confirmed", "dismissed", "escalated"]},
           "Case": {
             "type": "object",

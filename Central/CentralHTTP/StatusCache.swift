@@ -13,6 +13,9 @@ public actor StatusCache {
         public var waiting: Int
         public var day: LocalDate
         public var hourly: [(passages: Int, violations: Int, reviews: Int)]
+        /// Webhook receivers and their outbox, failures included.
+        public var webhooks: [Webhook]
+        public var pendingApplications: Int
         public var taken: Date
     }
 
@@ -58,6 +61,7 @@ public actor StatusCache {
         let day = MadridTime.local(now).date
         return Snapshot(
             status: try CentralStatus.read(from: store, now: now), waiting: try store.waitingCaseCount(), day: day,
-            hourly: try store.hourlyCounts(day: day), taken: now)
+            hourly: try store.hourlyCounts(day: day), webhooks: try store.webhooks(),
+            pendingApplications: try store.applicationCount(state: .pending), taken: now)
     }
 }

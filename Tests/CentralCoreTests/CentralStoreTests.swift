@@ -82,6 +82,55 @@ import WireProtocol
         #expect(try store.eventCounts() == .init(total: 10, violations: 10, reviews: 0))
     }
 
+    @Test("the counts behind the dashboard (totals, cases waiting, a Madrid day by the hour) follow ingest, retries, conflicts and review decisions exactly")
+    func talliedCountsMatchTheEvents() throws {
+        // 25 October 2026 is the autumn change in Madrid: 25 hours, the last two counted in the 24th bucket.
+        let day = try #require(LocalDate(year: 2026, month: 10, day: 25))
+        func at(_ hour: Int, _ minute: Int, on date: LocalDate = day) throws -> Int64 {
+            Int64(try #require(MadridTime.instant(date, hour: hour, minute: minute)).timeIntervalSince1970 * 1000)
+        }
+        let kinds: [DecisionKind] = [.authorised, .violation, .review, .authorised, .exit]
+        var events: [Event] = []
+        for (index, hour) in [0, 0, 1, 9, 9, 9, 13, 22, 23].enumerated() {
+            events.append(Event(
+                seq: Int64(index + 1), atMilliseconds: try at(hour, 30), kind: kinds[index % kinds.count], plate: "1234BCD",
+                confidence: 0.99))
+        }
+        // The day before and the day after count in the totals, not in the day's chart.
+        let previousDay = try #require(LocalDate(year: 2026, month: 10, day: 24))
+        let nextDay = try #require(LocalDate(year: 2026, month: 10, day: 26))
+        events.append(Event(seq: 10, atMilliseconds: try at(23, 59, on: previousDay), kind: .violation, plate: "1234BCD", confidence: 0.99))
+        events.append(Event(seq: 11, atMilliseconds: try at(0, 0, on: nextDay), kind: .review, plate: "1234BCD", confidence: 0.5))
+        try store.store(events: events, from: "gate-1")
+        try store.store(events: Array(events[3...]), from: "gate-1")  // a retry after a lost ack
+        let changed = Event(seq: 2, atMilliseconds: try at(5, 0), kind: .violation, plate: "9999XYZ", confidence: 0.99)
+        try store.store(events: [changed], from: "gate-1")  // a conflict: kept apart, not counted as an event
+        try store.store(events: Array(events[0..<3]), from: "gate-2")
+
+        let all = events + events[0..<3]
+        let violations = all.filter { $0.kind == .violation }.count
+        let reviews = all.filter { $0.kind == .review }.count
+        #expect(try store.eventCounts() == .init(total: all.count, violations: violations, reviews: reviews))
+        #expect(try store.waitingCaseCount() == violations + reviews)
+
+        let hourly = try store.hourlyCounts(day: day)
+        #expect(hourly.count == 24)
+        #expect(hourly.map(\.passages).reduce(0, +) == 9 + 3)
+        #expect(hourly[0].passages == 4 && hourly[0].violations == 2)  // gate-1 00:30 ×2 (authorised, violation), gate-2 the same
+        #expect(hourly[1].reviews == 2)
+        // 22:30 and 23:30 local are the 24th and 25th hours of the day: both in the last bucket.
+        #expect(hourly[23].passages == 2)
+
+        let ana = Actor(name: "ana", role: .operator_)
+        let cases = all.indices.filter { [.violation, .review].contains(all[$0].kind) }.map { index in
+            CaseID(gateID: index < events.count ? "gate-1" : "gate-2", origin: "", seq: all[index].seq)
+        }
+        _ = try store.act(.confirm(correctedPlate: nil), on: cases[0], by: ana)
+        _ = try store.act(.dismiss(reason: "misread"), on: cases[1], by: ana)
+        _ = try store.act(.escalate(reason: "unsure"), on: cases[2], by: ana)  // still waiting, for a supervisor
+        #expect(try store.waitingCaseCount() == violations + reviews - 2)
+    }
+
     @Test("a repeated (gate, origin, seq) with other content is kept as a conflict, acknowledged, and reported in status, never silently acked")
     func conflictsAreKeptAndReported() throws {
         try store.registerGate(Gate(id: "gate-1", zone: "z", direction: .entry), publicKey: String(repeating: "c", count: 40))

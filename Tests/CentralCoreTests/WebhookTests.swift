@@ -3,6 +3,7 @@ import Domain
 import Foundation
 import Logging
 import TestSupport
+import WireProtocol
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -53,6 +54,26 @@ import FoundationNetworking
         #expect(try store.webhooks().first?.pending == 0)
         try store.enqueueViolationConfirmed("{}")
         #expect(try store.webhooks().first?.pending == 1)
+    }
+
+    @Test("confirming a violation queues it for violation.confirmed receivers in the same transaction; dismissing one does not")
+    func confirmedViolationsAreQueued() throws {
+        _ = try store.addWebhook(id: "sanctions", url: "http://127.0.0.1:9/x", topics: ["violation.confirmed"])
+        try store.registerGate(Gate(id: "gate-01", zone: "casco-viejo", direction: .entry), publicKey: "key-gate-01")
+        let at = Int64(Date().timeIntervalSince1970 * 1000)
+        try store.store(
+            events: [
+                Event(seq: 1, atMilliseconds: at, kind: .violation, plate: "9999ZZZ", confidence: 0.97),
+                Event(seq: 2, atMilliseconds: at, kind: .violation, plate: "8888YYY", confidence: 0.97),
+            ], from: "gate-01", origin: "o1")
+        let ana = Actor(name: "ana", role: .operator_)
+        _ = try store.act(.dismiss(reason: "a hearse"), on: CaseID(gateID: "gate-01", origin: "o1", seq: 2), by: ana)
+        #expect(try store.webhooks().first?.pending == 0)
+        _ = try store.act(.confirm(correctedPlate: nil), on: CaseID(gateID: "gate-01", origin: "o1", seq: 1), by: ana)
+        let queued = try store.dueWebhookDeliveries(now: Date().addingTimeInterval(1))
+        #expect(queued.map(\.topic) == ["violation.confirmed"])
+        #expect(queued.first?.body.contains("9999ZZZ") == true)
+        #expect(queued.first?.body.contains("gate-01~o1~1") == true)
     }
 
     @Test("a webhook with a URL that is not http(s) or an unknown topic is refused with the reason")

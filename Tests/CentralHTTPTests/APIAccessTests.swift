@@ -9,6 +9,8 @@ import Testing
     /// A concrete URI for a route pattern, against the fixture's data.
     static func uri(_ route: APIRoute, _ fixture: ControlFixture) -> String {
         route.path.replacingOccurrences(of: "{id}", with: fixture.lowConfidence.description).replacingOccurrences(of: "{role}", with: "frame")
+            .replacingOccurrences(of: "{holder}", with: "H1").replacingOccurrences(of: "{permit}", with: "P1")
+            .replacingOccurrences(of: "{application}", with: fixture.applicationID).replacingOccurrences(of: "{register}", with: "residents")
     }
 
     @Test("every API route but the OpenAPI document answers 401 with problem+json without a token, or with a revoked one")
@@ -36,7 +38,7 @@ import Testing
                 // A fresh store per pair, so an allowed action never hides a refused one's effect.
                 let fixture = try ControlFixture()
                 let before = try fixture.snapshot()
-                let body = route.method == .post ? ByteBuffer(string: #"{"reason": "test"}"#) : nil
+                let body = route.method == .post || route.method == .put ? ByteBuffer(string: #"{"reason": "test"}"#) : nil
                 let allowed = route.permission.map(role.may) ?? true
                 try await fixture.application().test(.router) { client in
                     try await client.execute(

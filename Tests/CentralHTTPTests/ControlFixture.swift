@@ -39,7 +39,16 @@ struct ControlFixture {
                 Event(seq: 4, atMilliseconds: at + 3, kind: .authorised, plate: "1234BCD", confidence: 0.99, permitID: "P1"),
             ], from: "gate-01", origin: "o1")
         for role in AccessRole.allCases { tokens[role] = try store.createToken(name: "t-\(role.rawValue)", role: role) }
+        // The city's side: a resident (holder of P1), a hotel, a shop, and one application waiting.
+        try store.saveHolder(Holder(id: "H1", kind: .person, zones: ["casco-viejo"]))
+        try store.saveHolder(Holder(id: "hotel-1", kind: .hotel, zones: ["casco-viejo"], guestQuota: 2))
+        try store.saveHolder(Holder(id: "shop-1", kind: .shop, zones: ["casco-viejo"], deliveryQuota: 1))
+        applicationID = try store.apply(
+            holder: "H1", plate: "7777BBB", zones: nil, from: now, until: now.addingTimeInterval(3_600), reason: "moving house").id
     }
+
+    /// The application waiting for an operator.
+    var applicationID = ""
 
     func headers(_ role: AccessRole?, json: Bool = false) -> HTTPFields {
         var headers: HTTPFields = [:]
@@ -48,10 +57,13 @@ struct ControlFixture {
         return headers
     }
 
-    /// What a refused request must leave unchanged: case states, actions and the audit log.
+    /// What a refused request must leave unchanged: case states, actions, the audit log, permits, applications, holders.
     func snapshot() throws -> String {
         let cases = try [violation, lowConfidence, confusion].map { try store.caseDetail($0).map { "\($0.summary.state) \($0.actions.count)" } ?? "-" }
+        let applications = try store.applications().map { "\($0.id) \($0.state)" }.joined(separator: ",")
+        let holders = try store.holders().map { "\($0.id) \($0.kind) \($0.guestQuota) \($0.deliveryQuota)" }.joined(separator: ",")
         return cases.joined(separator: ",") + " audit \(try AuditLog(store: store).entries(limit: 1000).count)"
+            + " permits \(try store.headSeq()) applications \(applications) holders \(holders)"
     }
 
     func application() -> some ApplicationProtocol {
