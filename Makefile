@@ -2,7 +2,7 @@
 # Each installs what it needs on a fresh Debian machine first (`make deps`).
 
 SWIFT ?= swift
-DEBIAN_PACKAGES := libzmq3-dev libv4l-dev libsqlite3-dev libturbojpeg0-dev zlib1g-dev pkg-config python3 python3-zmq python3-cryptography faketime libcurl4 chromium wrk curl
+DEBIAN_PACKAGES := libzmq3-dev libv4l-dev libsqlite3-dev libturbojpeg0-dev zlib1g-dev pkg-config python3 python3-zmq python3-cryptography python3-venv faketime libcurl4 chromium wrk curl
 BIN_DEBUG := .build/debug
 
 .PHONY: deps build test demo bench-sync bench-capture bench-http
@@ -19,12 +19,18 @@ deps:
 build: deps
 	$(SWIFT) build
 
+## schemathesis (PyPI) for the property-based run of the HTTP API from its OpenAPI document.
+SCHEMATHESIS := .build/schemathesis/bin/st
+$(SCHEMATHESIS):
+	python3 -m venv .build/schemathesis
+	.build/schemathesis/bin/pip install -q 'schemathesis>=4,<5'
+
 ## The test suite (.ci/run runs exactly this).
-test: deps
+test: deps $(SCHEMATHESIS)
 	$(SWIFT) build --build-tests
 	# One test at a time: on 2 cores, the blocking integration tests would otherwise
 	# hold the cooperative pool and starve the timing-sensitive watchdog and thread tests.
-	$(SWIFT) test --skip-build --no-parallel
+	BOLLARD_SCHEMATHESIS=$(CURDIR)/$(SCHEMATHESIS) $(SWIFT) test --skip-build --no-parallel
 
 ## Central plus 30 simulated gates of "Casco Viejo" on this machine; Ctrl-C stops.
 demo: build

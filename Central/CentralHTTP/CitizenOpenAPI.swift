@@ -180,7 +180,30 @@ enum CitizenOpenAPI {
     }
     """#
 
-    /// `base` with this fragment's paths, parameters and schemas added.
+    /// Every authenticated operation answers 401 (no or a revoked token) and 403 (a role without
+    /// the permission) before its handler runs, 400 or 422 for input it cannot take, and 404
+    /// for a path naming nothing; each operation lists them rather than each entry repeating them.
+    static func withCommonResponses(_ paths: [String: Any]) -> [String: Any] {
+        let problem: [String: Any] = ["$ref": "#/components/responses/Problem"]
+        var result = paths
+        for (path, item) in paths {
+            guard var operations = item as? [String: Any] else { continue }
+            for (method, value) in operations {
+                guard var operation = value as? [String: Any], (operation["security"] as? [Any])?.isEmpty != true else { continue }
+                var responses = operation["responses"] as? [String: Any] ?? [:]
+                var codes = ["400", "401", "403"]
+                if path.contains("{") { codes.append("404") }
+                if operation["requestBody"] != nil || operation["parameters"] != nil { codes.append("422") }
+                for code in codes where responses[code] == nil { responses[code] = problem }
+                operation["responses"] = responses
+                operations[method] = operation
+            }
+            result[path] = operations
+        }
+        return result
+    }
+
+    /// `base` with this fragment's paths, parameters and schemas added, and the common responses.
     static func merged(into base: String) -> String {
         guard var document = try? JSONSerialization.jsonObject(with: Data(base.utf8)) as? [String: Any],
             let extra = try? JSONSerialization.jsonObject(with: Data(fragment.utf8)) as? [String: Any]
@@ -196,6 +219,7 @@ enum CitizenOpenAPI {
             components[section] = merged
         }
         document["components"] = components
+        document["paths"] = withCommonResponses(document["paths"] as? [String: Any] ?? [:])
         let data = try! JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }

@@ -79,7 +79,8 @@ extension BollardCentralCommand {
             } else if cameraGates > 0 {
                 print("camera path: none (the street recording could not be made; see above); every gate generates reads")
             }
-            let demo = DemoLoop(central: central, children: children, zone: zone, duration: duration)
+            let citizens = try DemoCitizens(store: central.store, zone: zone)
+            let demo = DemoLoop(central: central, children: children, zone: zone, duration: duration, citizens: citizens)
             guard let address = HTTPService.parse(address: http) else { throw ValidationError("--http takes ADDRESS:PORT") }
             // One token per role people use, printed once: sign in with any of them.
             var lines: [String] = []
@@ -90,6 +91,8 @@ extension BollardCentralCommand {
             let http = HTTPService(centre: try ControlCentre(store: central.store, centralKey: try SigningKey.loadOrCreate(path: configuration.signingKeyFile)), host: address.host, port: address.port, logger: logger) { port in
                 print("control centre: http://\(address.host):\(port)/  (sign in with a token)")
                 print(signIn.joined(separator: "\n"))
+                print(citizens.example(host: address.host, port: port))
+                citizens.listening(on: port)
                 fflush(nil)
             }
             // Central's own services, the control centre, then the loop; the loop ending (after
@@ -123,6 +126,7 @@ struct DemoLoop: Service {
     let children: [Process]
     let zone: String
     let duration: Double
+    let citizens: DemoCitizens
 
     func run() async throws {
         let started = Date()
@@ -139,7 +143,9 @@ struct DemoLoop: Service {
                 try central.store.save(permit)
             }
             try central.store.save(BollardCentralCommand.Demo.demoPermit(1_000 + tick, zone: zone, now: Date()))
+            if tick == 5 { print(await citizens.registerGuest()) }
             let status = try CentralStatus.read(from: central.store)
+            if let reached = citizens.reach(status) { print(reached) }
             let counts = status.counts
             let alive = children.count { $0.isRunning }
             print(String(
@@ -156,7 +162,7 @@ extension DemoLoop {
     /// "  overstays 2 (exits without entry 5)": what the maximum-stay rule raised for review.
     static func staySummary(_ store: CentralStore) -> String {
         guard let findings = try? store.stayFindings() else { return "" }
-        return "  overstays \(findings.overstays) (exits without entry \(findings.exitsWithoutEntry))"
+        return "  overstays \(findings.overstays) to review (exits without entry \(findings.exitsWithoutEntry))"
     }
 
     /// "  camera gates 3/3 streaming, 10 fps each" from the heartbeats' camera objects; empty when none has a camera.

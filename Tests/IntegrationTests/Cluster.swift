@@ -72,9 +72,9 @@ final class Cluster {
         return result.output
     }
 
-    func startCentral(environment: [String: String] = [:]) throws {
+    func startCentral(extra: [String] = [], environment: [String: String] = [:]) throws {
         let process = try launch(
-            "bollard-central", ["run", "--data-dir", centralData, "--gate-endpoint", endpoint, "--log-level", "info"], log: centralLog,
+            "bollard-central", ["run", "--data-dir", centralData, "--gate-endpoint", endpoint, "--log-level", "info"] + extra, log: centralLog,
             environment: environment)
         central = process
         centralLaunches += 1
