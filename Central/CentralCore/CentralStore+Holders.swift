@@ -177,19 +177,21 @@ extension CentralStore {
     public func saveHolder(_ holder: Holder) throws(HolderError) {
         if let problem = holder.problem() { throw .invalid(problem) }
         do {
-            try database.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO holders (id, kind, zones, guest_quota, delivery_quota, updated_ms) VALUES (?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, zones = excluded.zones,
-                            guest_quota = excluded.guest_quota, delivery_quota = excluded.delivery_quota, updated_ms = excluded.updated_ms
-                        """,
-                    arguments: [
-                        holder.id, holder.kind.rawValue, holder.zones.joined(separator: ","), holder.guestQuota,
-                        holder.deliveryQuota, Self.nowMilliseconds(),
-                    ])
-            }
+            try database.write { db in try Self.upsert(holder, db) }
         } catch { throw .refused(field: nil, reason: "the store refused the write: \(error)") }
+    }
+
+    static func upsert(_ holder: Holder, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO holders (id, kind, zones, guest_quota, delivery_quota, updated_ms) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, zones = excluded.zones,
+                    guest_quota = excluded.guest_quota, delivery_quota = excluded.delivery_quota, updated_ms = excluded.updated_ms
+                """,
+            arguments: [
+                holder.id, holder.kind.rawValue, holder.zones.joined(separator: ","), holder.guestQuota, holder.deliveryQuota,
+                Self.nowMilliseconds(),
+            ])
     }
 
     public func holder(id: String) throws -> Holder? {

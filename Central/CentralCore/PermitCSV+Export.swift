@@ -29,7 +29,7 @@ extension PermitCSV {
         return days.joined(separator: ",") + " " + time(window.start) + "-" + time(window.end)
     }
 
-    static func quotedIfNeeded(_ field: String) -> String {
+    public static func quotedIfNeeded(_ field: String) -> String {
         guard field.contains(",") || field.contains("\"") || field.hasPrefix(" ") || field.hasSuffix(" ") else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

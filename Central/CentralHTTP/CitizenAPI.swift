@@ -28,6 +28,8 @@ enum CitizenAPI {
         APIRoute(method: .put, path: "/api/v1/registry/holders/{holder}", permission: .manageRegisters),
         APIRoute(method: .post, path: "/api/v1/registry/registers/{register}", permission: .manageRegisters),
         APIRoute(method: .get, path: "/api/v1/registry/permits.csv", permission: .manageRegisters),
+        APIRoute(method: .post, path: "/api/v1/registry/holders.csv", permission: .manageRegisters),
+        APIRoute(method: .get, path: "/api/v1/registry/holders.csv", permission: .manageRegisters),
         APIRoute(method: .get, path: "/api/v1/webhooks", permission: .viewWebhooks),
     ]
 
@@ -151,6 +153,12 @@ enum CitizenAPI {
                 let register = request.uri.queryParameters.get("register").map { String($0) }
                 return Reply(status: .ok, contentType: "text/csv; charset=utf-8", body: Data(PermitCSV.export(try store.permits(register: register)).utf8))
             },
+            "POST /api/v1/registry/holders.csv": { request, context, actor in
+                try await importHolders(request, context, actor, centre)
+            },
+            "GET /api/v1/registry/holders.csv": { _, _, _ in
+                Reply(status: .ok, contentType: "text/csv; charset=utf-8", body: Data(HolderCSV.export(try store.holders()).utf8))
+            },
             "GET /api/v1/webhooks": { _, _, _ in
                 try .json(WebhookList(items: try store.webhooks().map(WebhookView.init)))
             },
@@ -245,6 +253,38 @@ enum CitizenAPI {
         }
         if !dryRun { try centre.audit.record(actor: actor, action: "register.apply", subject: name, reason: changes.summary) }
         return try .json(RegisterReport(register: name, dryRun: dryRun, changes: changes))
+    }
+
+    /// The register of holders as CSV: added and changed in one transaction, or with
+    /// `?dry_run=true` only what would change; a malformed file is refused whole.
+    static func importHolders(_ request: Request, _ context: ControlContext, _ actor: Actor, _ centre: ControlCentre) async throws -> Reply {
+        let dryRun = ["true", "1", "yes"].contains(request.uri.queryParameters.get("dry_run").map { String($0).lowercased() } ?? "false")
+        var request = request
+        let buffer = try await request.collectBody(upTo: 16 * 1024 * 1024)
+        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
+            throw Problem.invalid(field: "body", "the file must be UTF-8 CSV (\(HolderCSV.header))")
+        }
+        let holders: [Holder]
+        do { holders = try HolderCSV.parse(text) } catch {
+            throw Problem(
+                .unprocessableContent, "the file is refused, nothing was applied: \(error.problems.count) bad lines",
+                errors: error.problems.prefix(100).map { Problem.FieldError(field: $0.field ?? "line", reason: $0.description, line: $0.line) })
+        }
+        let changes = try mapped { try centre.store.importHolders(holders, dryRun: dryRun) }
+        if !dryRun { try centre.audit.record(actor: actor, action: "holders.import", subject: "holders", reason: changes.summary) }
+        return try .json(HolderReport(dryRun: dryRun, added: changes.added, changed: changes.changed, unchanged: changes.unchanged, summary: changes.summary))
+    }
+
+    struct HolderReport: Encodable {
+        var dryRun: Bool
+        var added: [String]
+        var changed: [String]
+        var unchanged: Int
+        var summary: String
+        enum CodingKeys: String, CodingKey {
+            case added, changed, unchanged, summary
+            case dryRun = "dry_run"
+        }
     }
 
     // MARK: Helpers

@@ -172,6 +172,14 @@ enum CitizenOpenAPI {
             "parameters": [{"name": "register", "in": "query", "schema": {"type": "string"}}],
             "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}
         },
+        "/api/v1/registry/holders.csv": {
+          "post": {"summary": "The register of holders (CSV id,kind,zones,guest_quota,delivery_quota): with dry_run=true what would change; otherwise added and changed in one transaction (audited). Holders missing from the file are kept", "x-permission": "manageRegisters",
+            "parameters": [{"name": "dry_run", "in": "query", "schema": {"type": "boolean", "default": false}}, {"$ref": "#/components/parameters/idempotencyKey"}],
+            "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}, "example": "id,kind,zones,guest_quota,delivery_quota\nhotel-arriaga,hotel,casco-viejo,12,0\nshop-somera,shop,casco-viejo,0,3\n"}}},
+            "responses": {"200": {"description": "What changed (or would)", "content": {"application/json": {"schema": {"type": "object", "required": ["dry_run", "added", "changed", "unchanged", "summary"], "properties": {"dry_run": {"type": "boolean"}, "added": {"type": "array", "items": {"type": "string"}}, "changed": {"type": "array", "items": {"type": "string"}}, "unchanged": {"type": "integer"}, "summary": {"type": "string"}}}}}}, "409": {"$ref": "#/components/responses/Problem"}}},
+          "get": {"summary": "Every holder as the CSV the import reads", "x-permission": "manageRegisters",
+            "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}}}
+        },
         "/api/v1/webhooks": {
           "get": {"summary": "Webhook receivers and their outbox: pending, failing, last error", "x-permission": "viewWebhooks",
             "responses": {"200": {"description": "Receivers", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookList"}}}}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}

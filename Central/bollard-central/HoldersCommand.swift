@@ -7,7 +7,7 @@ extension BollardCentralCommand {
         static let configuration = CommandConfiguration(
             commandName: "holders",
             abstract: "Permit holders the citizens' app acts for: hotels and their guest quota, shops and their delivery quota (docs/citizens-api.md).",
-            subcommands: [SetHolder.self, List.self])
+            subcommands: [SetHolder.self, List.self, Import.self, Export.self])
     }
 }
 
@@ -42,5 +42,30 @@ extension BollardCentralCommand.Holders {
                 print("\(holder.id)  \(holder.kind.rawValue)  \(holder.zones.joined(separator: ","))  guests \(holder.guestQuota)  deliveries \(holder.deliveryQuota)")
             }
         }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add or update holders from CSV (\(HolderCSV.header)), zones ';'-separated; all or nothing.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The CSV file.") var file: String
+        @Flag(help: "Only say what would change.") var dryRun = false
+
+        func run() throws {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                throw ValidationError("cannot read \(file) as UTF-8 text")
+            }
+            let holders: [Holder]
+            do { holders = try HolderCSV.parse(text) } catch { throw ValidationError("\(file) refused, nothing applied:\n\(error)") }
+            let changes = try store.openStore().importHolders(holders, dryRun: dryRun)
+            print((dryRun ? "dry run, nothing written: would be " : "holders: ") + changes.summary)
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every holder as CSV, as import reads it.")
+        @OptionGroup var store: StoreOptions
+
+        func run() throws { print(HolderCSV.export(try store.openStore().holders()), terminator: "") }
     }
 }

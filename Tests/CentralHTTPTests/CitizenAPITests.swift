@@ -296,4 +296,43 @@ import Testing
         let value18 = try fixture.store.headSeq()
         #expect(value18 == head + 2)
     }
+
+    @Test("the register of holders over the API: a dry run writes nothing, the import adds and changes in one go, a bad line refuses the file")
+    func holdersRegister() async throws {
+        let fixture = try ControlFixture()
+        let file = """
+            \(HolderCSV.header)
+            hotel-1,hotel,casco-viejo,5,0
+            hotel-2,hotel,casco-viejo;ensanche,3,0
+            """
+        try await fixture.application().test(.router) { client in
+            try await client.execute(
+                uri: "/api/v1/registry/holders.csv?dry_run=true", method: .post, headers: fixture.headers(.integration), body: Self.body(file)
+            ) { response in
+                #expect(response.status == .ok)
+                let report = try response.json()
+                #expect(report["added"] as? [String] == ["hotel-2"])
+                #expect(report["changed"] as? [String] == ["hotel-1"])
+            }
+            #expect(try fixture.store.holder(id: "hotel-1")?.guestQuota == 2)
+            try await client.execute(
+                uri: "/api/v1/registry/holders.csv", method: .post, headers: fixture.headers(.integration),
+                body: Self.body(file + "\nshop-9,bakery,casco-viejo,0,1")
+            ) { response in
+                #expect(response.status == .unprocessableContent)
+                let lines = (try response.json()["errors"] as? [[String: Any]])?.compactMap { $0["line"] as? Int }
+                #expect(lines == [4])
+            }
+            #expect(try fixture.store.holder(id: "hotel-2") == nil)
+            try await client.execute(uri: "/api/v1/registry/holders.csv", method: .post, headers: fixture.headers(.integration), body: Self.body(file)) {
+                #expect($0.status == .ok)
+            }
+            #expect(try fixture.store.holder(id: "hotel-1")?.guestQuota == 5)
+            #expect(try fixture.store.holder(id: "hotel-2")?.zones == ["casco-viejo", "ensanche"])
+            try await client.execute(uri: "/api/v1/registry/holders.csv", method: .get, headers: fixture.headers(.integration)) { response in
+                let rows = try HolderCSV.parse(response.text)
+                #expect(rows.map(\.id) == ["H1", "hotel-1", "hotel-2", "shop-1"])
+            }
+        }
+    }
 }
