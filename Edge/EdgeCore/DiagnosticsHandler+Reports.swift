@@ -213,7 +213,7 @@ extension DiagnosticsHandler {
         if let offset = controller.clock.offsetMilliseconds {
             let within = abs(offset) <= controller.clock.maxSkewMilliseconds
             checks.append(DiagnosticsCheck(
-                "clock", ok: within, String(format: "%.1f s from central's (allowed %.1f s)", Double(offset) / 1000, Double(controller.clock.maxSkewMilliseconds) / 1000),
+                "clock", ok: within, String(format: "%.3f s from central's (allowed %.1f s)", Double(offset) / 1000, Double(controller.clock.maxSkewMilliseconds) / 1000),
                 action: within ? nil : "fix the time: timedatectl status; chronyc tracking"))
         } else {
             checks.append(DiagnosticsCheck(
