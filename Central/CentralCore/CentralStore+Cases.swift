@@ -18,9 +18,15 @@ public struct CaseSummary: Codable, Sendable, Equatable {
     public var reason: String?
     public var candidates: [String]
     public var state: CaseState
+    /// Where the read came from (`camera`, `video`, `replay`, `generator`, `injected`), or `unknown`
+    /// for a gate that does not say; only camera and video reads can become fines.
+    public var source: ReadSource
+
+    /// Whether confirming this case can make it a fine (its read came from a camera or a video).
+    public var mayBecomeFine: Bool { source.mayBecomeFine }
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, plate, confidence, reason, candidates, state
+        case id, kind, plate, confidence, reason, candidates, state, source
         case gateID = "gate_id"
         case atMilliseconds = "at_ms"
         case permitID = "permit_id"
@@ -113,6 +119,8 @@ public enum CaseActionError: Error, Equatable, Sendable, CustomStringConvertible
     case plateNeeded(CaseID)
     case reasonNeeded
     case reasonTooLong
+    /// The read did not come from a camera (injected, generated, replayed, or unknown): it can never become a fine.
+    case notFineable(CaseID, ReadSource)
 
     public var description: String {
         switch self {
@@ -124,6 +132,19 @@ public enum CaseActionError: Error, Equatable, Sendable, CustomStringConvertible
         case .plateNeeded(let id): "\(id) has no readable plate: confirm it with the plate you read"
         case .reasonNeeded: "a reason is required"
         case .reasonTooLong: "a reason holds at most 500 characters"
+        case .notFineable(let id, let source):
+            "\(id) cannot become a fine: its read " + Self.origin(of: source) + "; only camera and video reads can be confirmed. Dismiss it with a reason."
+        }
+    }
+
+    /// Where a read came from, in words.
+    public static func origin(of source: ReadSource) -> String {
+        switch source {
+        case .injected: "was injected by a technician (bollardctl inject)"
+        case .generator: "was made up by the demo generator"
+        case .replay: "was replayed from a file"
+        case .unknown: "came from a gate that does not say where its reads come from (protocol revision 4 or older)"
+        case .camera, .video: "came from a camera"
         }
     }
 }
@@ -146,7 +167,7 @@ public enum CaseCommand: Sendable, Equatable {
 
 extension CentralStore {
     private static let caseColumns = """
-        e.gate_id, e.origin, e.seq, e.at_ms, e.kind, e.plate, e.confidence, e.permit_id, e.reason, e.candidates,
+        e.gate_id, e.origin, e.seq, e.at_ms, e.kind, e.plate, e.confidence, e.permit_id, e.reason, e.candidates, e.source,
         coalesce(c.state, 'open') AS state
         """
 
@@ -155,7 +176,8 @@ extension CentralStore {
         let candidates = (row["candidates"] as String?).map { $0.split(separator: ",").map(String.init) } ?? []
         return CaseSummary(
             id: id, gateID: id.gateID, kind: row["kind"], atMilliseconds: row["at_ms"], plate: row["plate"], confidence: row["confidence"],
-            permitID: row["permit_id"], reason: row["reason"], candidates: candidates, state: CaseState(rawValue: row["state"]) ?? .open)
+            permitID: row["permit_id"], reason: row["reason"], candidates: candidates, state: CaseState(rawValue: row["state"]) ?? .open,
+            source: ReadSource(wire: row["source"]))
     }
 
     /// Milliseconds bounding a Madrid calendar day.
@@ -342,6 +364,8 @@ extension CentralStore {
             var outcome: String?
             switch command {
             case .confirm(let corrected):
+                // An injected, generated or replayed read is nobody's offence: refused before anything is recorded.
+                guard summary.mayBecomeFine else { throw CaseActionError.notFineable(id, summary.source) }
                 if let corrected {
                     guard let text = PlateText(corrected) else { throw CaseActionError.invalidPlate(corrected) }
                     plate = text.normalized

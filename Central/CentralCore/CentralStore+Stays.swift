@@ -81,17 +81,20 @@ extension CentralStore {
             if case .overstay(let seconds) = StayRule.outcome(entered: at, exited: exited, maxStaySeconds: maxStay) {
                 try recordRuleEvent(
                     db, gateID: exit["gate_id"], at: exit["at_ms"], kind: .violation, plate: plate, confidence: exit["confidence"],
-                    permitID: event.permitID, reason: StayRule.overstayReason, stayedSeconds: seconds)
+                    permitID: event.permitID, reason: StayRule.overstayReason, stayedSeconds: seconds,
+                    source: Self.weakerSource(event.source, exit["source"]))
             }
             return
         }
         let due = StayRule.noExitDeadline(entered: at, maxStaySeconds: maxStay) ?? at.addingTimeInterval(Self.unlimitedEntryKeptSeconds)
         try db.cachedStatement(
             sql: """
-                INSERT INTO stays (zone, plate, state, at_ms, gate_id, origin, seq, permit_id, max_stay_s, confidence, due_ms)
-                VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO stays (zone, plate, state, at_ms, gate_id, origin, seq, permit_id, max_stay_s, confidence, due_ms, source)
+                VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: [zone, plate, event.atMilliseconds, gateID, origin, event.seq, event.permitID, maxStay, event.confidence, Self.ms(due)])
+        ).execute(arguments: [
+            zone, plate, event.atMilliseconds, gateID, origin, event.seq, event.permitID, maxStay, event.confidence, Self.ms(due), event.source,
+        ])
     }
 
     private func recordExit(_ db: Database, event: Event, plate: String, at: Date, zone: String, gateID: String, origin: String) throws {
@@ -104,7 +107,8 @@ extension CentralStore {
             if case .overstay(let seconds) = StayRule.outcome(entered: entered, exited: at, maxStaySeconds: entry["max_stay_s"]) {
                 try recordRuleEvent(
                     db, gateID: gateID, at: event.atMilliseconds, kind: .violation, plate: plate, confidence: event.confidence,
-                    permitID: entry["permit_id"], reason: StayRule.overstayReason, stayedSeconds: seconds)
+                    permitID: entry["permit_id"], reason: StayRule.overstayReason, stayedSeconds: seconds,
+                    source: Self.weakerSource(entry["source"], event.source))
             }
             return
         }
@@ -113,12 +117,12 @@ extension CentralStore {
         if try holdsUnlimitedPermit(db, plate: plate, zone: zone, at: at) { return }
         try db.execute(
             sql: """
-                INSERT INTO stays (zone, plate, state, at_ms, gate_id, origin, seq, permit_id, max_stay_s, confidence, due_ms)
-                VALUES (?, ?, 'exit_unmatched', ?, ?, ?, ?, NULL, NULL, ?, ?)
+                INSERT INTO stays (zone, plate, state, at_ms, gate_id, origin, seq, permit_id, max_stay_s, confidence, due_ms, source)
+                VALUES (?, ?, 'exit_unmatched', ?, ?, ?, ?, NULL, NULL, ?, ?, ?)
                 """,
             arguments: [
                 zone, plate, event.atMilliseconds, gateID, origin, event.seq, event.confidence,
-                Self.ms(at.addingTimeInterval(Self.exitSettleSeconds)),
+                Self.ms(at.addingTimeInterval(Self.exitSettleSeconds)), event.source,
             ])
     }
 
@@ -148,13 +152,13 @@ extension CentralStore {
                 if state == "exit_unmatched" {
                     try recordRuleEvent(
                         db, gateID: row["gate_id"], at: row["at_ms"], kind: .review, plate: row["plate"], confidence: row["confidence"],
-                        permitID: nil, reason: StayRule.exitWithoutEntryReason, stayedSeconds: nil)
+                        permitID: nil, reason: StayRule.exitWithoutEntryReason, stayedSeconds: nil, source: row["source"])
                     made += 1
                 } else if let maxStay = row["max_stay_s"] as Int? {
                     try recordRuleEvent(
                         db, gateID: row["gate_id"], at: (row["at_ms"] as Int64) + Int64(maxStay) * 1000, kind: .violation,
                         plate: row["plate"], confidence: row["confidence"], permitID: row["permit_id"], reason: StayRule.noExitReason,
-                        stayedSeconds: nil)
+                        stayedSeconds: nil, source: row["source"])
                     made += 1
                 }
             }
@@ -185,17 +189,25 @@ extension CentralStore {
     /// An event of central's own origin at `gateID`, numbered after the last one the rule made there.
     private func recordRuleEvent(
         _ db: Database, gateID: String, at: Int64, kind: DecisionKind, plate: String, confidence: Double, permitID: String?,
-        reason: String, stayedSeconds: Int?
+        reason: String, stayedSeconds: Int?, source: String?
     ) throws {
         let seq = (try Int64.fetchOne(
             db, sql: "SELECT max(seq) FROM events WHERE gate_id = ? AND origin = ?", arguments: [gateID, Self.stayOrigin]) ?? 0) + 1
         try db.execute(
             sql: """
-                INSERT INTO events (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
+                INSERT INTO events (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms, source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
                 """,
-            arguments: [gateID, Self.stayOrigin, seq, at, kind.rawValue, plate, confidence, permitID, reason, Self.nowMilliseconds()])
+            arguments: [gateID, Self.stayOrigin, seq, at, kind.rawValue, plate, confidence, permitID, reason, Self.nowMilliseconds(), source])
         try Self.tally(CollectionOfOne((at, kind.rawValue)), db)
+    }
+
+    /// The source a rule event inherits from the reads it rests on: the least trustworthy of
+    /// them, so an injected entry or exit can never make an overstay fine.
+    static func weakerSource(_ first: String?, _ second: String?) -> String? {
+        if !ReadSource(wire: first).mayBecomeFine { return first }
+        if !ReadSource(wire: second).mayBecomeFine { return second }
+        return first
     }
 
     private static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }

@@ -106,6 +106,8 @@ extension CentralStore {
     /// The one place that says what "confirmed" means: a person confirmed the case in the review
     /// queue (a violation the gate decided, a review, or an overstay the stay rule raised); the
     /// line carries the plate as confirmed (an operator may have corrected it), the outcome and who.
+    /// Only reads from a camera or a video qualify: an injected, generated, replayed or unknown-source
+    /// read never leaves as a fine, even if a confirmation reached the database some other way.
     public func confirmedViolations(from start: Int64, to end: Int64) throws -> [ViolationExport.Line] {
         try database.read { db in
             let rows = try Row.fetchAll(
@@ -113,7 +115,7 @@ extension CentralStore {
                 sql: """
                     SELECT e.gate_id, e.origin, e.seq FROM events e
                     JOIN case_states c ON c.gate_id = e.gate_id AND c.origin = e.origin AND c.seq = e.seq
-                    WHERE c.state = ? AND e.at_ms >= ? AND e.at_ms < ?
+                    WHERE c.state = ? AND e.at_ms >= ? AND e.at_ms < ? AND \(Self.fineableSourceCondition)
                     ORDER BY e.at_ms, e.gate_id, e.origin, e.seq
                     """,
                 arguments: [CaseState.confirmed.rawValue, start, end])

@@ -230,7 +230,7 @@ enum ControlAPI {
             switch error {
             case .notFound: throw Problem.notFound(error.description)
             case .needsSupervisor: throw Problem.forbidden(error.description)
-            case .alreadyDecided, .notACase: throw Problem(.conflict, error.description)
+            case .alreadyDecided, .notACase, .notFineable: throw Problem(.conflict, error.description)
             case .invalidPlate, .plateNeeded, .reasonNeeded, .reasonTooLong: throw Problem(.unprocessableContent, error.description)
             }
         }

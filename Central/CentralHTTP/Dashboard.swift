@@ -194,7 +194,8 @@ enum Dashboard {
         let chosen = selected ?? items.first?.id
         page["items"] = items.map { item -> [String: Any] in
             ["id": item.id.description, "plate": item.plate ?? "(unreadable)", "kind": item.kind, "gate": item.gateID,
-                "time": time(item.atMilliseconds), "selected": item.id == chosen, "escalated": item.state == .escalated]
+                "time": time(item.atMilliseconds), "selected": item.id == chosen, "escalated": item.state == .escalated,
+                "notFineable": !item.mayBecomeFine, "source": item.source.rawValue]
         }
         if let chosen, let detail = try centre.store.caseDetail(chosen) { page["detail"] = caseContext(detail, session) }
         return page
@@ -208,6 +209,8 @@ enum Dashboard {
             "id": summary.id.description, "plate": summary.plate ?? "(unreadable)", "kind": summary.kind, "gate": summary.gateID,
             "time": time(summary.atMilliseconds), "confidence": String(format: "%.2f", summary.confidence), "reason": summary.reason ?? "-",
             "state": summary.state.rawValue, "csrf": session.csrf, "open": actionable && session.actor.role.may(.review),
+            "source": summary.source.rawValue, "fineable": summary.mayBecomeFine,
+            "sourceWords": CaseActionError.origin(of: summary.source),
             "images": detail.images.map { ["id": summary.id.description, "role": $0.role] },
             "hasCandidates": !detail.candidatePermits.isEmpty,
             "candidates": detail.candidatePermits.map(permit),

@@ -87,7 +87,7 @@ struct DashboardPages: Sendable {
         {{> head}}
         <div class="split"><div class="list" id="queue">
         <p class="muted"><kbd>j</kbd>/<kbd>k</kbd> move · <kbd>c</kbd> confirm · <kbd>d</kbd> dismiss · <kbd>e</kbd> escalate</p>
-        {{#items}}<a href="/queue?id={{id}}" class="{{#selected}}sel{{/selected}}" data-id="{{id}}"><span class="plate">{{plate}}</span> {{kind}} · {{gate}} · {{time}} {{#escalated}}· escalated{{/escalated}}</a>{{/items}}
+        {{#items}}<a href="/queue?id={{id}}" class="{{#selected}}sel{{/selected}}" data-id="{{id}}"><span class="plate">{{plate}}</span> {{kind}} · {{gate}} · {{time}} {{#escalated}}· escalated{{/escalated}} {{#notFineable}}· <b class="lagging">{{source}}: no fine</b>{{/notFineable}}</a>{{/items}}
         {{^items}}<p>Nothing waits for review.</p>{{/items}}
         </div><div>{{#detail}}{{> casebody}}{{/detail}}</div></div>
         <script>
@@ -107,7 +107,8 @@ struct DashboardPages: Sendable {
 
     static let casebody = """
         <h2><span class="plate" id="plate">{{plate}}</span> <span class="muted">{{kind}} at {{gate}}, {{time}}</span></h2>
-        <p>Read <span class="plate">{{plate}}</span> with confidence {{confidence}} · reason {{reason}} · state <b id="state">{{state}}</b></p>
+        <p>Read <span class="plate">{{plate}}</span> with confidence {{confidence}} · reason {{reason}} · state <b id="state">{{state}}</b> · source <b id="source">{{source}}</b></p>
+        {{^fineable}}<p id="not-fineable" class="lagging"><b>Not a fine:</b> this read {{sourceWords}}. Only camera and video reads can be confirmed; dismiss it with a reason.</p>{{/fineable}}
         <div class="images">{{#images}}<figure><img src="/dashboard/images/{{id}}/{{role}}" alt="{{role}}"><figcaption>{{role}}</figcaption></figure>{{/images}}
         {{^images}}<p class="muted">No images kept for this event.</p>{{/images}}</div>
         {{#permit}}<p>Permit found: {{id}} ({{status}}) for <span class="plate">{{plate}}</span></p>{{/permit}}

@@ -32,12 +32,13 @@ enum OpenAPIDocument {
           "CaseState": {"type": "string", "enum": ["open", "confirmed", "dismissed", "escalated"]},
           "Case": {
             "type": "object",
-            "required": ["id", "gate_id", "kind", "at_ms", "confidence", "candidates", "state"],
+            "required": ["id", "gate_id", "kind", "at_ms", "confidence", "candidates", "state", "source"],
             "properties": {
               "id": {"type": "string"}, "gate_id": {"type": "string"}, "kind": {"type": "string", "enum": ["violation", "review"]},
               "at_ms": {"type": "integer"}, "plate": {"type": ["string", "null"]}, "confidence": {"type": "number"},
               "permit_id": {"type": ["string", "null"]}, "reason": {"type": ["string", "null"]},
-              "candidates": {"type": "array", "items": {"type": "string"}}, "state": {"$ref": "#/components/schemas/CaseState"}
+              "candidates": {"type": "array", "items": {"type": "string"}}, "state": {"$ref": "#/components/schemas/CaseState"},
+              "source": {"type": "string", "enum": ["camera", "video", "replay", "generator", "injected", "unknown"], "description": "where the read came from; only camera and video reads can be confirmed and become fines (unknown: a gate of protocol revision 4 or older)"}
             }
           },
           "CasePage": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}, "next_cursor": {"type": ["string", "null"]}}},
@@ -81,7 +82,7 @@ enum OpenAPIDocument {
             "responses": {"200": {"description": "Detail", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CaseDetail"}}}}, "404": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}
         },
         "/api/v1/violations/{id}/confirm": {
-          "post": {"summary": "Confirm (optionally with a corrected plate, decided again against the permits valid at the passage)", "x-permission": "review",
+          "post": {"summary": "Confirm (optionally with a corrected plate, decided again against the permits valid at the passage); 409 for a read that is not from a camera or video (injected, generated, replayed, unknown): it can never become a fine", "x-permission": "review",
             "parameters": [{"$ref": "#/components/parameters/id"}],
             "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ActionBody"}}}},
             "responses": {"200": {"description": "The case now", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CaseDetail"}}}}, "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}

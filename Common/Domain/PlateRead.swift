@@ -9,12 +9,15 @@ public struct PlateRead: Sendable, Codable, Hashable {
     public var at: Date
     /// The camera path's best frame and plate box; never encoded (replay files carry none).
     public var evidence: ReadEvidence?
+    /// Where the read came from; only camera and video reads can become fines.
+    public var source: ReadSource = .unknown
 
-    public init(text: String, confidence: Double, at: Date, evidence: ReadEvidence? = nil) {
+    public init(text: String, confidence: Double, at: Date, evidence: ReadEvidence? = nil, source: ReadSource = .unknown) {
         self.text = text
         self.confidence = confidence
         self.at = at
         self.evidence = evidence
+        self.source = source
     }
 
     enum CodingKeys: String, CodingKey {

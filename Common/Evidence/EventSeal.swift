@@ -31,6 +31,9 @@ public enum EventSeal {
         let images = (event.images ?? []).sorted { $0.role < $1.role }.map { "\($0.role):\($0.sha256):\($0.bytes)" }
         lines.append("images=\(images.joined(separator: ","))")
         lines.append("prev=\(event.previousHash ?? genesis)")
+        // Revision 5: the read's source is signed too, so a bundle proves the read came from a camera.
+        // Absent, the line is left out and an older gate's payload is unchanged.
+        if let source = event.source { lines.append("source=\(source)") }
         return Data((lines.joined(separator: "\n") + "\n").utf8)
     }
 

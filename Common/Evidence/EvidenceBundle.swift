@@ -146,7 +146,8 @@ public enum EvidenceBundle {
                 atMilliseconds: event.atMilliseconds, at: EvidenceTime.iso8601(milliseconds: event.atMilliseconds),
                 kind: event.kind.rawValue, plate: event.plate, confidence: event.confidence, permitID: event.permitID,
                 reason: event.reason, candidates: event.candidates ?? [],
-                images: (event.images ?? []).sorted { $0.role < $1.role }, prev: event.previousHash ?? EventSeal.genesis),
+                images: (event.images ?? []).sorted { $0.role < $1.role }, prev: event.previousHash ?? EventSeal.genesis,
+                source: event.source),
             decision: EvidenceManifest.DecisionRecord(
                 by: "gate", kind: event.kind.rawValue, permitID: event.permitID, reason: event.reason,
                 permitSeq: contents.permitSeq, permits: contents.permits.sorted { ($0.permit.id, $0.seq) < ($1.permit.id, $1.seq) }),

@@ -41,9 +41,11 @@ public struct EvidenceManifest: Codable, Sendable, Equatable {
         public var images: [EventImageDigest]
         /// The hash of the previous event of the same origin (64 zeros for the first).
         public var prev: String
+        /// Where the read came from (revision 5; absent for older gates, signed when present).
+        public var source: String? = nil
 
         enum CodingKeys: String, CodingKey {
-            case id, origin, seq, at, kind, plate, confidence, reason, candidates, images, prev
+            case id, origin, seq, at, kind, plate, confidence, reason, candidates, images, prev, source
             case gateID = "gate_id"
             case atMilliseconds = "at_ms"
             case permitID = "permit_id"
@@ -55,7 +57,7 @@ public struct EvidenceManifest: Codable, Sendable, Equatable {
             return Event(
                 seq: seq, atMilliseconds: atMilliseconds, kind: kind, plate: plate, confidence: confidence,
                 permitID: permitID, reason: reason, candidates: candidates.isEmpty ? nil : candidates,
-                images: images.isEmpty ? nil : images, previousHash: prev, signature: signature)
+                images: images.isEmpty ? nil : images, previousHash: prev, signature: signature, source: source)
         }
     }
 

@@ -23,6 +23,8 @@ public struct LineSocketError: Error, CustomStringConvertible {
 /// on the server's thread, one request at a time.
 public final class UnixLineServer: Sendable {
     public typealias Handler = @Sendable (String) -> String
+    /// A handler that also learns who is asking (the kernel's word, `SO_PEERCRED`).
+    public typealias PeerHandler = @Sendable (String, LinePeer) -> String
 
     /// Limits that keep one client from holding the socket.
     public struct Limits: Sendable {
@@ -41,9 +43,13 @@ public final class UnixLineServer: Sendable {
     /// Beats every poll (at most 200 ms apart while serving).
     public let progress: ProgressReporter
 
-    /// Binds `path` (replacing a stale socket file) with mode 0660.
+    /// Binds `path` (replacing a stale socket file) with mode 0660, owned by `group` when given.
     /// - Parameter busyReply: the line (without newline) a connection past the limit receives.
-    public init(path: String, limits: Limits = Limits(), busyReply: String, name: String = "diagnostics", logger: Logger) throws {
+    /// - Parameter group: the group whose members may connect (the technicians'); nil keeps the process's group.
+    /// - Throws: `LineSocketError` naming the call that failed (socket, bind, chown, listen).
+    public init(
+        path: String, limits: Limits = Limits(), busyReply: String, name: String = "diagnostics", group: gid_t? = nil, logger: Logger
+    ) throws {
         self.path = path
         self.limits = limits
         self.busyReply = busyReply
@@ -57,7 +63,9 @@ public final class UnixLineServer: Sendable {
             try withUnixAddress(path) { address, length in
                 guard bind(fd, address, length) == 0 else { throw LineSocketError(operation: "bind(\(path))", errno: errno) }
             }
-            chmod(path, 0o660)
+            // Connecting needs write permission on the socket file: owner and group only.
+            if let group, chown(path, uid_t.max, group) != 0 { throw LineSocketError(operation: "chown(\(path), group \(group))", errno: errno) }
+            guard chmod(path, 0o660) == 0 else { throw LineSocketError(operation: "chmod(\(path))", errno: errno) }
             guard listen(fd, 32) == 0 else { throw LineSocketError(operation: "listen(\(path))", errno: errno) }
         } catch {
             close(fd)
@@ -68,6 +76,11 @@ public final class UnixLineServer: Sendable {
 
     /// Serves on the server's thread until `stop()` or the end of `run()`.
     public func start(handler: @escaping Handler) {
+        thread.start { [self] in serve(handler: { line, _ in handler(line) }) }
+    }
+
+    /// Serves like `start(handler:)`, telling the handler who sent each line.
+    public func start(answering handler: @escaping PeerHandler) {
         thread.start { [self] in serve(handler: handler) }
     }
 
@@ -92,12 +105,13 @@ public final class UnixLineServer: Sendable {
 
     private struct Connection {
         let fd: Int32
+        let peer: LinePeer
         var input: [UInt8] = []
         var output: [UInt8] = []
         var lastActivity: ContinuousClock.Instant
     }
 
-    private func serve(handler: Handler) {
+    private func serve(handler: PeerHandler) {
         let clock = ContinuousClock()
         var connections: [Connection] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
@@ -135,7 +149,7 @@ public final class UnixLineServer: Sendable {
 
     /// Reads, answers and writes what the connection is ready for; false closes it.
     private func serviceConnection(
-        _ connection: inout Connection, events: Int32, chunk: inout [UInt8], now: ContinuousClock.Instant, handler: Handler
+        _ connection: inout Connection, events: Int32, chunk: inout [UInt8], now: ContinuousClock.Instant, handler: PeerHandler
     ) -> Bool {
         if !connection.output.isEmpty {  // polled for POLLOUT only
             let written = connection.output.withUnsafeBytes { send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
@@ -156,7 +170,7 @@ public final class UnixLineServer: Sendable {
             let line = String(decoding: connection.input[..<newline], as: UTF8.self)
             connection.input.removeSubrange(...newline)
             if line.isEmpty { continue }
-            connection.output += Array((handler(line) + "\n").utf8)
+            connection.output += Array((handler(line, connection.peer) + "\n").utf8)
         }
         // A line longer than any request: not a technician's client.
         return connection.input.count < LineReader.maxLine
@@ -176,9 +190,37 @@ public final class UnixLineServer: Sendable {
                 logger.warning("diagnostics connection refused: too many open", metadata: ["connections.max": "\(limits.maxConnections)"])
                 continue
             }
-            connections.append(Connection(fd: client, lastActivity: now))
+            connections.append(Connection(fd: client, peer: LinePeer(socket: client), lastActivity: now))
         }
     }
+}
+
+/// Who is at the other end of a connection, as the kernel says (`SO_PEERCRED`,
+/// taken when the connection was accepted); -1 when it could not be read.
+public struct LinePeer: Sendable, Equatable, CustomStringConvertible {
+    public var pid: Int32
+    public var uid: Int64
+    public var gid: Int64
+
+    public init(pid: Int32, uid: Int64, gid: Int64) {
+        self.pid = pid
+        self.uid = uid
+        self.gid = gid
+    }
+
+    /// Reads the credentials of the peer connected on `fd`.
+    init(socket fd: Int32) {
+        // struct ucred is { pid_t pid; uid_t uid; gid_t gid; }: three 32-bit fields.
+        var fields: (Int32, UInt32, UInt32) = (-1, UInt32.max, UInt32.max)
+        var length = socklen_t(MemoryLayout.size(ofValue: fields))
+        if getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &fields, &length) == 0, Int(length) == MemoryLayout.size(ofValue: fields) {
+            self.init(pid: fields.0, uid: Int64(fields.1), gid: Int64(fields.2))
+        } else {
+            self.init(pid: -1, uid: -1, gid: -1)
+        }
+    }
+
+    public var description: String { "pid \(pid) uid \(uid) gid \(gid)" }
 }
 
 /// Sends one line and waits for the one-line answer.

@@ -29,11 +29,17 @@ public struct Event: Codable, Sendable, Hashable {
     public var previousHash: String?
     /// Revision 4: the gate's Ed25519 signature over `EventSeal.payload`, base64.
     public var signature: String?
+    /// Revision 5: where the read came from (`ReadSource` raw value); absent from
+    /// older gates, which reads as `unknown` and never becomes a fine.
+    public var source: String?
+
+    /// The source as central judges it: absent or unrecognised is `unknown`.
+    public var readSource: ReadSource { ReadSource(wire: source) }
 
     public init(
         seq: Int64, atMilliseconds: Int64, kind: DecisionKind, plate: String?, confidence: Double,
         permitID: String? = nil, reason: String? = nil, candidates: [String]? = nil,
-        images: [EventImageDigest]? = nil, previousHash: String? = nil, signature: String? = nil
+        images: [EventImageDigest]? = nil, previousHash: String? = nil, signature: String? = nil, source: String? = nil
     ) {
         self.seq = seq
         self.atMilliseconds = atMilliseconds
@@ -46,10 +52,11 @@ public struct Event: Codable, Sendable, Hashable {
         self.images = images
         self.previousHash = previousHash
         self.signature = signature
+        self.source = source
     }
 
     enum CodingKeys: String, CodingKey {
-        case seq, kind, plate, confidence, reason, candidates, images
+        case seq, kind, plate, confidence, reason, candidates, images, source
         case atMilliseconds = "at_ms"
         case permitID = "permit_id"
         case previousHash = "prev"
@@ -75,6 +82,9 @@ extension Event {
             guard event.confidence.isFinite, (0...1).contains(event.confidence) else { return "event \(event.seq): confidence must be within 0...1" }
             if let plate = event.plate, PlateText(plate)?.normalized != plate {
                 return "event \(event.seq): plate must be normalised (2-10 of A-Z, 0-9)"
+            }
+            if let source = event.source, source.isEmpty || source.utf8.count > 20 || !source.utf8.allSatisfy({ (97...122).contains($0) || $0 == 95 }) {
+                return "event \(event.seq): source must be 1-20 of a-z and '_'"
             }
             if let reason = event.reason, reason.count > 40 { return "event \(event.seq): reason longer than 40 characters" }
             if let permitID = event.permitID, permitID.isEmpty || permitID.count > 64 { return "event \(event.seq): permit_id must be 1-64 characters" }
@@ -146,6 +156,6 @@ extension Event {
         self.init(
             seq: seq, atMilliseconds: Int64((read.at.timeIntervalSince1970 * 1000).rounded()),
             kind: decision.kind, plate: plate, confidence: read.confidence,
-            permitID: permitID, reason: reason, candidates: candidates)
+            permitID: permitID, reason: reason, candidates: candidates, source: read.source.wireValue)
     }
 }

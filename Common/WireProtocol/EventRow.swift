@@ -16,6 +16,8 @@ public struct EventRow: Codable, Sendable, Hashable {
     public var permitID: String?
     public var reason: String?
     public var candidates: String?
+    /// Revision 5: where the read came from; NULL for events of older gates.
+    public var source: String?
 
     public init(_ event: Event, assigningSeq: Bool = false) {
         seq = assigningSeq ? nil : event.seq
@@ -26,6 +28,7 @@ public struct EventRow: Codable, Sendable, Hashable {
         permitID = event.permitID
         reason = event.reason
         candidates = event.candidates?.joined(separator: ",")
+        source = event.source
     }
 
     /// The event as it travels; an unknown stored kind reads as a review, to be looked at.
@@ -33,7 +36,7 @@ public struct EventRow: Codable, Sendable, Hashable {
         Event(
             seq: seq ?? 0, atMilliseconds: atMilliseconds, kind: DecisionKind(rawValue: kind) ?? .review, plate: plate,
             confidence: confidence, permitID: permitID, reason: reason,
-            candidates: candidates.map { $0.split(separator: ",").map(String.init) })
+            candidates: candidates.map { $0.split(separator: ",").map(String.init) }, source: source)
     }
 
     /// Whether `other` records the same passage. A plate the store forgot
@@ -42,10 +45,11 @@ public struct EventRow: Codable, Sendable, Hashable {
         let plateForgotten = plate == nil && (kind == DecisionKind.authorised.rawValue || kind == DecisionKind.exit.rawValue)
         return atMilliseconds == other.atMilliseconds && kind == other.kind && (plate == other.plate || plateForgotten)
             && confidence == other.confidence && permitID == other.permitID && reason == other.reason && candidates == other.candidates
+            && source == other.source
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case seq, kind, plate, confidence, reason, candidates
+        case seq, kind, plate, confidence, reason, candidates, source
         case atMilliseconds = "at_ms"
         case permitID = "permit_id"
     }

@@ -12,7 +12,7 @@ struct DiagnosticsService: Service, CustomStringConvertible {
 
     func run() async throws {
         let handler = handler
-        server.start { handler.answer($0) }
+        server.start(answering: { line, peer in handler.answer(line, peer: peer) })
         notifier.ready(status: readyStatus)
         try await server.run()
     }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BollardSupport
 import Capture
 import Domain
@@ -64,7 +67,12 @@ public enum EdgeApplication {
         if let folder = configuration.framesDirectory {
             let frames = try ImageFilesFrameSource(
                 folder: folder, interval: .milliseconds(configuration.frameIntervalMilliseconds), logger: logger)
-            sources.append(("frames", RecognizingReadSource(frames: frames, model: model) { [controller] in controller.noteFrame() }))
+            sources.append((
+                "frames",
+                RecognizingReadSource(
+                    frames: frames, model: model, source: .video, onFrame: { [controller] in controller.noteFrame() },
+                    keepFrame: { [controller] in controller.latestFrame.keep($0.image, at: $0.capturedAt) })
+            ))
         }
         var camera: CameraMonitor?
         if let device = configuration.cameraDevice {
@@ -72,7 +80,14 @@ public enum EdgeApplication {
             let frames = CameraFrameSource(configuration: configuration, device: device, logger: logger)
             camera = frames.monitor
             controller.attachCamera { [monitor = frames.monitor] in DiagnosticsHandler.cameraStatus(monitor.snapshot) }
-            sources.append(("camera", RecognizingReadSource(frames: frames, model: model) { [controller] in controller.noteFrame() }))
+            // A recording played as the camera is `video`, a device `camera`: the event says which.
+            let kind: ReadSource = device.lowercased().hasSuffix(".y4m") ? .video : .camera
+            sources.append((
+                "camera",
+                RecognizingReadSource(
+                    frames: frames, model: model, source: kind, onFrame: { [controller] in controller.noteFrame() },
+                    keepFrame: { [controller] in controller.latestFrame.keep($0.image, at: $0.capturedAt) })
+            ))
         }
         if configuration.generateReadsPerMinute > 0 {
             // The demo's central holds permits for DemoFleet members 0..<1,000, so this fleet is mostly authorised.
@@ -83,10 +98,23 @@ public enum EdgeApplication {
         }
         // Bound here, so a socket that cannot be bound is a start-up error.
         let busy = String(decoding: WireCodec.encode(DiagnosticsReply.failure("busy: too many diagnostics connections open; try again")), as: UTF8.self)
-        let diagnostics = try UnixLineServer(path: configuration.resolvedDiagnosticsSocket, busyReply: busy, logger: logger)
+        let diagnostics = try UnixLineServer(
+            path: configuration.resolvedDiagnosticsSocket, busyReply: busy, group: try diagnosticsGroup(configuration), logger: logger)
         return EdgeDaemon(
             configuration: configuration, controller: controller, sync: sync, diagnostics: diagnostics, sources: sources, logger: logger,
             camera: camera)
+    }
+
+    /// The technicians' group the diagnostics socket is given: the configured one (which must
+    /// exist), else `bollard-tech` when this system has it, else nil (the process's own group).
+    static func diagnosticsGroup(_ configuration: EdgeConfiguration) throws -> gid_t? {
+        func lookup(_ name: String) -> gid_t? { getgrnam(name).map { $0.pointee.gr_gid } }
+        if let name = configuration.diagnosticsGroup {
+            if let gid = lookup(name) { return gid }
+            if let number = gid_t(name) { return number }
+            throw StartupError(description: "diagnostics_group '\(name)' is not a group on this system: create it (groupadd \(name)) or name another")
+        }
+        return lookup("bollard-tech")
     }
 
     /// This gate's key pair (created 0600 on first run) and central's public key.
@@ -143,7 +171,8 @@ public struct EdgeDaemon: Sendable {
             .init(service: SyncService(sync: sync), successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
             .init(
                 service: DiagnosticsService(
-                    server: diagnostics, handler: DiagnosticsHandler(configuration: configuration, controller: controller, sync: sync, camera: camera),
+                    server: diagnostics, handler: DiagnosticsHandler(
+                        configuration: configuration, controller: controller, sync: sync, camera: camera, logger: logger),
                     notifier: notifier, readyStatus: "deciding; permit seq \(controller.permits.seq)"),
                 successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
         ]

@@ -29,6 +29,12 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var heartbeatInterval: Double = 1.0
     /// Unix socket for bollardctl; default `<data>/edge.sock`.
     public var diagnosticsSocket: String?
+    /// The technicians' group the socket file belongs to; nil = `bollard-tech` if it exists, else the process's group.
+    public var diagnosticsGroup: String?
+    /// Accept injected reads (`bollardctl inject`): for commissioning only, off by default.
+    public var allowInjection = false
+    /// Let `bollardctl reads --show-plates` see whole plates; otherwise they are masked.
+    public var diagnosticsShowPlates = false
     /// A JSON-lines file of timed reads to replay (see docs/protocol.md).
     public var replayFile: String?
     /// A folder of images played as camera frames through the recogniser (until V4L2 capture lands).
@@ -100,7 +106,8 @@ public struct EdgeConfiguration: Sendable, Equatable {
     /// The keys a file may set, in the order the example file documents them.
     public static let keys = [
         "gate_id", "zone", "direction", "data_dir", "central_endpoint", "central_public_key_file", "key_file", "signing_key_file",
-        "buffer_capacity", "disk_reserve_mib", "heartbeat_interval", "diagnostics_socket", "replay_file", "frames_dir", "frame_interval_ms",
+        "buffer_capacity", "disk_reserve_mib", "heartbeat_interval", "diagnostics_socket", "diagnostics_group", "allow_injection", "diagnostics_show_plates",
+        "replay_file", "frames_dir", "frame_interval_ms",
         "recognition_model",
         "camera_device", "camera_width", "camera_height", "camera_fps", "camera_format", "camera_exposure", "camera_gain",
         "camera_stall_seconds", "camera_loop", "camera_queue_frames", "camera_skip_unchanged",
@@ -132,6 +139,13 @@ public struct EdgeConfiguration: Sendable, Equatable {
         case "disk_reserve_mib": diskReserveMiB = try number(Int.self, 0...1024)
         case "heartbeat_interval": heartbeatInterval = try number(Double.self, 0.05...60)
         case "diagnostics_socket": diagnosticsSocket = value
+        case "diagnostics_group": diagnosticsGroup = value.isEmpty ? nil : value
+        case "allow_injection":
+            guard let parsed = Bool(value) else { throw Invalid(description: "allow_injection must be true or false, got '\(value.prefix(20))'") }
+            allowInjection = parsed
+        case "diagnostics_show_plates":
+            guard let parsed = Bool(value) else { throw Invalid(description: "diagnostics_show_plates must be true or false, got '\(value.prefix(20))'") }
+            diagnosticsShowPlates = parsed
         case "replay_file": replayFile = value
         case "frames_dir": framesDirectory = value
         case "frame_interval_ms": frameIntervalMilliseconds = try number(Int.self, 1...60_000)

@@ -131,6 +131,10 @@ public final class EventBuffer: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v4-read-source") { db in
+            // Where each read came from (camera, video, replay, generator, injected): central fines only camera and video reads.
+            try db.execute(sql: "ALTER TABLE events ADD COLUMN source TEXT")
+        }
         return migrator
     }
 

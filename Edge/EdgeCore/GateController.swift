@@ -24,6 +24,10 @@ public final class GateController: Sendable {
     private let storage = Mutex(HeldDecisions())
     /// Uptime is monotonic: a wall clock stepped back must not make it negative.
     private let started = ContinuousClock.now
+    /// The last decisions, for `bollardctl reads --follow` (memory only).
+    public let recent = RecentReads()
+    /// The camera's latest frame, for `bollardctl camera snapshot`.
+    public let latestFrame = LatestFrame()
 
     struct Counters {
         var reads: [Date] = []
@@ -91,6 +95,7 @@ public final class GateController: Sendable {
                 return .failure(StorageError(decision: decision, underlying: "\(error)", held: kept))
             }
         }
+        recent.record(bare, decision: decision, event: try? stored.get())
         let event = try stored.get()
         counters.withLock { counters in
             counters.reads.append(read.at)

@@ -41,7 +41,7 @@ public struct ReplayReadSource: PlateReadSource {
             }
             // Beats the source's progress while it waits: waiting for the next read is being alive.
             if let delay = entry.after_ms, delay > 0 { try await ProgressReporter.sleep(for: .milliseconds(delay)) }
-            sink(PlateRead(text: entry.plate, confidence: min(max(entry.confidence ?? 1, 0), 1), at: Date()))
+            sink(PlateRead(text: entry.plate, confidence: min(max(entry.confidence ?? 1, 0), 1), at: Date(), source: .replay))
         }
     }
 }
@@ -75,10 +75,10 @@ public struct SyntheticReadSource: PlateReadSource {
         let roll = random.nextUnit()
         let member = Int(random.next() % UInt64(fleetSize))
         if roll < 0.75 {
-            return PlateRead(text: DemoFleet.plate(member), confidence: 0.9 + 0.1 * random.nextUnit(), at: Date())
+            return PlateRead(text: DemoFleet.plate(member), confidence: 0.9 + 0.1 * random.nextUnit(), at: Date(), source: .generator)
         } else if roll < 0.9 {
             let stranger = DemoFleet.strangerOffset + Int(random.next() % 1_000_000)
-            return PlateRead(text: DemoFleet.plate(stranger), confidence: 0.9 + 0.1 * random.nextUnit(), at: Date())
+            return PlateRead(text: DemoFleet.plate(stranger), confidence: 0.9 + 0.1 * random.nextUnit(), at: Date(), source: .generator)
         } else {
             // Doubtful: a fleet plate with one digit misread as its look-alike letter.
             var text = Array(DemoFleet.plate(member))
@@ -86,7 +86,7 @@ public struct SyntheticReadSource: PlateReadSource {
             if let position = text.indices.first(where: { lookalike[text[$0]] != nil }) {
                 text[position] = lookalike[text[position]]!
             }
-            return PlateRead(text: String(text), confidence: 0.5 + 0.45 * random.nextUnit(), at: Date())
+            return PlateRead(text: String(text), confidence: 0.5 + 0.45 * random.nextUnit(), at: Date(), source: .generator)
         }
     }
 }

@@ -89,12 +89,22 @@ public struct RecognizingReadSource: PlateReadSource {
     let frames: any FrameSource
     let model: RecognitionModel?
     let onFrame: @Sendable () -> Void
+    /// What every read is marked as: `camera` for a live device, `video` for a recording played as one.
+    let source: ReadSource
+    /// Given every frame as it arrives (the gate keeps the latest for `bollardctl camera snapshot`).
+    let keepFrame: (@Sendable (CapturedFrame) -> Void)?
 
     /// - Parameter model: checked at start by the caller; nil = the packaged model.
+    /// - Parameter source: `camera` or `video`, stamped on every read (central fines only those two).
     /// - Parameter onFrame: called for every frame, so health can report the last frame time.
-    public init(frames: any FrameSource, model: RecognitionModel? = nil, onFrame: @escaping @Sendable () -> Void = {}) {
+    public init(
+        frames: any FrameSource, model: RecognitionModel? = nil, source: ReadSource = .camera,
+        onFrame: @escaping @Sendable () -> Void = {}, keepFrame: (@Sendable (CapturedFrame) -> Void)? = nil
+    ) {
         self.frames = frames
         self.model = model
+        self.source = source
+        self.keepFrame = keepFrame
         self.onFrame = onFrame
     }
 
@@ -118,7 +128,7 @@ public struct RecognizingReadSource: PlateReadSource {
                         boxWidth: read.bestBox.width, boxHeight: read.bestBox.height)
                 }
                 // The event's time is when the kept frame was captured, not when the tracker closed the track.
-                sink(PlateRead(text: read.text, confidence: read.confidence, at: best?.capturedAt ?? Date(), evidence: evidence))
+                sink(PlateRead(text: read.text, confidence: read.confidence, at: best?.capturedAt ?? Date(), evidence: evidence, source: source))
             }
             if let oldest = tracker.oldestOpenFrame {
                 kept = kept.filter { $0.key >= oldest }
@@ -128,6 +138,7 @@ public struct RecognizingReadSource: PlateReadSource {
         }
         for try await frame in frames.capturedFrames() {
             onFrame()
+            keepFrame?(frame)
             ProgressReporter.current?.beat()  // a camera that delivers frames is alive
             let candidates = recognizer.recognize(frame.image)
             if let confidence = candidates.map(\.confidence).max() {

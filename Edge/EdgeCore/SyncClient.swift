@@ -26,6 +26,12 @@ public final class SyncClient: Sendable {
         public var syncing = false
         /// Central refuses the signing key this gate announced (revision 4): why, in its words.
         public var signingKeyRefusal: String?
+        /// Seconds since central last acknowledged events (monotonic); nil if not since start.
+        public var secondsSinceAck: Double?
+        /// Central welcomed this gate since start (it accepts the gate's key).
+        public var welcomed = false
+        /// Why the gate cannot connect, as libzmq's socket monitor tells it; nil when connected or unknown.
+        public var diagnosis: ConnectionDiagnosis.Verdict?
     }
 
     public struct Credentials: Sendable {
@@ -76,19 +82,23 @@ public final class SyncClient: Sendable {
     public func start() throws {
         let context = try ZMQContext()
         // Fail fast on a bad endpoint or key: those are configuration errors.
-        let socket = try makeSocket(context)
-        let handOff = ThreadHandOff((context: context, socket: socket))
+        let (socket, monitor) = try makeSocket(context, monitorAddress: Self.monitorAddress(0))
+        let handOff = ThreadHandOff((context: context, socket: socket, monitor: monitor))
         thread.start { [self] in
-            let (context, socket) = handOff.value
-            var session = Session(client: self, context: context, socket: socket)
+            let (context, socket, monitor) = handOff.value
+            var session = Session(client: self, context: context, socket: socket, monitor: monitor)
             session.run()
             session.socket.close()
+            session.monitor.close()
             context.shutdown()
         }
     }
 
-    /// A connected DEALER with our keys and options.
-    func makeSocket(_ context: ZMQContext) throws -> ZMQSocket {
+    /// The inproc address the `number`th socket's monitor reports on (unique within the context).
+    static func monitorAddress(_ number: Int) -> String { "inproc://sync-monitor-\(number)" }
+
+    /// A connected DEALER with our keys and options, and the monitor PAIR its connection events arrive on.
+    func makeSocket(_ context: ZMQContext, monitorAddress: String) throws -> (socket: ZMQSocket, monitor: ZMQSocket) {
         let socket = try ZMQSocket(context: context, type: .dealer)
         try socket.makeCurveClient(
             serverPublicKey: credentials.centralPublicKey, publicKey: credentials.publicKey,
@@ -101,8 +111,12 @@ public final class SyncClient: Sendable {
         try socket.setOption(ZMQOption.heartbeatInterval, Int32(1000))
         try socket.setOption(ZMQOption.heartbeatTimeout, Int32(3000))
         try socket.setOption(ZMQOption.maxMessageSize, Int64(ProtocolVersion.maxTransportFrameBytes))
+        // Watched before connecting, so the first refusal is seen too (issue: say why a gate cannot connect).
+        let monitor = try socket.monitor(
+            address: monitorAddress,
+            events: [.connected, .connectRetried, .disconnected, .handshakeSucceeded, .handshakeFailedNoDetail, .handshakeFailedProtocol, .handshakeFailedAuth])
         try socket.connect(endpoint)
-        return socket
+        return (socket, monitor)
     }
 
     /// Stops the sync thread, waiting a bounded time (see `OwnedThread`).
@@ -116,6 +130,13 @@ public final class SyncClient: Sendable {
         let client: SyncClient
         let context: ZMQContext
         var socket: ZMQSocket
+        /// The PAIR the socket's connection events arrive on, and what they say.
+        var monitor: ZMQSocket
+        var monitorCount = 0
+        var diagnosis = ConnectionDiagnosis()
+        /// Central welcomed this gate's key at some time (kept in the buffer's meta), or said it revoked it.
+        var admittedBefore: Bool
+        var revokedBefore: Bool
         var machine: GateSyncStateMachine
         var controller: GateController { client.controller }
         var logger: Logger { client.logger }
@@ -126,6 +147,9 @@ public final class SyncClient: Sendable {
         var evidenceCurrent: EvidenceKey?
         /// No image was pending when last asked: ask SQLite again after this, or after the next ack.
         var evidenceIdleUntil: ContinuousClock.Instant?
+        /// When central last acknowledged events, and whether it ever welcomed us (for `bollardctl sync`).
+        var lastAck: ContinuousClock.Instant?
+        var welcomed = false
 
         struct EvidenceKey: Hashable {
             var origin: String
@@ -133,10 +157,13 @@ public final class SyncClient: Sendable {
             var role: String
         }
 
-        init(client: SyncClient, context: ZMQContext, socket: ZMQSocket) {
+        init(client: SyncClient, context: ZMQContext, socket: ZMQSocket, monitor: ZMQSocket) {
             self.client = client
             self.context = context
             self.socket = socket
+            self.monitor = monitor
+            admittedBefore = ((try? client.controller.buffer.meta("central_admitted")) ?? nil) == "1"
+            revokedBefore = ((try? client.controller.buffer.meta("central_revoked")) ?? nil) == "1"
             let holidaysSeq = (try? client.controller.buffer.meta("holidays_seq")).flatMap { $0.flatMap { Int64($0) } }
             machine = GateSyncStateMachine(
                 configuration: client.machineConfiguration, held: client.controller.permits.seq, holidaysSeq: holidaysSeq,
@@ -155,6 +182,7 @@ public final class SyncClient: Sendable {
                         taken += 1
                         handle(message)
                     }
+                    readMonitor()
                     if controller.storageProblem != nil { try? controller.storeHeld() }
                     try perform(machine.tick(now: .now))
                 } catch {
@@ -163,6 +191,33 @@ public final class SyncClient: Sendable {
                     Thread.sleep(forTimeInterval: 0.2)
                 }
                 publish()
+            }
+        }
+
+        /// Takes the socket's connection events; a new explanation of why central cannot be reached is logged once.
+        mutating func readMonitor() {
+            while let event = try? monitor.receiveMonitorEvent(dontWait: true) {
+                let before = diagnosis.verdict
+                diagnosis.note(event, admittedBefore: admittedBefore, revokedBefore: revokedBefore)
+                if let verdict = diagnosis.verdict, verdict != before {
+                    logger.warning("cannot connect to central", metadata: [
+                        "sync.diagnosis": "\(verdict)", "endpoint": "\(event.endpoint)", "zmq.event.value": "\(event.value)",
+                    ])
+                }
+            }
+        }
+
+        /// Remembers across restarts whether central admitted this gate's key, or revoked it.
+        mutating func remember(admitted: Bool) {
+            if admitted {
+                admittedBefore = true
+                revokedBefore = false
+                try? controller.buffer.setMeta("central_admitted", "1")
+                try? controller.buffer.setMeta("central_revoked", "0")
+            } else {
+                revokedBefore = true
+                diagnosis.noteRevoked()
+                try? controller.buffer.setMeta("central_revoked", "1")
             }
         }
 
@@ -178,6 +233,7 @@ public final class SyncClient: Sendable {
             let actions = machine.received(decoded, now: .now, wallClockMilliseconds: Self.wallClockMilliseconds())
             if case .error(let error, let inReplyTo) = decoded {
                 if error.code == .revoked {
+                    remember(admitted: false)
                     logger.error("central revoked this gate's key; deciding offline until it is registered again")
                 } else {
                     logger.warning(
@@ -217,6 +273,8 @@ public final class SyncClient: Sendable {
                     if !batch.isEmpty, send(.events(batch, origin: controller.buffer.origin)) { machine.batchSent(batch.map(\.seq), now: .now) }
                 case .adoptWelcome(let welcome):
                     logger.info("central welcomed gate", metadata: ["gate.id": "\(welcome.gate.id)", "central.head": "\(welcome.headSeq)"])
+                    welcomed = true
+                    if !admittedBefore || revokedBefore { remember(admitted: true) }
                     let holidays = HolidayCalendar(Set(welcome.holidays.compactMap(LocalDate.init)))
                     controller.permits.update(gate: welcome.gate, holidays: holidays)
                     try controller.buffer.setMeta("gate", String(decoding: try JSONEncoder().encode(welcome.gate), as: UTF8.self))
@@ -240,6 +298,7 @@ public final class SyncClient: Sendable {
                     logger.info("permit snapshot installed", metadata: ["permits.count": "\(installed)", "permits.seq": "\(baseSeq)"])
                 case .acknowledgeEvents(let seqs):
                     try controller.buffer.acknowledge(seqs)
+                    lastAck = .now
                     evidenceIdleUntil = nil  // their images may go now
                 case .uploadEvidence:
                     // Only when no event waits: evidence never delays a decision reaching central.
@@ -287,7 +346,9 @@ public final class SyncClient: Sendable {
                         metadata: ["event.seq": "\(key.seq)", "image.role": "\(key.role)", "error": "\(reason)"])
                 case .renewSocket:
                     socket.close()
-                    socket = try client.makeSocket(context)
+                    monitor.close()
+                    monitorCount += 1
+                    (socket, monitor) = try client.makeSocket(context, monitorAddress: SyncClient.monitorAddress(monitorCount))
                     logger.debug("sync socket renewed after silence")
                 }
             }
@@ -314,6 +375,9 @@ public final class SyncClient: Sendable {
                 link.syncing = machine.isSyncing
                 link.lastError = machine.currentProblem(now: now)
                 link.signingKeyRefusal = machine.signingKeyRefusal
+                link.secondsSinceAck = lastAck.map { Self.seconds(now - $0) }
+                link.welcomed = welcomed
+                link.diagnosis = link.connected ? nil : diagnosis.verdict
             }
         }
 

@@ -30,6 +30,8 @@ struct EdgeOptions: ParsableArguments {
     @Option(name: .customLong("max-clock-skew-s"), help: "Seconds the gate's clock may differ from central's before violations go to review.")
     var maxClockSkewSeconds: Double?
     @Option var logLevel: String?
+    @Flag(help: "Accept `bollardctl inject` (commissioning only; injected reads never become fines).") var allowInjection = false
+    @Option(help: "The technicians' group that may use the diagnostics socket.") var diagnosticsGroup: String?
 
     /// The validated configuration; any bad key or value is a clear error.
     func configuration() throws -> EdgeConfiguration {
@@ -53,6 +55,7 @@ struct EdgeOptions: ParsableArguments {
                 ("generate_reads_per_minute", generateReadsPerMinute.map { String($0) }), ("generator_seed", generatorSeed.map(String.init)),
                 ("confident_threshold", confidentThreshold.map { String($0) }),
                 ("max_clock_skew_s", maxClockSkewSeconds.map { String($0) }), ("log_level", logLevel),
+                ("allow_injection", allowInjection ? "true" : nil), ("diagnostics_group", diagnosticsGroup),
             ]
             for case let (key, value?) in overrides { try configuration.set(key, value) }
         } catch let error as EdgeConfiguration.Invalid {

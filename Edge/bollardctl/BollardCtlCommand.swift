@@ -13,12 +13,22 @@ struct BollardCtlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bollardctl",
         abstract: "Diagnose a Bollard gate unit and manage keys.",
-        subcommands: [Status.self, Inject.self, Keygen.self, EvidenceCommand.self]
+        subcommands: [
+            Status.self, CameraCommand.self, ReadsCommand.self, SyncCommand.self, BufferCommand.self, PermitsCommand.self,
+            ConfigCommand.self, SelftestCommand.self, LogLevelCommand.self, Inject.self, Keygen.self, EvidenceCommand.self,
+        ]
     )
 }
 
 struct SocketOption: ParsableArguments {
     @Option(help: "The gate's diagnostics socket.") var socket = "data/edge/edge.sock"
+
+    /// Asks the gate and returns its answer; a refusal (`ok: false`) is thrown as `CtlError.refused`.
+    func ask(succeeding request: DiagnosticsRequest) throws -> DiagnosticsReply {
+        let reply = try ask(request)
+        guard reply.ok else { throw CtlError.refused(reply.error ?? "no reason given") }
+        return reply
+    }
 
     func ask(_ request: DiagnosticsRequest) throws -> DiagnosticsReply {
         let line = String(decoding: WireCodec.encode(request), as: UTF8.self)
@@ -42,24 +52,21 @@ extension BollardCtlCommand {
             let reply = try target.ask(.status)
             guard reply.ok, let status = reply.status else { throw CtlError.refused(reply.error ?? "no status") }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(status), as: UTF8.self))
+                try printJSON(status)
                 return
             }
             let health = status.health
+            // Worst first, each with what to do: the first lines are the ones that matter.
+            let findings = status.findings ?? status.problems.map { DiagnosticsFinding(.warning, $0, action: "") }
+            for finding in findings { for line in Words.finding(finding) { print(line) } }
+            if findings.isEmpty { print("OK        no problems found") }
             print("gate \(status.gate.id)  zone \(status.gate.zone)  \(status.gate.direction.rawValue)")
             print("central \(status.centralEndpoint): \(status.connected ? "connected" : "NOT CONNECTED")")
             print("permits \(status.permitCount) at sequence \(health.permitSeq)")
             print(String(format: "buffer %d/%d, oldest unsent %.0f s, dropped authorised %lld", health.bufferDepth, health.bufferCapacity, health.oldestUnsentSeconds, health.droppedAuthorised))
             print(String(format: "reads %.1f/min, disk free %lld MiB, up %.0f s", health.recognitionRate, health.diskFreeBytes >> 20, health.uptimeSeconds))
             if let camera = status.camera { for line in Self.describe(camera) { print(line) } }
-            if status.problems.isEmpty {
-                print("no problems found")
-            } else {
-                for problem in status.problems { print("PROBLEM: \(problem)") }
-                throw ExitCode(1)
-            }
+            if findings.contains(where: { $0.severity != .notice }) { throw ExitCode(1) }
         }
 
         /// The camera in plain words, a few lines.

@@ -115,10 +115,12 @@ def main():
         print("SKIP: chromium is not installed (Debian package chromium; make deps installs it)")
         sys.exit(77)
     os.makedirs(shots, exist_ok=True)
-    # Demo data: wait until the gates have sent a case to review.
+    # Demo data: wait until the gates have sent a case to review that may become a fine
+    # (read by a camera or a video; generated reads can never be confirmed).
     deadline, waiting = time.time() + 90, []
     while time.time() < deadline:
         waiting = api(base, token, "/api/v1/reviews?state=open")["items"] + api(base, token, "/api/v1/violations?state=open")["items"]
+        waiting = [item for item in waiting if item.get("source") in ("camera", "video")]
         if waiting:
             break
         time.sleep(0.5)
@@ -137,7 +139,7 @@ def main():
             fail("the dashboard does not show gates %s or its chart" % missing)
         browser.screenshot(os.path.join(shots, "dashboard.png"))
 
-        browser.open(base + "/queue")
+        browser.open(base + "/queue?id=" + waiting[0]["id"])
         selected = browser.evaluate("(document.querySelector('#queue a.sel') || {}).dataset && document.querySelector('#queue a.sel').dataset.id")
         if not selected:
             fail("the review queue shows no selected case: " + str(browser.evaluate("document.body.innerText"))[:400])

@@ -94,16 +94,16 @@ import WireProtocol
         for (index, hour) in [0, 0, 1, 9, 9, 9, 13, 22, 23].enumerated() {
             events.append(Event(
                 seq: Int64(index + 1), atMilliseconds: try at(hour, 30), kind: kinds[index % kinds.count], plate: "1234BCD",
-                confidence: 0.99))
+                confidence: 0.99, source: "camera"))
         }
         // The day before and the day after count in the totals, not in the day's chart.
         let previousDay = try #require(LocalDate(year: 2026, month: 10, day: 24))
         let nextDay = try #require(LocalDate(year: 2026, month: 10, day: 26))
-        events.append(Event(seq: 10, atMilliseconds: try at(23, 59, on: previousDay), kind: .violation, plate: "1234BCD", confidence: 0.99))
-        events.append(Event(seq: 11, atMilliseconds: try at(0, 0, on: nextDay), kind: .review, plate: "1234BCD", confidence: 0.5))
+        events.append(Event(seq: 10, atMilliseconds: try at(23, 59, on: previousDay), kind: .violation, plate: "1234BCD", confidence: 0.99, source: "camera"))
+        events.append(Event(seq: 11, atMilliseconds: try at(0, 0, on: nextDay), kind: .review, plate: "1234BCD", confidence: 0.5, source: "camera"))
         try store.store(events: events, from: "gate-1")
         try store.store(events: Array(events[3...]), from: "gate-1")  // a retry after a lost ack
-        let changed = Event(seq: 2, atMilliseconds: try at(5, 0), kind: .violation, plate: "9999XYZ", confidence: 0.99)
+        let changed = Event(seq: 2, atMilliseconds: try at(5, 0), kind: .violation, plate: "9999XYZ", confidence: 0.99, source: "camera")
         try store.store(events: [changed], from: "gate-1")  // a conflict: kept apart, not counted as an event
         try store.store(events: Array(events[0..<3]), from: "gate-2")
 

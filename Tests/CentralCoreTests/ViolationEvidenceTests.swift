@@ -21,7 +21,7 @@ struct ViolationEvidenceTests {
     }
 
     func violation(_ seq: Int64, at: Int64, plate: String = "1234BCD", reason: String = "no_permit") -> Event {
-        Event(seq: seq, atMilliseconds: at, kind: .violation, plate: plate, confidence: 0.9, reason: reason)
+        Event(seq: seq, atMilliseconds: at, kind: .violation, plate: plate, confidence: 0.9, reason: reason, source: "camera")
     }
 
     /// An operator confirms every open violation (only confirmed cases leave for the sanctions office).
@@ -57,7 +57,7 @@ struct ViolationEvidenceTests {
             events: [
                 violation(1, at: dayStart - 1),  // 23:59:59.999 the day before
                 violation(2, at: dayStart + 3_600_000, plate: "5678FGH", reason: "expired"),
-                Event(seq: 3, atMilliseconds: dayStart + 3_700_000, kind: .review, plate: "1234BCB", confidence: 0.4, reason: "low_confidence"),
+                Event(seq: 3, atMilliseconds: dayStart + 3_700_000, kind: .review, plate: "1234BCB", confidence: 0.4, reason: "low_confidence", source: "camera"),
                 Event(seq: 4, atMilliseconds: dayStart + 3_800_000, kind: .authorised, plate: "1111AAA", confidence: 0.99, permitID: "P1"),
                 violation(5, at: dayStart + 86_400_000 - 1),  // 23:59:59.999
                 violation(6, at: dayStart + 86_400_000),  // the next day
@@ -98,7 +98,7 @@ struct ViolationEvidenceTests {
 
     @Test("a CSV field with a comma or quote is quoted, and one that a spreadsheet would run as a formula is defused")
     func csvQuoting() throws {
-        try store.store(events: [Event(seq: 1, atMilliseconds: dayStart, kind: .violation, plate: "1234BCD", confidence: 0.9, permitID: "=HYPERLINK(\"x\")")], from: "g", origin: "o")
+        try store.store(events: [Event(seq: 1, atMilliseconds: dayStart, kind: .violation, plate: "1234BCD", confidence: 0.9, permitID: "=HYPERLINK(\"x\")", source: "camera")], from: "g", origin: "o")
         try confirmViolations()
         let csv = try ViolationExport.make(store: store, day: LocalDate("2026-07-14")!).csv
         #expect(csv.contains(",\"'=HYPERLINK(\"\"x\"\")\","))

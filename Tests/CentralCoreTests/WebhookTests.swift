@@ -63,8 +63,8 @@ import FoundationNetworking
         let at = Int64(Date().timeIntervalSince1970 * 1000)
         try store.store(
             events: [
-                Event(seq: 1, atMilliseconds: at, kind: .violation, plate: "9999ZZZ", confidence: 0.97),
-                Event(seq: 2, atMilliseconds: at, kind: .violation, plate: "8888YYY", confidence: 0.97),
+                Event(seq: 1, atMilliseconds: at, kind: .violation, plate: "9999ZZZ", confidence: 0.97, source: "camera"),
+                Event(seq: 2, atMilliseconds: at, kind: .violation, plate: "8888YYY", confidence: 0.97, source: "camera"),
             ], from: "gate-01", origin: "o1")
         let ana = Actor(name: "ana", role: .operator_)
         _ = try store.act(.dismiss(reason: "a hearse"), on: CaseID(gateID: "gate-01", origin: "o1", seq: 2), by: ana)

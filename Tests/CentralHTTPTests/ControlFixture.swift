@@ -33,9 +33,9 @@ struct ControlFixture {
         let at = Int64(now.timeIntervalSince1970 * 1000) + 1000
         try store.store(
             events: [
-                Event(seq: 1, atMilliseconds: at, kind: .violation, plate: "9999ZZZ", confidence: 0.97),
-                Event(seq: 2, atMilliseconds: at + 1, kind: .review, plate: "1234BCD", confidence: 0.4, reason: "low_confidence"),
-                Event(seq: 3, atMilliseconds: at + 2, kind: .review, plate: "1234BC0", confidence: 0.9, reason: "confusion_match", candidates: ["P1"]),
+                Event(seq: 1, atMilliseconds: at, kind: .violation, plate: "9999ZZZ", confidence: 0.97, source: "camera"),
+                Event(seq: 2, atMilliseconds: at + 1, kind: .review, plate: "1234BCD", confidence: 0.4, reason: "low_confidence", source: "camera"),
+                Event(seq: 3, atMilliseconds: at + 2, kind: .review, plate: "1234BC0", confidence: 0.9, reason: "confusion_match", candidates: ["P1"], source: "camera"),
                 Event(seq: 4, atMilliseconds: at + 3, kind: .authorised, plate: "1234BCD", confidence: 0.99, permitID: "P1"),
             ], from: "gate-01", origin: "o1")
         for role in AccessRole.allCases { tokens[role] = try store.createToken(name: "t-\(role.rawValue)", role: role) }

@@ -202,7 +202,9 @@ extension SmallFilesystemTests {
         let sync = SyncClient(
             endpoint: "tcp://127.0.0.1:1", credentials: .init(publicKey: "", secretKey: "", centralPublicKey: ""), controller: controller,
             heartbeatInterval: 1, gateID: "g", logger: Logger(label: "test"))
-        let handler = DiagnosticsHandler(configuration: EdgeConfiguration(), controller: controller, sync: sync)
+        var configuration = EdgeConfiguration()
+        configuration.allowInjection = true
+        let handler = DiagnosticsHandler(configuration: configuration, controller: controller, sync: sync, logger: Logger(label: "test"))
         func inject(_ plate: String) throws -> DiagnosticsReply {
             let line = String(decoding: WireCodec.encode(DiagnosticsRequest.inject(plate: plate, confidence: 0.99)), as: UTF8.self)
             return try JSONDecoder().decode(DiagnosticsReply.self, from: Data(handler.answer(line).utf8))

@@ -34,6 +34,20 @@ struct EventSealTests {
                 """)
     }
 
+    @Test("a read's source is signed as a last line when the event carries one, and cannot be changed or removed; without one the payload is as before")
+    func sourceIsSigned() throws {
+        var camera = event
+        camera.source = "camera"
+        let text = String(decoding: EventSeal.payload(of: camera, origin: "db-1"), as: UTF8.self)
+        #expect(text == String(decoding: EventSeal.payload(of: event, origin: "db-1"), as: UTF8.self) + "source=camera\n")
+        let sealed = try EventSeal.seal(camera, origin: "db-1", previous: EventSeal.genesis, key: key)
+        #expect(EventSeal.signatureProblem(of: sealed, origin: "db-1", publicKey: key.publicKey) == nil)
+        var relabelled = sealed; relabelled.source = "injected"
+        var stripped = sealed; stripped.source = nil
+        #expect(EventSeal.signatureProblem(of: relabelled, origin: "db-1", publicKey: key.publicKey) == .doesNotVerify)
+        #expect(EventSeal.signatureProblem(of: stripped, origin: "db-1", publicKey: key.publicKey) == .doesNotVerify)
+    }
+
     @Test("a sealed event verifies with the gate's public key and with no other")
     func signatureVerifies() throws {
         let sealed = try EventSeal.seal(event, origin: "db-1", previous: EventSeal.genesis, key: key)

@@ -53,6 +53,11 @@ struct CameraVideoIntegrationTests {
         #expect(rows.map { $0["plate"] as String } == ["6307HHP", "BI4688HR"])
         #expect(rows.map { $0["kind"] as String }.last == "authorised")
         #expect(rows.map { $0["kind"] as String }.first != "authorised")
+        // A recording played as the camera: every event says so (it may become a fine; injected reads may not).
+        let sources = try cluster.centralDatabase().read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT coalesce(source, 'none') FROM events WHERE gate_id = 'gate-video'")
+        }
+        #expect(sources == ["video"])
         // Heartbeats carry the camera to central, so operators see it too.
         try cluster.waitUntil("central holds the gate's camera state", timeout: 20) {
             let health = try cluster.centralDatabase().read { db in

@@ -53,9 +53,10 @@ final class Cluster {
 
     /// Runs a CLI to completion and returns its exit status and output.
     @discardableResult
+    /// Runs one of our binaries (or, given an absolute path, that program) to its end; its exit status and output.
     func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = Self.binDirectory.appendingPathComponent(tool)
+        process.executableURL = tool.hasPrefix("/") ? URL(fileURLWithPath: tool) : Self.binDirectory.appendingPathComponent(tool)
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -72,7 +73,7 @@ final class Cluster {
         return result.output
     }
 
-    func startCentral(extra: [String] = [], environment: [String: String] = [:]) throws {
+    func startCentral(environment: [String: String] = [:], extra: [String] = []) throws {
         let process = try launch(
             "bollard-central", ["run", "--data-dir", centralData, "--gate-endpoint", endpoint, "--log-level", "info"] + extra, log: centralLog,
             environment: environment)
@@ -103,13 +104,21 @@ final class Cluster {
         }
     }
 
-    func startEdge(_ id: String, extra: [String] = [], heartbeatInterval: Double = 0.2, environment: [String: String] = [:]) throws {
+    /// Starts a gate; `allowInjection` (on by default here: most tests feed reads by injection) sets `--allow-injection`;
+    /// `socket` names the diagnostics socket when `extra` moves it elsewhere.
+    func startEdge(
+        _ id: String, extra: [String] = [], heartbeatInterval: Double = 0.2, environment: [String: String] = [:], allowInjection: Bool = true,
+        socket: String? = nil
+    ) throws {
         let arguments = [
             "run", "--gate-id", id, "--zone", "casco-viejo", "--data-dir", edgeData(id), "--central-endpoint", endpoint,
             "--heartbeat-interval", String(heartbeatInterval), "--log-level", "info",
-        ] + extra
+        ] + (allowInjection ? ["--allow-injection"] : []) + extra
         edges[id] = try launch("bollard-edge", arguments, log: edgeData(id) + ".log", environment: environment)
-        try waitUntil("\(id) diagnostics socket", timeout: 20) { (try? self.edgeStatus(id)) != nil }
+        let path = socket ?? edgeSocket(id)
+        try waitUntil("\(id) diagnostics socket", timeout: 20) {
+            (try? UnixLineClient.request(path: path, line: String(decoding: WireCodec.encode(DiagnosticsRequest.status), as: UTF8.self))) != nil
+        }
     }
 
     func signalEdge(_ id: String, _ signal: Int32) {

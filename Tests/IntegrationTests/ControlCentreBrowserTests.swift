@@ -49,7 +49,9 @@ import Glibc
         var token: String?
         while Date() < deadline, url == nil || token == nil, demo.isRunning {
             for line in output.value.split(separator: "\n") {
-                if let range = line.range(of: "http://127.0.0.1:") { url = String(line[range.lowerBound...].prefix { $0 != " " }) }
+                if line.hasPrefix("control centre:"), let range = line.range(of: "http://127.0.0.1:") {
+                    url = String(line[range.lowerBound...].prefix { $0 != " " })
+                }
                 if line.contains("operator:"), let start = line.range(of: "bt_") { token = String(line[start.lowerBound...]) }
             }
             Thread.sleep(forTimeInterval: 0.1)

@@ -39,7 +39,7 @@ struct EvidenceIntegrationTests {
             let events = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT e.origin, e.seq, e.at_ms, e.kind, e.plate, e.confidence, e.permit_id, e.reason, e.candidates,
+                    SELECT e.origin, e.seq, e.at_ms, e.kind, e.plate, e.confidence, e.permit_id, e.reason, e.candidates, e.source,
                            s.prev, s.sig, s.images, s.seal, s.hash
                     FROM events e JOIN event_seals s USING (gate_id, origin, seq) WHERE e.gate_id = 'gate-ev' ORDER BY e.seq
                     """)
@@ -53,7 +53,8 @@ struct EvidenceIntegrationTests {
                     seq: row["seq"], atMilliseconds: row["at_ms"], kind: DecisionKind(rawValue: row["kind"])!, plate: row["plate"],
                     confidence: row["confidence"], permitID: row["permit_id"], reason: row["reason"],
                     candidates: (row["candidates"] as String?).map { $0.split(separator: ",").map(String.init) }, images: images,
-                    previousHash: row["prev"], signature: row["sig"])
+                    previousHash: row["prev"], signature: row["sig"], source: row["source"])
+                #expect(event.source == "video", "a recording played as the camera; its source is signed too")
                 // Checked here independently of central's own verdict.
                 #expect(EventSeal.signatureProblem(of: event, origin: origin, publicKey: key.publicKey) == nil)
                 #expect(EventSeal.hash(of: event, origin: origin) == (row["hash"] as String))

@@ -42,6 +42,9 @@ struct InteropTests {
         try cluster.centralDatabase().read { db in
             let seals = try String.fetchAll(db, sql: "SELECT seal FROM event_seals WHERE gate_id = 'gate' ORDER BY seq")
             #expect(seals.count == 300 && seals.allSatisfy { $0 == "valid" }, "seals: \(Set(seals))")
+            // Revision 5: the even events said their source (and signed it); the odd ones did not.
+            let sources = try String.fetchAll(db, sql: "SELECT coalesce(source, '-') FROM events WHERE gate_id = 'gate' ORDER BY seq")
+            #expect(sources.count == 300 && sources.enumerated().allSatisfy { $0.element == ($0.offset % 2 == 1 ? "camera" : "-") }, "\(Set(sources))")
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM evidence_images WHERE gate_id = 'gate'") == 1)
         }
     }

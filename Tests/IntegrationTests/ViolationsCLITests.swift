@@ -17,8 +17,8 @@ import Testing
         let queue = try DatabaseQueue(path: cluster.centralData + "/central.sqlite")
         try queue.write { db in
             try db.execute(sql: """
-                INSERT INTO events (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms)
-                VALUES ('porticos-01', 'db-1', 7, 1795000000000, 'violation', '1234BCD', 0.9, NULL, 'no_permit', NULL, 0);
+                INSERT INTO events (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms, source)
+                VALUES ('porticos-01', 'db-1', 7, 1795000000000, 'violation', '1234BCD', 0.9, NULL, 'no_permit', NULL, 0, 'camera');
                 INSERT INTO case_states (gate_id, origin, seq, state, updated_ms) VALUES ('porticos-01', 'db-1', 7, 'confirmed', 0);
                 INSERT INTO case_actions (gate_id, origin, seq, action, plate, reason, outcome, actor, role, at_ms)
                 VALUES ('porticos-01', 'db-1', 7, 'confirm', NULL, NULL, 'violation (no permit)', 'ana', 'operator', 0);

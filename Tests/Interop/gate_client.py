@@ -396,6 +396,8 @@ def make_events(first, count):
         ev = dict(kinds[seq % len(kinds)])
         ev["seq"] = seq
         ev["at_ms"] = base + i * 1000
+        if seq % 2 == 0:
+            ev["source"] = "camera"  # revision 5 (§3.3); odd events stay without, as a revision-4 gate sends
         out.append(ev)
     return out
 
@@ -421,6 +423,8 @@ def seal_payload(ev, origin):
         "images=%s" % ",".join("%s:%s:%d" % (i["role"], i["sha256"], i["bytes"]) for i in images),
         "prev=%s" % (ev.get("prev") or GENESIS),
     ]
+    if ev.get("source") is not None:  # revision 5: signed only when the event carries one
+        lines.append("source=%s" % ev["source"])
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

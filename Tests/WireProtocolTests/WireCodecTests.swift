@@ -166,11 +166,27 @@ import WireProtocol
         let review = Event(seq: 2, read: read, decision: .needsReview(.confusionMatch(permitIDs: ["A", "B"])))
         #expect(review.kind == .review && review.reason == "confusion_match" && review.candidates == ["A", "B"])
     }
+
+    @Test("revision 5: an event carries its read's source; absent or unknown reads as unknown, which may not become a fine")
+    func eventSource() throws {
+        let read = PlateRead(text: "1234BCD", confidence: 0.97, at: Date(timeIntervalSince1970: 10), source: .injected)
+        let event = Event(seq: 1, read: read, decision: .notAuthorised(permitID: nil, validity: nil))
+        #expect(event.source == "injected" && event.readSource == .injected)
+        let frame = WireCodec.encode(GateMessage.events([event]))
+        #expect(String(decoding: frame, as: UTF8.self).contains("\"source\":\"injected\""))
+        guard case .events(let decoded, _) = try WireCodec.decodeGateMessage(frame) else { Issue.record("not events"); return }
+        #expect(decoded.first?.source == "injected")
+        // A revision-4 event: no field at all; and a source this build does not know.
+        let old = Event(seq: 1, read: PlateRead(text: "1234BCD", confidence: 0.97, at: Date()), decision: .exitRecorded)
+        #expect(old.source == nil && !String(decoding: WireCodec.encode(GateMessage.events([old])), as: UTF8.self).contains("source"))
+        #expect(ReadSource(wire: nil) == .unknown && ReadSource(wire: "drone") == .unknown)
+        #expect(ReadSource.allCases.filter(\.mayBecomeFine) == [.camera, .video])
+    }
 }
 
 @Suite struct EventBatchValidationTests {
-    static func event(_ seq: Int64, plate: String? = "1234BCD", confidence: Double = 0.9) -> Event {
-        Event(seq: seq, atMilliseconds: 1, kind: .violation, plate: plate, confidence: confidence)
+    static func event(_ seq: Int64, plate: String? = "1234BCD", confidence: Double = 0.9, source: String? = nil) -> Event {
+        Event(seq: seq, atMilliseconds: 1, kind: .violation, plate: plate, confidence: confidence, source: source)
     }
 
     @Test func aGoodBatchPasses() {
@@ -187,6 +203,9 @@ import WireProtocol
         ([event(1, plate: "12 ab-c")], "normalised"),
         ([event(1, plate: "A")], "normalised"),
         ([event(1, plate: "ABCDEFGHIJKLMNOP")], "normalised"),
+        ([event(1, source: "")], "source"),
+        ([event(1, source: "Camera")], "source"),
+        ([event(1, source: String(repeating: "a", count: 21))], "source"),
     ])
     func badBatchesAreNamed(_ batch: [Event], _ expected: String) {
         #expect(Event.problem(inBatch: batch)?.contains(expected) == true)
