@@ -86,7 +86,7 @@ extension BollardCtlCommand {
     }
 
     struct Inject: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Feed a plate read to the gate as if the camera saw it.")
+        static let configuration = CommandConfiguration(abstract: "Feed a plate read to the gate as if the camera saw it (commissioning: only with allow_injection = true; marked injected, never a fine).")
         @OptionGroup var target: SocketOption
         @Argument(help: "Plate text.") var plate: String
         @Option(help: "Read confidence, 0...1.") var confidence = 1.0
