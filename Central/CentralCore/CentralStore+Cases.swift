@@ -21,12 +21,15 @@ public struct CaseSummary: Codable, Sendable, Equatable {
     /// Where the read came from (`camera`, `video`, `replay`, `generator`, `injected`), or `unknown`
     /// for a gate that does not say; only camera and video reads can become fines.
     public var source: ReadSource
+    /// The recogniser's confidence in each character of `plate`, when the gate read it per character.
+    public var characterConfidences: [Double]?
 
     /// Whether confirming this case can make it a fine (its read came from a camera or a video).
     public var mayBecomeFine: Bool { source.mayBecomeFine }
 
     enum CodingKeys: String, CodingKey {
         case id, kind, plate, confidence, reason, candidates, state, source
+        case characterConfidences = "char_confidences"
         case gateID = "gate_id"
         case atMilliseconds = "at_ms"
         case permitID = "permit_id"
@@ -167,7 +170,7 @@ public enum CaseCommand: Sendable, Equatable {
 
 extension CentralStore {
     private static let caseColumns = """
-        e.gate_id, e.origin, e.seq, e.at_ms, e.kind, e.plate, e.confidence, e.permit_id, e.reason, e.candidates, e.source,
+        e.gate_id, e.origin, e.seq, e.at_ms, e.kind, e.plate, e.confidence, e.permit_id, e.reason, e.candidates, e.source, e.chars,
         coalesce(c.state, 'open') AS state
         """
 
@@ -177,7 +180,8 @@ extension CentralStore {
         return CaseSummary(
             id: id, gateID: id.gateID, kind: row["kind"], atMilliseconds: row["at_ms"], plate: row["plate"], confidence: row["confidence"],
             permitID: row["permit_id"], reason: row["reason"], candidates: candidates, state: CaseState(rawValue: row["state"]) ?? .open,
-            source: ReadSource(wire: row["source"]))
+            source: ReadSource(wire: row["source"]),
+            characterConfidences: (row["chars"] as String?).map { $0.split(separator: ",").compactMap { Double($0) } })
     }
 
     /// Milliseconds bounding a Madrid calendar day.

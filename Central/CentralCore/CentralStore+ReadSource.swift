@@ -14,6 +14,13 @@ extension CentralStore {
                 ALTER TABLE stays ADD COLUMN source TEXT;
                 """)
         }
+        migrator.registerMigration("v6-char-confidences") { db in
+            // The recogniser's confidence per character, shown to the reviewer; NULL for generated and older reads.
+            try db.execute(sql: """
+                ALTER TABLE events ADD COLUMN chars TEXT;
+                ALTER TABLE event_conflicts ADD COLUMN chars TEXT;
+                """)
+        }
     }
 
     /// The SQL condition, over events aliased `e`, of a read that may become a fine.

@@ -398,14 +398,14 @@ public final class CentralStore: Sendable {
             // The hot path of ingest: one cached statement with positional arguments (encoding a
             // Codable record per event cost more than half of central's ingest rate).
             let insert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO events (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms, source)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR IGNORE INTO events (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms, source, chars)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for event in events {
                 let row = EventRow(event)
                 try insert.execute(arguments: [
                     gateID, origin, event.seq, row.atMilliseconds, row.kind, row.plate, row.confidence, row.permitID, row.reason,
-                    row.candidates, now, row.source,
+                    row.candidates, now, row.source, row.chars,
                 ])
                 guard db.changesCount == 0 else {
                     inserted.append(event)

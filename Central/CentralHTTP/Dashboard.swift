@@ -220,6 +220,13 @@ enum Dashboard {
             },
         ]
         if let found = detail.permit { context["permit"] = permit(found) }
+        // Each character with the recogniser's confidence in it: the doubtful ones stand out.
+        if let plate = summary.plate, let confidences = summary.characterConfidences, confidences.count == plate.count {
+            context["hasChars"] = true
+            context["chars"] = zip(plate, confidences).map { character, confidence -> [String: Any] in
+                ["c": String(character), "pct": String(format: "%.0f", confidence * 100), "low": confidence < 0.9]
+            }
+        }
         return context
     }
 

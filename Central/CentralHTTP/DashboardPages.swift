@@ -41,6 +41,8 @@ struct DashboardPages: Sendable {
         form.inline{display:inline-block;margin-right:1em}input[type=text]{font:inherit;padding:.2em}button{font:inherit}
         kbd{border:1px solid #bbb;border-radius:3px;padding:0 .3em;font-size:12px;background:#fff}
         .msg{background:#fff4d6;padding:.4em .8em;border:1px solid #e8d08a;margin-bottom:1em}
+        .chars{display:inline-flex;gap:2px;vertical-align:middle}.ch{display:inline-block;text-align:center;padding:0 .2em;border:1px solid #e3e6eb;background:#fff}
+        .ch b{display:block;font-family:ui-monospace,monospace}.ch small{display:block;font-size:10px;color:#5a6575}.ch.low{background:#fbe0dd;border-color:#e2a39c}
         </style></head><body>
         <header><strong>Bollard</strong>{{#actor}}<a href="/dashboard">Gates</a><a href="/queue">Review queue</a>{{#decider}}<a href="/applications">Applications</a>{{/decider}}{{#supervisor}}<a href="/audit">Audit</a>{{/supervisor}}
         <span class="who">{{name}} ({{role}})</span><form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form>{{/actor}}</header>
@@ -107,7 +109,7 @@ struct DashboardPages: Sendable {
 
     static let casebody = """
         <h2><span class="plate" id="plate">{{plate}}</span> <span class="muted">{{kind}} at {{gate}}, {{time}}</span></h2>
-        <p>Read <span class="plate">{{plate}}</span> with confidence {{confidence}} · reason {{reason}} · state <b id="state">{{state}}</b> · source <b id="source">{{source}}</b></p>
+        <p>Read <span class="plate">{{plate}}</span> with confidence {{confidence}}{{#hasChars}} <span class="chars" id="chars" title="confidence per character (%)">{{#chars}}<span class="ch{{#low}} low{{/low}}"><b>{{c}}</b><small>{{pct}}</small></span>{{/chars}}</span>{{/hasChars}} · reason {{reason}} · state <b id="state">{{state}}</b> · source <b id="source">{{source}}</b></p>
         {{^fineable}}<p id="not-fineable" class="lagging"><b>Not a fine:</b> this read {{sourceWords}}. Only camera and video reads can be confirmed; dismiss it with a reason.</p>{{/fineable}}
         <div class="images">{{#images}}<figure><img src="/dashboard/images/{{id}}/{{role}}" alt="{{role}}"><figcaption>{{role}}</figcaption></figure>{{/images}}
         {{^images}}<p class="muted">No images kept for this event.</p>{{/images}}</div>

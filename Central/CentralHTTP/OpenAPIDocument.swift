@@ -38,6 +38,7 @@ enum OpenAPIDocument {
               "at_ms": {"type": "integer"}, "plate": {"type": ["string", "null"]}, "confidence": {"type": "number"},
               "permit_id": {"type": ["string", "null"]}, "reason": {"type": ["string", "null"]},
               "candidates": {"type": "array", "items": {"type": "string"}}, "state": {"$ref": "#/components/schemas/CaseState"},
+              "char_confidences": {"type": ["array", "null"], "items": {"type": "number"}, "description": "The recogniser's confidence in each character of the plate (camera path)"},
               "source": {"type": "string", "enum": ["camera", "video", "replay", "generator", "injected", "unknown"], "description": "where the read came from; only camera and video reads can be confirmed and become fines (unknown: a gate of protocol revision 4 or older)"}
             }
           },

@@ -11,13 +11,20 @@ public struct PlateRead: Sendable, Codable, Hashable {
     public var evidence: ReadEvidence?
     /// Where the read came from; only camera and video reads can become fines.
     public var source: ReadSource = .unknown
+    /// The recogniser's confidence in each character of `text`, when it reads character by
+    /// character (the camera path); a reviewer sees which character is doubtful.
+    public var characterConfidences: [Double]?
 
-    public init(text: String, confidence: Double, at: Date, evidence: ReadEvidence? = nil, source: ReadSource = .unknown) {
+    public init(
+        text: String, confidence: Double, at: Date, evidence: ReadEvidence? = nil, source: ReadSource = .unknown,
+        characterConfidences: [Double]? = nil
+    ) {
         self.text = text
         self.confidence = confidence
         self.at = at
         self.evidence = evidence
         self.source = source
+        self.characterConfidences = characterConfidences
     }
 
     enum CodingKeys: String, CodingKey {

@@ -33,13 +33,18 @@ public struct Event: Codable, Sendable, Hashable {
     /// older gates, which reads as `unknown` and never becomes a fine.
     public var source: String?
 
+    /// Revision 5: the recogniser's confidence in each character of `plate` (camera path), so a
+    /// reviewer sees which character is doubtful. Advisory: not part of the seal.
+    public var characterConfidences: [Double]?
+
     /// The source as central judges it: absent or unrecognised is `unknown`.
     public var readSource: ReadSource { ReadSource(wire: source) }
 
     public init(
         seq: Int64, atMilliseconds: Int64, kind: DecisionKind, plate: String?, confidence: Double,
         permitID: String? = nil, reason: String? = nil, candidates: [String]? = nil,
-        images: [EventImageDigest]? = nil, previousHash: String? = nil, signature: String? = nil, source: String? = nil
+        images: [EventImageDigest]? = nil, previousHash: String? = nil, signature: String? = nil, source: String? = nil,
+        characterConfidences: [Double]? = nil
     ) {
         self.seq = seq
         self.atMilliseconds = atMilliseconds
@@ -53,10 +58,12 @@ public struct Event: Codable, Sendable, Hashable {
         self.previousHash = previousHash
         self.signature = signature
         self.source = source
+        self.characterConfidences = characterConfidences
     }
 
     enum CodingKeys: String, CodingKey {
         case seq, kind, plate, confidence, reason, candidates, images, source
+        case characterConfidences = "chars"
         case atMilliseconds = "at_ms"
         case permitID = "permit_id"
         case previousHash = "prev"
@@ -85,6 +92,11 @@ extension Event {
             }
             if let source = event.source, source.isEmpty || source.utf8.count > 20 || !source.utf8.allSatisfy({ (97...122).contains($0) || $0 == 95 }) {
                 return "event \(event.seq): source must be 1-20 of a-z and '_'"
+            }
+            if let chars = event.characterConfidences,
+                chars.isEmpty || chars.count > 16 || !chars.allSatisfy({ $0.isFinite && (0...1).contains($0) })
+            {
+                return "event \(event.seq): chars must hold 1-16 confidences within 0...1"
             }
             if let reason = event.reason, reason.count > 40 { return "event \(event.seq): reason longer than 40 characters" }
             if let permitID = event.permitID, permitID.isEmpty || permitID.count > 64 { return "event \(event.seq): permit_id must be 1-64 characters" }
@@ -156,6 +168,7 @@ extension Event {
         self.init(
             seq: seq, atMilliseconds: Int64((read.at.timeIntervalSince1970 * 1000).rounded()),
             kind: decision.kind, plate: plate, confidence: read.confidence,
-            permitID: permitID, reason: reason, candidates: candidates, source: read.source.wireValue)
+            permitID: permitID, reason: reason, candidates: candidates, source: read.source.wireValue,
+            characterConfidences: read.characterConfidences.map { $0.map { min(max($0, 0), 1) } }.flatMap { (1...16).contains($0.count) ? $0 : nil })
     }
 }

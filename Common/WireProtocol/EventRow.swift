@@ -18,6 +18,8 @@ public struct EventRow: Codable, Sendable, Hashable {
     public var candidates: String?
     /// Revision 5: where the read came from; NULL for events of older gates.
     public var source: String?
+    /// Revision 5: per-character confidences, comma-joined with three decimals; NULL when not read per character.
+    public var chars: String?
 
     public init(_ event: Event, assigningSeq: Bool = false) {
         seq = assigningSeq ? nil : event.seq
@@ -29,6 +31,7 @@ public struct EventRow: Codable, Sendable, Hashable {
         reason = event.reason
         candidates = event.candidates?.joined(separator: ",")
         source = event.source
+        chars = event.characterConfidences.map { $0.map { String(format: "%.3f", $0) }.joined(separator: ",") }
     }
 
     /// The event as it travels; an unknown stored kind reads as a review, to be looked at.
@@ -36,7 +39,8 @@ public struct EventRow: Codable, Sendable, Hashable {
         Event(
             seq: seq ?? 0, atMilliseconds: atMilliseconds, kind: DecisionKind(rawValue: kind) ?? .review, plate: plate,
             confidence: confidence, permitID: permitID, reason: reason,
-            candidates: candidates.map { $0.split(separator: ",").map(String.init) }, source: source)
+            candidates: candidates.map { $0.split(separator: ",").map(String.init) }, source: source,
+            characterConfidences: chars.map { $0.split(separator: ",").compactMap { Double($0) } })
     }
 
     /// Whether `other` records the same passage. A plate the store forgot
@@ -49,7 +53,7 @@ public struct EventRow: Codable, Sendable, Hashable {
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case seq, kind, plate, confidence, reason, candidates, source
+        case seq, kind, plate, confidence, reason, candidates, source, chars
         case atMilliseconds = "at_ms"
         case permitID = "permit_id"
     }

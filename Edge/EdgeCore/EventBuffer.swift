@@ -135,6 +135,10 @@ public final class EventBuffer: Sendable {
             // Where each read came from (camera, video, replay, generator, injected): central fines only camera and video reads.
             try db.execute(sql: "ALTER TABLE events ADD COLUMN source TEXT")
         }
+        migrator.registerMigration("v5-char-confidences") { db in
+            // The recogniser's confidence per character, for the reviewer at central.
+            try db.execute(sql: "ALTER TABLE events ADD COLUMN chars TEXT")
+        }
         return migrator
     }
 

@@ -128,7 +128,9 @@ public struct RecognizingReadSource: PlateReadSource {
                         boxWidth: read.bestBox.width, boxHeight: read.bestBox.height)
                 }
                 // The event's time is when the kept frame was captured, not when the tracker closed the track.
-                sink(PlateRead(text: read.text, confidence: read.confidence, at: best?.capturedAt ?? Date(), evidence: evidence, source: source))
+                sink(PlateRead(
+                    text: read.text, confidence: read.confidence, at: best?.capturedAt ?? Date(), evidence: evidence, source: source,
+                    characterConfidences: read.characterConfidences))
             }
             if let oldest = tracker.oldestOpenFrame {
                 kept = kept.filter { $0.key >= oldest }

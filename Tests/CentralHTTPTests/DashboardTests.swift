@@ -1,6 +1,8 @@
 import CentralCore
 import CentralHTTP
 import Foundation
+import Domain
+import WireProtocol
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -62,6 +64,31 @@ import Testing
             #expect(try fixture.store.caseDetail(fixture.violation)?.summary.state == .confirmed)
             // An operator has no audit page.
             try await client.execute(uri: "/audit", method: .get, headers: [.cookie: session.cookie]) { #expect($0.status == .forbidden) }
+        }
+    }
+
+    @Test("the review page shows the read's confidence per character, the doubtful ones marked")
+    func perCharacterConfidences() async throws {
+        let fixture = try ControlFixture()
+        let at = Int64(Date().timeIntervalSince1970 * 1000) + 5_000
+        try fixture.store.store(
+            events: [
+                Event(
+                    seq: 9, atMilliseconds: at, kind: .review, plate: "4321FGH", confidence: 0.5, reason: "low_confidence", source: "camera",
+                    characterConfidences: [0.99, 0.98, 0.97, 0.42, 0.95, 0.96, 0.93])
+            ], from: "gate-01", origin: "o1")
+        try await fixture.application().test(.router) { client in
+            let session = try await signIn(client, fixture, .operator_)
+            try await client.execute(uri: "/cases/gate-01~o1~9", method: .get, headers: [.cookie: session.cookie]) { response in
+                let page = response.text
+                #expect(page.contains("id=\"chars\""))
+                #expect(page.contains("<span class=\"ch low\"><b>1</b><small>42</small></span>"))
+                #expect(page.contains("<span class=\"ch\"><b>4</b><small>99</small></span>"))
+            }
+            try await client.execute(uri: "/api/v1/violations/gate-01~o1~9", method: .get, headers: fixture.headers(.operator_)) { response in
+                let event = try response.json()["event"] as? [String: Any]
+                #expect(event?["char_confidences"] as? [Double] == [0.99, 0.98, 0.97, 0.42, 0.95, 0.96, 0.93])
+            }
         }
     }
 

@@ -39,7 +39,7 @@ struct EvidenceIntegrationTests {
             let events = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT e.origin, e.seq, e.at_ms, e.kind, e.plate, e.confidence, e.permit_id, e.reason, e.candidates, e.source,
+                    SELECT e.origin, e.seq, e.at_ms, e.kind, e.plate, e.confidence, e.permit_id, e.reason, e.candidates, e.source, e.chars,
                            s.prev, s.sig, s.images, s.seal, s.hash
                     FROM events e JOIN event_seals s USING (gate_id, origin, seq) WHERE e.gate_id = 'gate-ev' ORDER BY e.seq
                     """)
@@ -55,6 +55,12 @@ struct EvidenceIntegrationTests {
                     candidates: (row["candidates"] as String?).map { $0.split(separator: ",").map(String.init) }, images: images,
                     previousHash: row["prev"], signature: row["sig"], source: row["source"])
                 #expect(event.source == "video", "a recording played as the camera; its source is signed too")
+                // The reviewer's per-character confidences came along: one per character of the plate read.
+                if let plate = event.plate {
+                    let chars = (row["chars"] as String?)?.split(separator: ",").compactMap { Double($0) } ?? []
+                    #expect(chars.count == plate.count, "per-character confidences of \(plate): \(chars)")
+                    #expect(chars.allSatisfy { (0...1).contains($0) })
+                }
                 // Checked here independently of central's own verdict.
                 #expect(EventSeal.signatureProblem(of: event, origin: origin, publicKey: key.publicKey) == nil)
                 #expect(EventSeal.hash(of: event, origin: origin) == (row["hash"] as String))

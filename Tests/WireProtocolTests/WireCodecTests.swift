@@ -216,4 +216,25 @@ import WireProtocol
         let object = try JSONSerialization.jsonObject(with: Data(frame)) as? [String: Any]
         #expect(object?["versions"] as? [Int] == ProtocolVersion.supported)
     }
+
+    @Test("per-character confidences travel as chars, survive the stored row, and are bounded: 1-16 values within 0...1")
+    func characterConfidences() throws {
+        let event = Event(
+            seq: 1, atMilliseconds: 1_800_000_000_000, kind: .review, plate: "1234BCD", confidence: 0.6, reason: "low_confidence",
+            source: "camera", characterConfidences: [0.99, 0.98, 0.97, 0.42, 0.95, 0.96, 0.9])
+        let json = String(decoding: try JSONEncoder().encode(event), as: UTF8.self)
+        #expect(json.contains("\"chars\":[0.99"))
+        #expect(try JSONDecoder().decode(Event.self, from: Data(json.utf8)).characterConfidences == event.characterConfidences)
+        #expect(EventRow(event).event.characterConfidences == event.characterConfidences)
+        #expect(Event.problem(inBatch: [event]) == nil)
+        var tooMany = event
+        tooMany.characterConfidences = Array(repeating: 0.5, count: 17)
+        #expect(Event.problem(inBatch: [tooMany])?.contains("chars") == true)
+        var outOfRange = event
+        outOfRange.characterConfidences = [0.5, 1.5]
+        #expect(Event.problem(inBatch: [outOfRange])?.contains("chars") == true)
+        var empty = event
+        empty.characterConfidences = []
+        #expect(Event.problem(inBatch: [empty])?.contains("chars") == true)
+    }
 }
