@@ -184,6 +184,10 @@ public struct EdgeDaemon: Sendable {
                 logger: logger)
             services.append(.init(service: service, successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
+        let bounds = StorageBoundsService(
+            buffer: controller.buffer, bounds: configuration.storageBounds, logger: logger,
+            progress: monitor.register("storage-bounds", deadline: .seconds(180)))
+        services.append(.init(service: bounds, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         let watchdog = WatchdogService(
             monitor: monitor, notifier: notifier, interval: SystemdNotifier.watchdogInterval(environment: environment), logger: logger)
         services.append(.init(service: watchdog, successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup))

@@ -9,7 +9,8 @@ extension EdgeConfiguration {
         let values: [String: String] = [
             "gate_id": gateID, "zone": zone, "direction": direction.rawValue, "data_dir": dataDirectory, "central_endpoint": centralEndpoint,
             "central_public_key_file": resolvedCentralPublicKeyFile, "key_file": resolvedKeyFile, "signing_key_file": resolvedSigningKeyFile,
-            "buffer_capacity": "\(bufferCapacity)", "disk_reserve_mib": "\(diskReserveMiB)", "heartbeat_interval": "\(heartbeatInterval)",
+            "buffer_capacity": "\(bufferCapacity)", "disk_reserve_mib": "\(diskReserveMiB)", "evidence_quota_mib": "\(evidenceQuotaMiB)",
+            "evidence_max_age_days": "\(evidenceMaxAgeDays)", "authorised_max_age_days": "\(authorisedMaxAgeDays)", "heartbeat_interval": "\(heartbeatInterval)",
             "diagnostics_socket": resolvedDiagnosticsSocket, "diagnostics_group": diagnosticsGroup ?? "(bollard-tech if it exists, else the daemon's group)",
             "allow_injection": "\(allowInjection)", "diagnostics_show_plates": "\(diagnosticsShowPlates)",
             "replay_file": text(replayFile), "frames_dir": text(framesDirectory), "frame_interval_ms": "\(frameIntervalMilliseconds)",

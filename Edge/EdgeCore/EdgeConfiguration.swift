@@ -26,6 +26,16 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var bufferCapacity = 100_000
     /// Space set aside beside the buffer database and given back when the disk fills, MiB; 0 = none.
     public var diskReserveMiB = 4
+    /// Evidence images kept while central cannot take them, at most (frames of reviews go first).
+    public var evidenceQuotaMiB = 512
+    /// Evidence images older than this are dropped, delivered or not.
+    public var evidenceMaxAgeDays: Double = 30
+    /// Authorised passages and exits central never received are dropped past this age.
+    public var authorisedMaxAgeDays: Double = 7
+    /// The age and size bounds of `EventBuffer.enforce`.
+    public var storageBounds: StorageBounds {
+        StorageBounds(evidenceQuotaMiB: evidenceQuotaMiB, evidenceMaxAgeDays: evidenceMaxAgeDays, authorisedMaxAgeDays: authorisedMaxAgeDays)
+    }
     public var heartbeatInterval: Double = 1.0
     /// Unix socket for bollardctl; default `<data>/edge.sock`.
     public var diagnosticsSocket: String?
@@ -106,7 +116,7 @@ public struct EdgeConfiguration: Sendable, Equatable {
     /// The keys a file may set, in the order the example file documents them.
     public static let keys = [
         "gate_id", "zone", "direction", "data_dir", "central_endpoint", "central_public_key_file", "key_file", "signing_key_file",
-        "buffer_capacity", "disk_reserve_mib", "heartbeat_interval", "diagnostics_socket", "diagnostics_group", "allow_injection", "diagnostics_show_plates",
+        "buffer_capacity", "disk_reserve_mib", "evidence_quota_mib", "evidence_max_age_days", "authorised_max_age_days", "heartbeat_interval", "diagnostics_socket", "diagnostics_group", "allow_injection", "diagnostics_show_plates",
         "replay_file", "frames_dir", "frame_interval_ms",
         "recognition_model",
         "camera_device", "camera_width", "camera_height", "camera_fps", "camera_format", "camera_exposure", "camera_gain",
@@ -140,6 +150,9 @@ public struct EdgeConfiguration: Sendable, Equatable {
         case "heartbeat_interval": heartbeatInterval = try number(Double.self, 0.05...60)
         case "diagnostics_socket": diagnosticsSocket = value
         case "diagnostics_group": diagnosticsGroup = value.isEmpty ? nil : value
+        case "evidence_quota_mib": evidenceQuotaMiB = try number(Int.self, 1...1_048_576)
+        case "evidence_max_age_days": evidenceMaxAgeDays = try number(Double.self, 0.01...3650)
+        case "authorised_max_age_days": authorisedMaxAgeDays = try number(Double.self, 0.01...3650)
         case "allow_injection":
             guard let parsed = Bool(value) else { throw Invalid(description: "allow_injection must be true or false, got '\(value.prefix(20))'") }
             allowInjection = parsed

@@ -31,9 +31,9 @@ public final class EventBuffer: Sendable {
     public let origin: String
     /// Rows in `events`, kept beside the table so that appending never counts
     /// it; only changed inside write transactions, which the writer serialises.
-    private let rowCount = Mutex(0)
+    let rowCount = Mutex(0)
     /// Drop counts as committed in `meta`, mirrored so health needs no read.
-    private let storedDropCounts = Mutex(GateHealth.Dropped())
+    let storedDropCounts = Mutex(GateHealth.Dropped())
     let reserve: DiskReserve
     /// Signs every committed event and chains it to the previous one; nil
     /// (tests of other things) commits events unsigned and unchained.
@@ -139,6 +139,7 @@ public final class EventBuffer: Sendable {
             // The recogniser's confidence per character, for the reviewer at central.
             try db.execute(sql: "ALTER TABLE events ADD COLUMN chars TEXT")
         }
+        registerStorageBoundsMigration(&migrator)
         return migrator
     }
 
@@ -191,8 +192,14 @@ public final class EventBuffer: Sendable {
             }
             for image in images {
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO evidence_images (origin, seq, role, sha256, bytes) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [origin, event.seq, image.role, image.digest.sha256, image.jpeg])
+                    sql: """
+                        INSERT OR REPLACE INTO evidence_images (origin, seq, role, sha256, bytes, kind, size, created_ms)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        origin, event.seq, image.role, image.digest.sha256, image.jpeg, event.kind.rawValue, image.jpeg.count,
+                        Int64(now.timeIntervalSince1970 * 1000),
+                    ])
             }
             return (event, delta, drops)
         }
@@ -401,7 +408,7 @@ public final class EventBuffer: Sendable {
     /// Counters in `meta`, one per kind: `dropped_authorised`, `dropped_exit`, `dropped_violation`, `dropped_review`.
     private static let dropKinds: [DecisionKind] = [.authorised, .exit, .violation, .review]
 
-    private static func addDrops(_ db: Database, _ drops: GateHealth.Dropped) throws {
+    static func addDrops(_ db: Database, _ drops: GateHealth.Dropped) throws {
         for kind in dropKinds where drops[kind] > 0 { try addToCounter(db, "dropped_\(kind.rawValue)", drops[kind]) }
     }
 
