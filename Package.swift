@@ -155,7 +155,7 @@ let package = Package(
         .executableTarget(
             name: "BollardCentral",
             dependencies: [
-                "CentralCore", "CentralHTTP", "BollardSupport", "Evidence",
+                "CentralCore", "CentralHTTP", "BollardSupport", "Evidence", "WireProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Central/bollard-central",

@@ -1,6 +1,8 @@
+import BollardSupport
 import CentralCore
 import Domain
 import Foundation
+import WireProtocol
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -76,6 +78,62 @@ final class DemoCitizens: @unchecked Sendable {
             return String(
                 format: "  guest permit %@ held by %d/%d gates (as their heartbeats report by this summary, %.1f s after the request)", guest.permitID,
                 holding.count, live.count, Date().timeIntervalSince(guest.at))
+        }
+    }
+}
+
+/// The maximum-stay rule in the demo, on a schedule: a delivery van allowed 30 seconds inside
+/// enters at an entry gate and leaves 38 s later by an exit gate (both reads typed in through
+/// the gates' technician socket, as `bollardctl inject` does), and central raises the overstay
+/// for review. Injected reads are never fines, so it waits in the queue as a review would.
+struct DemoDelivery: Sendable {
+    static let plate = "4321DVN"
+    static let permitID = "P-DEMO-VAN"
+    static let allowedSeconds = 30
+    let entrySocket: String
+    let entryGate: String
+    let exitSocket: String
+    let exitGate: String
+
+    /// The van's permit: a delivery of the demo's shop.
+    static func permit(zone: ZoneID, now: Date) -> Permit {
+        Permit(
+            id: permitID, plate: PlateText(plate)!, profile: .delivery, zones: [zone], validFrom: now.addingTimeInterval(-3_600),
+            maxStaySeconds: allowedSeconds, holder: DemoCitizens.shop)
+    }
+
+    /// Which gates play the scene: the first generator entry gate and the first exit gate; nil with too few gates.
+    static func gates(count: Int, cameraGates: Int, folder: (String) -> String) -> DemoDelivery? {
+        let numbers = Array(1...max(1, count))
+        guard let entry = numbers.first(where: { $0 % 5 != 0 && $0 > cameraGates }), let exit = numbers.first(where: { $0 % 5 == 0 }) else {
+            return nil
+        }
+        let entryID = String(format: "gate-%02d", entry)
+        let exitID = String(format: "gate-%02d", exit)
+        return DemoDelivery(entrySocket: folder(entryID) + "/edge.sock", entryGate: entryID, exitSocket: folder(exitID) + "/edge.sock", exitGate: exitID)
+    }
+
+    func enter() -> String {
+        inject(at: entrySocket)
+            ?? "  delivery van \(Self.plate) (\(DemoCitizens.shop), \(Self.allowedSeconds) s inside allowed) entered by \(entryGate)"
+    }
+
+    func leave(after seconds: Double) -> String {
+        inject(at: exitSocket)
+            ?? String(
+                format: "  delivery van %@ left by %@ after %.0f s: central pairs it with its entry and raises an overstay for review",
+                Self.plate, exitGate, seconds)
+    }
+
+    /// Nil when the gate took the read; else why not.
+    private func inject(at socket: String) -> String? {
+        let line = String(decoding: WireCodec.encode(DiagnosticsRequest.inject(plate: Self.plate, confidence: 0.99)), as: UTF8.self)
+        do {
+            let answer = try UnixLineClient.request(path: socket, line: line)
+            let reply = try JSONDecoder().decode(DiagnosticsReply.self, from: Data(answer.utf8))
+            return reply.ok ? nil : "  delivery van read refused by the gate: \(reply.error ?? "?")"
+        } catch {
+            return "  delivery van read not delivered to \(socket): \(error)"
         }
     }
 }

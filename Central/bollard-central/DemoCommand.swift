@@ -41,6 +41,8 @@ extension BollardCentralCommand {
             let edgeBinary = siblingExecutable("bollard-edge")
             let street = cameraGates > 0 ? StreetRecording.make(edgeBinary: edgeBinary, folder: dataDirectory, zone: zone, now: now) : nil
             if let street { try central.store.save(street.permits) }
+            let delivery = DemoDelivery.gates(count: gates, cameraGates: street == nil ? 0 : cameraGates) { "\(dataDirectory)/\($0)" }
+            if delivery != nil { try central.store.save(DemoDelivery.permit(zone: zone, now: now)) }
             var children: [Process] = []
             // Whatever ends the demo (an error included), no gate outlives it.
             defer {
@@ -69,6 +71,7 @@ extension BollardCentralCommand {
                 } else {
                     process.arguments! += ["--generate-reads-per-minute", String(readsPerMinute), "--generator-seed", String(number)]
                 }
+                if id == delivery?.entryGate || id == delivery?.exitGate { process.arguments! += ["--allow-injection"] }
                 try process.run()
                 children.append(process)
             }
@@ -80,7 +83,7 @@ extension BollardCentralCommand {
                 print("camera path: none (the street recording could not be made; see above); every gate generates reads")
             }
             let citizens = try DemoCitizens(store: central.store, zone: zone)
-            let demo = DemoLoop(central: central, children: children, zone: zone, duration: duration, citizens: citizens)
+            let demo = DemoLoop(central: central, children: children, zone: zone, duration: duration, citizens: citizens, delivery: delivery)
             guard let address = HTTPService.parse(address: http) else { throw ValidationError("--http takes ADDRESS:PORT") }
             // One token per role people use, printed once: sign in with any of them.
             var lines: [String] = []
@@ -127,11 +130,13 @@ struct DemoLoop: Service {
     let zone: String
     let duration: Double
     let citizens: DemoCitizens
+    let delivery: DemoDelivery?
 
     func run() async throws {
         let started = Date()
         var random = SystemRandomNumberGenerator()
         var tick = 0
+        var vanEntered: Date?
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
             if Task.isCancelled || Task.isShuttingDownGracefully { break }
@@ -144,6 +149,14 @@ struct DemoLoop: Service {
             }
             try central.store.save(BollardCentralCommand.Demo.demoPermit(1_000 + tick, zone: zone, now: Date()))
             if tick == 5 { print(await citizens.registerGuest()) }
+            if let delivery, tick == 6 {
+                print(delivery.enter())
+                vanEntered = Date()
+            }
+            if let delivery, let entered = vanEntered, Date().timeIntervalSince(entered) >= Double(DemoDelivery.allowedSeconds) + 8 {
+                print(delivery.leave(after: Date().timeIntervalSince(entered)))
+                vanEntered = nil
+            }
             let status = try CentralStatus.read(from: central.store)
             if let reached = citizens.reach(status) { print(reached) }
             let counts = status.counts
