@@ -49,6 +49,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // SIGHUP reloads the configuration (ConfigurationReloadService).
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Common/Support",
             swiftSettings: swiftSettings
