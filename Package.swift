@@ -212,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "CentralCoreTests",
             dependencies: [
-                "CentralCore", "Domain", "WireProtocol", "Evidence", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "CentralCore", "Domain", "WireProtocol", "Evidence", "TestSupport", "BollardSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/CentralCoreTests"
