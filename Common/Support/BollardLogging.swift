@@ -27,7 +27,11 @@ public enum BollardLogging {
 
     /// The level every logger of this process logs at from now on.
     public static func setLevel(_ newLevel: Logger.Level) { level.withLock { $0 = newLevel } }
-    public static var currentLevel: Logger.Level { level.withLock { $0 } }
+    /// The level in force for every logger of the process (SIGHUP and `bollardctl log-level` set it).
+    public static var currentLevel: Logger.Level {
+        get { level.withLock { $0 } }
+        set { setLevel(newValue) }
+    }
 
     /// syslog priorities, as journald stores them: trace and debug are both debug (7).
     public static func syslogPriority(_ level: Logger.Level) -> Int {

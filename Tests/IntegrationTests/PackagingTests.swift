@@ -71,6 +71,26 @@ final class PackagingTests {
         }
     }
 
+    /// A flag renamed in the program but not in the unit would fail every start (exit 64) and loop.
+    @Test("The units' command lines parse: as check-config, with the installed example plus what a technician must add", arguments: [
+        ("bollard-edge.service", "bollard-edge", "edge.conf.example", "gate_id = gate-01\n"), ("bollard-central.service", "bollard-central", "central.conf.example", ""),
+    ])
+    func unitCommandLinesParse(_ name: String, _ daemon: String, _ example: String, _ addition: String) throws {
+        let exec = try #require(try unit(name).split(separator: "\n").first { $0.hasPrefix("ExecStart=") })
+        var arguments = exec.dropFirst("ExecStart=".count).split(separator: " ").map(String.init)
+        #expect(arguments.removeFirst() == "/usr/bin/\(daemon)")
+        #expect(arguments.first == "run")
+        arguments[0] = "check-config"
+        let configIndex = try #require(arguments.firstIndex(of: "--config")) + 1
+        let config = root + "/" + example
+        try (String(contentsOfFile: Self.repository.appendingPathComponent("systemd/" + example).path, encoding: .utf8) + addition)
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        arguments[configIndex] = config
+        let output = try sh([Cluster.binDirectory.appendingPathComponent(daemon).path] + arguments)
+        #expect(output.contains("configuration ok"))
+        #expect(output.contains("data_dir = /var/lib/\(daemon)  # --data-dir"))
+    }
+
     /// `make install`'s layout in a temporary root with the host's units beside ours, so that
     /// `systemd-analyze verify --root` finds sysinit.target and the binaries the units run.
     @Test("systemd-analyze verify is clean for both units installed with their binaries")
