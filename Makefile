@@ -2,7 +2,7 @@
 # Each installs what it needs on a fresh Debian machine first (`make deps`).
 
 SWIFT ?= swift
-DEBIAN_PACKAGES := libzmq3-dev libv4l-dev libsqlite3-dev libturbojpeg0-dev zlib1g-dev pkg-config python3 python3-zmq python3-cryptography faketime libcurl4 chromium wrk curl systemd binutils
+DEBIAN_PACKAGES := libzmq3-dev libv4l-dev libsqlite3-dev libturbojpeg0-dev zlib1g-dev pkg-config python3 python3-zmq python3-cryptography faketime libcurl4 chromium wrk curl systemd binutils libcurl4-openssl-dev
 BIN_DEBUG := .build/debug
 
 .PHONY: deps build test demo bench-sync bench-capture bench-http release install deb
