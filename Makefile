@@ -2,10 +2,10 @@
 # Each installs what it needs on a fresh Debian machine first (`make deps`).
 
 SWIFT ?= swift
-DEBIAN_PACKAGES := libzmq3-dev libv4l-dev libsqlite3-dev libturbojpeg0-dev zlib1g-dev pkg-config python3 python3-zmq python3-cryptography python3-venv faketime libcurl4 chromium wrk curl
+DEBIAN_PACKAGES := libzmq3-dev libv4l-dev libsqlite3-dev libturbojpeg0-dev zlib1g-dev pkg-config python3 python3-zmq python3-cryptography python3-venv faketime libcurl4 chromium wrk curl systemd binutils libcurl4-openssl-dev
 BIN_DEBUG := .build/debug
 
-.PHONY: deps build test demo bench-sync bench-capture bench-http
+.PHONY: deps build test demo bench-sync bench-capture bench-http release install deb
 
 ## Debian packages for the C libraries (installed only when missing).
 deps:
@@ -31,6 +31,23 @@ test: deps $(SCHEMATHESIS)
 	# One test at a time: on 2 cores, the blocking integration tests would otherwise
 	# hold the cooperative pool and starve the timing-sensitive watchdog and thread tests.
 	BOLLARD_SCHEMATHESIS=$(CURDIR)/$(SCHEMATHESIS) $(SWIFT) test --skip-build --no-parallel
+
+## Release binaries for installation: the Swift runtime linked in, so a gate needs only Debian's libraries.
+VERSION ?= 0.1.0
+BIN_RELEASE := .build/release
+RELEASE_FLAGS := -c release --static-swift-stdlib
+release: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product bollard-edge
+	$(SWIFT) build $(RELEASE_FLAGS) --product bollardctl
+	$(SWIFT) build $(RELEASE_FLAGS) --product bollard-central
+
+## Binaries, model, units, sysusers/tmpfiles entries, configuration and docs under DESTDIR (packaging/install.sh).
+install: release
+	packaging/install.sh $(BIN_RELEASE) "$(DESTDIR)" all
+
+## dist/bollard-edge_$(VERSION)_ARCH.deb and dist/bollard-central_$(VERSION)_ARCH.deb (packaging/build-deb.sh).
+deb: release
+	packaging/build-deb.sh $(BIN_RELEASE) $(VERSION) dist
 
 ## Central plus 30 simulated gates of "Casco Viejo" on this machine; Ctrl-C stops.
 demo: build

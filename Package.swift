@@ -49,6 +49,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // SIGHUP reloads the configuration (ConfigurationReloadService).
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Common/Support",
             swiftSettings: swiftSettings
@@ -201,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "EdgeCoreTests",
             dependencies: [
-                "EdgeCore", "Domain", "WireProtocol", "Evidence", "PlateRecognition", "Capture",
+                "EdgeCore", "Domain", "WireProtocol", "Evidence", "PlateRecognition", "Capture", "BollardSupport",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -210,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "CentralCoreTests",
             dependencies: [
-                "CentralCore", "Domain", "WireProtocol", "Evidence", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "CentralCore", "Domain", "WireProtocol", "Evidence", "TestSupport", "BollardSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/CentralCoreTests"

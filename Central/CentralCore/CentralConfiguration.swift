@@ -1,10 +1,14 @@
-/// Everything central needs to run, each default declared once here.
+/// Everything central needs to run, each default declared once here; the
+/// keys a file, `BOLLARD_CENTRAL_*` or a flag may set are in
+/// CentralConfiguration+Keys.swift.
 public struct CentralConfiguration: Sendable, Equatable {
     /// Holds central.sqlite and central's key pair.
     public var dataDirectory = "data/central"
     /// Where gates connect (CURVE). Port `*` picks a free one.
     public var gateEndpoint = "tcp://127.0.0.1:7700"
-    public var logLevel = "info"
+    /// The control centre (API, dashboard, /metrics) listens here, `ADDRESS:PORT`; nil = not served.
+    public var httpAddress: String?
+    public var logLevel = "notice"
 
     public init() {}
 

@@ -20,7 +20,7 @@ extension BollardCentralCommand.Keys {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let configuration = store.configuration
+            let configuration = try store.configuration
             try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
             let key = try SigningKey.loadOrCreate(path: configuration.signingKeyFile)
             print("# Bollard central evidence-signing public key (Ed25519); give to `bollardctl evidence verify --central-key FILE`")

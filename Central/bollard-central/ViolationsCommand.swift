@@ -49,7 +49,7 @@ extension BollardCentralCommand.Violations {
 
         func run() throws {
             guard let key = CaseID(id) else { throw ValidationError("'\(id)' is not a violation id (GATE~ORIGIN~SEQ)") }
-            let configuration = store.configuration
+            let configuration = try store.configuration
             let opened = try store.openStore()
             let centralKey = try SigningKey.loadOrCreate(path: configuration.signingKeyFile)
             let bundle = try opened.evidenceBundle(for: key, issuedBy: by, reason: reason, centralKey: centralKey)

@@ -9,11 +9,15 @@ import Synchronization
 /// fines on a time it cannot trust: would-be violations go to review.
 public final class ClockCheck: Sendable {
     private let offset = Mutex<Int64?>(nil)
-    /// The largest difference from central's clock still trusted.
-    public let maxSkewMilliseconds: Int64
+    /// The largest difference from central's clock still trusted; SIGHUP may change it.
+    public var maxSkewMilliseconds: Int64 {
+        get { maxSkew.load(ordering: .relaxed) }
+        set { maxSkew.store(newValue, ordering: .relaxed) }
+    }
+    private let maxSkew: Atomic<Int64>
 
     public init(maxSkewMilliseconds: Int64 = 10_000) {
-        self.maxSkewMilliseconds = maxSkewMilliseconds
+        maxSkew = Atomic(maxSkewMilliseconds)
     }
 
     /// Central's clock minus the gate's, as last measured; nil before central answered.

@@ -163,11 +163,28 @@ public struct EdgeDaemon: Sendable {
     /// The camera's state, when a camera (or a video played as one) is configured.
     public var camera: CameraMonitor? = nil
 
-    public func services(environment: [String: String] = ProcessInfo.processInfo.environment) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+    /// Makes the running gate use the reloadable keys of `configuration`
+    /// (the keys marked `reloadable` in EdgeConfiguration+Keys.swift).
+    public func applyReloadable(_ configuration: EdgeConfiguration) {
+        BollardLogging.setLevel(Logger.Level(name: configuration.logLevel) ?? .info)
+        controller.setPolicy(DecisionPolicy(confidentThreshold: configuration.confidentThreshold))
+        controller.clock.maxSkewMilliseconds = Int64(configuration.maxClockSkewSeconds * 1000)
+        sync.setHeartbeatInterval(configuration.heartbeatInterval)
+    }
+
+    /// - Parameter reload: the SIGHUP service, first in the group so a reload is heard as soon as the gate runs.
+    public func services(
+        environment: [String: String] = ProcessInfo.processInfo.environment, reload: (any Service)? = nil
+    ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let notifier = SystemdNotifier(environment: environment)
         monitor.register(sync.progress)
         monitor.register(diagnostics.progress)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let reload {
+            // Ends when the gate shuts down; a reload never ends the gate.
+            services.append(.init(service: reload, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
+        services += [
             .init(service: SyncService(sync: sync), successTerminationBehavior: .cancelGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
             .init(
                 service: DiagnosticsService(
@@ -196,8 +213,8 @@ public struct EdgeDaemon: Sendable {
 
     /// The group `bollard-edge run` runs: SIGTERM and SIGINT stop it
     /// gracefully, within 10 s; then whatever is left is cancelled.
-    public func serviceGroup() -> ServiceGroup {
-        var configuration = ServiceGroupConfiguration(services: services(), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    public func serviceGroup(reload: (any Service)? = nil) -> ServiceGroup {
+        var configuration = ServiceGroupConfiguration(services: services(reload: reload), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(10)
         configuration.maximumCancellationDuration = .seconds(5)
         return ServiceGroup(configuration: configuration)

@@ -1,12 +1,15 @@
+import BollardSupport
 import Capture
 import Domain
 import Foundation
 
 /// Everything a gate needs to run, each default declared once here.
 ///
-/// Read from an optional `key = value` file (see systemd/edge.conf.example),
-/// then overridden by command-line options. A bad key or value stops start-up
-/// with a message naming it.
+/// Read by `EdgeConfiguration.reader` (EdgeConfiguration+Keys.swift) from
+/// an optional `key = value` file (systemd/edge.conf.example, generated
+/// from that table), then `BOLLARD_EDGE_*` environment variables, then
+/// command-line flags. A bad key or value stops start-up with exit 78 and a
+/// message naming the file, line, key, value and what is allowed.
 public struct EdgeConfiguration: Sendable, Equatable {
     public static let software = "bollard-edge/0.1"
 
@@ -93,105 +96,24 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var bufferPath: String { dataDirectory + "/edge.sqlite" }
     public var gate: Gate { Gate(id: gateID, zone: zone, direction: direction) }
 
-    public struct Invalid: Error, CustomStringConvertible {
-        public var description: String
+    /// A configuration error (file and line, key, value, what is allowed).
+    public typealias Invalid = ConfigurationError
+
+    /// Applies `key = value` text over this configuration (tests build gates this way); required keys are not checked.
+    /// - Throws: `ConfigurationError` naming the line, key, value and what is allowed.
+    public mutating func apply(fileText: String, name: String) throws {
+        self = try Self.reader.read(fileText: fileText, fileName: name, checkRequired: false, base: self).value
     }
 
-    /// Applies `key = value` lines; '#' starts a comment.
-    public mutating func apply(fileText: String, name: String) throws {
-        for (number, rawLine) in fileText.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first
-                .map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            if line.isEmpty { continue }
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty else {
-                throw Invalid(description: "\(name):\(number + 1): expected 'key = value'")
-            }
-            do { try set(parts[0], parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))) } catch let error as Invalid {
-                throw Invalid(description: "\(name):\(number + 1): \(error.description)")
-            }
-        }
+    /// Sets one key as the file would.
+    /// - Throws: `ConfigurationError` naming the key, value and what is allowed.
+    public mutating func set(_ key: String, _ value: String) throws {
+        self = try Self.reader.read(
+            fileText: nil, fileName: "configuration", overrides: [.init(key: key, value: value, origin: "--set \(key)")], checkRequired: false,
+            base: self
+        ).value
     }
 
     /// The keys a file may set, in the order the example file documents them.
-    public static let keys = [
-        "gate_id", "zone", "direction", "data_dir", "central_endpoint", "central_public_key_file", "key_file", "signing_key_file",
-        "buffer_capacity", "disk_reserve_mib", "evidence_quota_mib", "evidence_max_age_days", "authorised_max_age_days", "heartbeat_interval", "diagnostics_socket", "diagnostics_group", "allow_injection", "diagnostics_show_plates",
-        "replay_file", "frames_dir", "frame_interval_ms",
-        "recognition_model",
-        "camera_device", "camera_width", "camera_height", "camera_fps", "camera_format", "camera_exposure", "camera_gain",
-        "camera_stall_seconds", "camera_loop", "camera_queue_frames", "camera_skip_unchanged",
-        "generate_reads_per_minute",
-        "generator_seed", "confident_threshold", "max_clock_skew_s", "log_level",
-    ]
-
-    public mutating func set(_ key: String, _ value: String) throws {
-        func number<T: LosslessStringConvertible & Comparable>(_: T.Type, _ range: ClosedRange<T>) throws -> T {
-            guard let parsed = T(value), range.contains(parsed) else {
-                throw Invalid(description: "\(key) must be a number in \(range.lowerBound)...\(range.upperBound), got '\(value)'")
-            }
-            return parsed
-        }
-        switch key {
-        case "gate_id":
-            guard !value.isEmpty, value.count <= 64 else { throw Invalid(description: "gate_id must be 1...64 characters") }
-            gateID = value
-        case "zone": zone = value
-        case "direction":
-            guard let parsed = Direction(rawValue: value) else { throw Invalid(description: "direction must be 'entry' or 'exit', got '\(value)'") }
-            direction = parsed
-        case "data_dir": dataDirectory = value
-        case "central_endpoint": centralEndpoint = value
-        case "central_public_key_file": centralPublicKeyFile = value
-        case "key_file": keyFile = value
-        case "signing_key_file": signingKeyFile = value.isEmpty ? nil : value
-        case "buffer_capacity": bufferCapacity = try number(Int.self, 10...100_000_000)
-        case "disk_reserve_mib": diskReserveMiB = try number(Int.self, 0...1024)
-        case "heartbeat_interval": heartbeatInterval = try number(Double.self, 0.05...60)
-        case "diagnostics_socket": diagnosticsSocket = value
-        case "diagnostics_group": diagnosticsGroup = value.isEmpty ? nil : value
-        case "evidence_quota_mib": evidenceQuotaMiB = try number(Int.self, 1...1_048_576)
-        case "evidence_max_age_days": evidenceMaxAgeDays = try number(Double.self, 0.01...3650)
-        case "authorised_max_age_days": authorisedMaxAgeDays = try number(Double.self, 0.01...3650)
-        case "allow_injection":
-            guard let parsed = Bool(value) else { throw Invalid(description: "allow_injection must be true or false, got '\(value.prefix(20))'") }
-            allowInjection = parsed
-        case "diagnostics_show_plates":
-            guard let parsed = Bool(value) else { throw Invalid(description: "diagnostics_show_plates must be true or false, got '\(value.prefix(20))'") }
-            diagnosticsShowPlates = parsed
-        case "replay_file": replayFile = value
-        case "frames_dir": framesDirectory = value
-        case "frame_interval_ms": frameIntervalMilliseconds = try number(Int.self, 1...60_000)
-        case "recognition_model": recognitionModel = value.isEmpty ? nil : value
-        case "camera_device": cameraDevice = value.isEmpty ? nil : value
-        case "camera_width": cameraWidth = try number(Int.self, 16...8192)
-        case "camera_height": cameraHeight = try number(Int.self, 16...8192)
-        case "camera_fps": cameraFramesPerSecond = try number(Int.self, 1...240)
-        case "camera_format":
-            guard value == "auto" || PixelFormat(name: value) != nil else {
-                throw Invalid(description: "camera_format must be auto, grey, yuv420, yuyv or mjpeg, got '\(value.prefix(20))'")
-            }
-            cameraFormat = value.lowercased()
-        case "camera_exposure": cameraExposure = try value == "auto" ? nil : number(Int32.self, 1...100_000)
-        case "camera_gain": cameraGain = try value == "auto" ? nil : number(Int32.self, 0...10_000)
-        case "camera_stall_seconds": cameraStallSeconds = try number(Double.self, 0.5...3600)
-        case "camera_loop":
-            guard let parsed = Bool(value) else { throw Invalid(description: "camera_loop must be true or false, got '\(value.prefix(20))'") }
-            cameraLoop = parsed
-        case "camera_queue_frames": cameraQueueFrames = try number(Int.self, 1...1000)
-        case "camera_skip_unchanged":
-            guard let parsed = Bool(value) else { throw Invalid(description: "camera_skip_unchanged must be true or false, got '\(value.prefix(20))'") }
-            cameraSkipUnchanged = parsed
-        case "generate_reads_per_minute": generateReadsPerMinute = try number(Double.self, 0...100_000)
-        case "generator_seed": generatorSeed = try number(UInt64.self, 0...UInt64.max)
-        case "confident_threshold": confidentThreshold = try number(Double.self, 0...1)
-        case "max_clock_skew_s": maxClockSkewSeconds = try number(Double.self, 0.5...86_400)
-        case "log_level":
-            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
-                throw Invalid(description: "log_level '\(value)' is not a level")
-            }
-            logLevel = value
-        default: throw Invalid(description: "unknown key '\(key.prefix(60))'")
-        }
-    }
+    public static var keys: [String] { reader.keys.map(\.name) }
 }

@@ -11,7 +11,9 @@ import WireProtocol
 public final class GateController: Sendable {
     public let permits: PermitStore
     public let buffer: EventBuffer
-    public let policy: DecisionPolicy
+    /// SIGHUP may change it (`setPolicy`); each decision takes the policy of its moment.
+    public var policy: DecisionPolicy { policyBox.withLock { $0 } }
+    private let policyBox: Mutex<DecisionPolicy>
     /// Whether the wall clock can be trusted for fines (measured against central's).
     public let clock: ClockCheck
     private let logger: Logger
@@ -68,11 +70,14 @@ public final class GateController: Sendable {
     ) {
         self.permits = permits
         self.buffer = buffer
-        self.policy = policy
+        self.policyBox = Mutex(policy)
         self.clock = clock
         self.logger = logger
         self.heldCapacity = max(1, heldCapacity)
     }
+
+    /// Decisions from now on use `policy` (a reloaded confident_threshold).
+    public func setPolicy(_ policy: DecisionPolicy) { policyBox.withLock { $0 = policy } }
 
     /// Decides and commits. If the event cannot be stored (a full disk), the
     /// decision is held in memory and retried, and `StorageError` says so.

@@ -77,7 +77,8 @@ public struct GateSyncStateMachine: Sendable {
         case snapshot(baseSeq: Int64?, requestedAfter: String?, since: Instant)
     }
 
-    public let configuration: Configuration
+    /// `var` so a SIGHUP can change the heartbeat interval of a running gate.
+    public internal(set) var configuration: Configuration
     /// The permit sequence the gate holds (as far as the actions it returned have been carried out).
     public private(set) var held: Int64
     public private(set) var permitSync = PermitSync.idle

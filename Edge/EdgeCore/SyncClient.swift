@@ -48,7 +48,8 @@ public final class SyncClient: Sendable {
     private let endpoint: String
     private let credentials: Credentials
     private let controller: GateController
-    private let heartbeatInterval: Double
+    /// Seconds; SIGHUP may change it (`setHeartbeatInterval`), the sync thread picks it up at its next turn.
+    private let heartbeatInterval: Mutex<Double>
     private let gateID: String
     private let logger: Logger
     private let linkState = Mutex(Link())
@@ -64,7 +65,7 @@ public final class SyncClient: Sendable {
         self.endpoint = endpoint
         self.credentials = credentials
         self.controller = controller
-        self.heartbeatInterval = heartbeatInterval
+        self.heartbeatInterval = Mutex(heartbeatInterval)
         self.gateID = gateID
         self.logger = logger
         thread = OwnedThread(name: "sync-client", logger: logger)
@@ -76,8 +77,11 @@ public final class SyncClient: Sendable {
     public var isConnected: Bool { link.connected }
 
     var machineConfiguration: GateSyncStateMachine.Configuration {
-        GateSyncStateMachine.Configuration(heartbeatInterval: .milliseconds(Int64(heartbeatInterval * 1000)))
+        GateSyncStateMachine.Configuration(heartbeatInterval: .milliseconds(Int64(heartbeatInterval.withLock { $0 } * 1000)))
     }
+
+    /// A new heartbeat interval (seconds), used from the sync loop's next turn.
+    public func setHeartbeatInterval(_ seconds: Double) { heartbeatInterval.withLock { $0 = seconds } }
 
     public func start() throws {
         let context = try ZMQContext()
@@ -173,6 +177,8 @@ public final class SyncClient: Sendable {
         mutating func run() {
             while !client.thread.isStopping {
                 client.progress.beat()
+                let interval = client.machineConfiguration.heartbeatInterval
+                if machine.configuration.heartbeatInterval != interval { machine.configuration.heartbeatInterval = interval }
                 do {
                     _ = try ZMQPoller.poll([socket], timeoutMilliseconds: 20)
                     // At most 16 messages a turn: a stream of large pushes must not keep

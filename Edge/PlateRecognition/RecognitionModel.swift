@@ -101,12 +101,16 @@ public struct RecognitionModel: Sendable {
     }
 
     /// Where the packaged copy is looked for: the SwiftPM resource bundle beside the
-    /// executable (also where `swift build` puts it), then this source tree's copy.
+    /// executable (also where `swift build` puts it), then where `make install` and
+    /// the Debian package put it (`installedPath`), then this source tree's copy.
+    public static let installedPath = "/usr/share/bollard-edge/" + packagedName
+
     public static var packagedCandidates: [URL] {
         let bundle = "Bollard_PlateRecognition.resources/" + packagedName
         var urls = [Bundle.main.bundleURL.appendingPathComponent(bundle)]
         let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
         urls.append(executable.appendingPathComponent(bundle))
+        urls.append(URL(fileURLWithPath: installedPath))
         urls.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/" + packagedName))
         return urls
     }

@@ -1,3 +1,4 @@
+import BollardSupport
 import Domain
 import EdgeCore
 import Foundation
@@ -217,10 +218,11 @@ import WireProtocol
     }
 
     @Test(arguments: [
-        ("colour = blue", "edge.conf:1: unknown key 'colour'"),
-        ("direction = sideways", "edge.conf:1: direction must be 'entry' or 'exit', got 'sideways'"),
-        ("\nbuffer_capacity = lots", "edge.conf:2: buffer_capacity must be a number in 10...100000000, got 'lots'"),
-        ("just words", "edge.conf:1: expected 'key = value'"),
+        ("colour = blue", "edge.conf:1: unknown key 'colour' (value 'blue'); 'bollard-edge config keys' lists every key"),
+        ("direction = sideways", "edge.conf:1: direction = 'sideways' is not allowed; allowed: one of entry, exit"),
+        ("\nbuffer_capacity = lots", "edge.conf:2: buffer_capacity = 'lots' is not allowed; allowed: an integer in 10...100000000"),
+        ("just words", "edge.conf:1: expected 'key = value', got 'just words'"),
+        ("central_endpoint = tcp://central", "edge.conf:1: central_endpoint = 'tcp://central' is not allowed; allowed: tcp://HOST:PORT or ipc://PATH (no port: write tcp://HOST:PORT)"),
     ])
     func badFilesNameTheLineAndKey(_ text: String, _ message: String) {
         var configuration = EdgeConfiguration()
@@ -231,21 +233,32 @@ import WireProtocol
         }
     }
 
-    /// The example file documents every key the configuration reads, and only those.
-    @Test func exampleFileMatchesTheKeys() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("systemd/edge.conf.example").path
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The checked-in example is what the key table generates: a key added, renamed or
+    /// given a new default without `bollard-edge config example > systemd/edge.conf.example` fails here.
+    @Test func exampleFileIsGeneratedFromTheKeys() throws {
+        let path = Self.repository.appendingPathComponent("systemd/edge.conf.example").path
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        let documented = text.split(separator: "\n").compactMap { line -> String? in
-            let trimmed = line.trimmingCharacters(in: .whitespaces).drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
-            guard let key = trimmed.split(separator: "=").first?.trimmingCharacters(in: .whitespaces), trimmed.contains("="),
-                !key.contains(" ")
-            else { return nil }
-            return key
+        #expect(text == EdgeConfiguration.example, "regenerate it: bollard-edge config example > systemd/edge.conf.example")
+    }
+
+    /// Every key is documented once, and the example's values, uncommented, are a valid configuration.
+    @Test func exampleDocumentsEveryKeyOnceAndReadsBack() throws {
+        let keyLines = EdgeConfiguration.example.split(separator: "\n").filter { $0.wholeMatch(of: /# [a-z][a-z0-9_]* = .*/) != nil }
+        let keys = keyLines.map { String($0.dropFirst(2).prefix { $0 != " " }) }
+        #expect(keys == EdgeConfiguration.keys)
+        #expect(Set(keys).count == keys.count)
+        let loaded = try EdgeConfiguration.reader.read(fileText: keyLines.map { String($0.dropFirst(2)) }.joined(separator: "\n"), fileName: "example")
+        #expect(loaded.origins.count == keys.count)
+    }
+
+    @Test func gateIDIsRequired() {
+        #expect {
+            try EdgeConfiguration.reader.read(fileText: "zone = casco-viejo\n", fileName: "edge.conf")
+        } throws: { error in
+            (error as? ConfigurationError)?.problems.map(\.kind) == [.missingKey]
         }
-        #expect(documented == EdgeConfiguration.keys)
-        var configuration = EdgeConfiguration()
-        try configuration.apply(fileText: text, name: path)
     }
 }
 
