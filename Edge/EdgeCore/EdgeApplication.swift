@@ -23,6 +23,9 @@ public enum EdgeApplication {
         var model: RecognitionModel?
         if configuration.recognitionModel != nil || configuration.framesDirectory != nil || configuration.cameraDevice != nil {
             let loaded = try RecognitionModel.load(path: configuration.recognitionModel)
+            if configuration.recognitionReader == .wholePlate, !loaded.hasWholePlateReader {
+                throw StartupError(description: "recognition_reader = whole-plate, but the recognition model \(configuration.recognitionModel ?? "(packaged)") has no whole-plate reader (format version 1)")
+            }
             logger.info("recognition model loaded", metadata: [
                 "model.file": "\(configuration.recognitionModel ?? "packaged")", "model.sha256": "\(loaded.payloadSHA256)",
             ])
@@ -64,7 +67,7 @@ public enum EdgeApplication {
         if let folder = configuration.framesDirectory {
             let frames = try ImageFilesFrameSource(
                 folder: folder, interval: .milliseconds(configuration.frameIntervalMilliseconds), logger: logger)
-            sources.append(("frames", RecognizingReadSource(frames: frames, model: model) { [controller] in controller.noteFrame() }))
+            sources.append(("frames", RecognizingReadSource(frames: frames, model: model, reader: configuration.recognitionReader) { [controller] in controller.noteFrame() }))
         }
         var camera: CameraMonitor?
         if let device = configuration.cameraDevice {
@@ -72,7 +75,7 @@ public enum EdgeApplication {
             let frames = CameraFrameSource(configuration: configuration, device: device, logger: logger)
             camera = frames.monitor
             controller.attachCamera { [monitor = frames.monitor] in DiagnosticsHandler.cameraStatus(monitor.snapshot) }
-            sources.append(("camera", RecognizingReadSource(frames: frames, model: model) { [controller] in controller.noteFrame() }))
+            sources.append(("camera", RecognizingReadSource(frames: frames, model: model, reader: configuration.recognitionReader) { [controller] in controller.noteFrame() }))
         }
         if configuration.generateReadsPerMinute > 0 {
             // The demo's central holds permits for DemoFleet members 0..<1,000, so this fleet is mostly authorised.

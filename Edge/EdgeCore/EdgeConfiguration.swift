@@ -1,6 +1,7 @@
 import Capture
 import Domain
 import Foundation
+import PlateRecognition
 
 /// Everything a gate needs to run, each default declared once here.
 ///
@@ -37,6 +38,9 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var frameIntervalMilliseconds = 100
     /// The recogniser's model file (`plates.bmodel`); nil = the copy packaged with the build.
     public var recognitionModel: String?
+    /// How rows are read: `characters` (glyph by glyph, the default) or `whole-plate`
+    /// (the CNN reader, which the model file must carry: format version 2).
+    public var recognitionReader: PlateRecognizer.Reader = .characters
     /// A V4L2 camera (`/dev/video0`) or a `.y4m` recording played as one; nil = no camera.
     public var cameraDevice: String?
     public var cameraWidth = 640
@@ -101,7 +105,7 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public static let keys = [
         "gate_id", "zone", "direction", "data_dir", "central_endpoint", "central_public_key_file", "key_file", "signing_key_file",
         "buffer_capacity", "disk_reserve_mib", "heartbeat_interval", "diagnostics_socket", "replay_file", "frames_dir", "frame_interval_ms",
-        "recognition_model",
+        "recognition_model", "recognition_reader",
         "camera_device", "camera_width", "camera_height", "camera_fps", "camera_format", "camera_exposure", "camera_gain",
         "camera_stall_seconds", "camera_loop", "camera_queue_frames", "camera_skip_unchanged",
         "generate_reads_per_minute",
@@ -136,6 +140,11 @@ public struct EdgeConfiguration: Sendable, Equatable {
         case "frames_dir": framesDirectory = value
         case "frame_interval_ms": frameIntervalMilliseconds = try number(Int.self, 1...60_000)
         case "recognition_model": recognitionModel = value.isEmpty ? nil : value
+        case "recognition_reader":
+            guard let parsed = PlateRecognizer.Reader(rawValue: value) else {
+                throw Invalid(description: "recognition_reader must be 'characters' or 'whole-plate', got '\(value.prefix(20))'")
+            }
+            recognitionReader = parsed
         case "camera_device": cameraDevice = value.isEmpty ? nil : value
         case "camera_width": cameraWidth = try number(Int.self, 16...8192)
         case "camera_height": cameraHeight = try number(Int.self, 16...8192)

@@ -88,13 +88,17 @@ public struct ImageFilesFrameSource: FrameSource {
 public struct RecognizingReadSource: PlateReadSource {
     let frames: any FrameSource
     let model: RecognitionModel?
+    let reader: PlateRecognizer.Reader
     let onFrame: @Sendable () -> Void
 
     /// - Parameter model: checked at start by the caller; nil = the packaged model.
+    /// - Parameter reader: how rows are read (`recognition_reader`).
     /// - Parameter onFrame: called for every frame, so health can report the last frame time.
-    public init(frames: any FrameSource, model: RecognitionModel? = nil, onFrame: @escaping @Sendable () -> Void = {}) {
+    public init(frames: any FrameSource, model: RecognitionModel? = nil, reader: PlateRecognizer.Reader = .characters,
+                onFrame: @escaping @Sendable () -> Void = {}) {
         self.frames = frames
         self.model = model
+        self.reader = reader
         self.onFrame = onFrame
     }
 
@@ -103,7 +107,9 @@ public struct RecognizingReadSource: PlateReadSource {
     static let keptFrames = 8
 
     public func run(sink: @escaping @Sendable (PlateRead) -> Void) async throws {
-        let recognizer = try model.map { PlateRecognizer(model: $0) } ?? PlateRecognizer(model: RecognitionModel.packaged())
+        var configuration = PlateRecognizer.Configuration()
+        configuration.reader = reader
+        let recognizer = try PlateRecognizer(model: model ?? RecognitionModel.packaged(), configuration: configuration)
         let tracker = PlateTracker()
         var frameNumber = 0
         // Frames in which something was read, by number: the tracker names the best one of a

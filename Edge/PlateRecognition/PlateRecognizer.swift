@@ -35,8 +35,18 @@ public final class PlateRecognizer {
         public var maxPlates = 5
         /// Also look for light characters on a dark plate (never reported as confident).
         public var readsLightOnDark = true
+        /// How a row of glyphs found by the blob detector is read.
+        public var reader: Reader = .characters
 
         public init() {}
+    }
+
+    /// How rows are read: glyph by glyph (the MLP ensemble over each blob), or at once
+    /// by the whole-plate CNN with CTC (model file version 2), which needs no
+    /// segmentation, so gaps, touching glyphs and the EU band do not break a row.
+    public enum Reader: String, Sendable, CaseIterable {
+        case characters
+        case wholePlate = "whole-plate"
     }
 
     public let configuration: Configuration
@@ -50,6 +60,9 @@ public final class PlateRecognizer {
     ]
     private let finder = BlobFinder()
     private let classifier: CharacterClassifier
+    private let plateReader: PlateReader?
+    /// Rows already read whole in this image (passes find the same plate again).
+    private var readRows: [PlateBox] = []
     private var crop: [Float]
     private var probabilities: [Float]
     /// Class probabilities of blobs already read in this image (passes share many blobs).
@@ -60,9 +73,14 @@ public final class PlateRecognizer {
     }
 
     /// A recogniser with a model loaded and checked by `RecognitionModel.load`.
+    ///
+    /// With `configuration.reader == .wholePlate` the model must carry the reader
+    /// (check `model.hasWholePlateReader` first; the gate refuses to start without it);
+    /// otherwise the rows are read glyph by glyph.
     public init(model: RecognitionModel, configuration: Configuration = Configuration()) {
         self.configuration = configuration
         classifier = CharacterClassifier(model: model)
+        plateReader = configuration.reader == .wholePlate ? model.reader.map { PlateReader(model: $0) } : nil
         crop = [Float](repeating: 0, count: CharacterModel.cropWidth * CharacterModel.cropHeight)
         probabilities = [Float](repeating: 0, count: CharacterModel.alphabet.count + 1)
         finder.minHeight = configuration.minCharacterHeight
@@ -86,6 +104,7 @@ public final class PlateRecognizer {
         let work = image.downscaled(by: factor)
         var found: [(candidate: PlateCandidate, score: Float)] = []
         cache.removeAll(keepingCapacity: true)
+        readRows.removeAll(keepingCapacity: true)
         var withPieces: [(blobs: [Blob], pieces: [Blob])] = []
         var confident = false
         for threshold in Self.passes {
@@ -270,6 +289,7 @@ public final class PlateRecognizer {
 
     /// The row read as it is and with its over-wide blobs cut; the syntax score decides.
     private func read(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool) -> (candidate: PlateCandidate, score: Float)? {
+        if let plateReader { return readWhole(row: row, in: image, factor: factor, inverted: inverted, reader: plateReader) }
         let whole = read(row: row, in: image, factor: factor, inverted: inverted, splitting: false)
         guard let cut = read(row: row, in: image, factor: factor, inverted: inverted, splitting: true) else { return whole }
         guard let whole else { return cut }
@@ -324,6 +344,49 @@ public final class PlateRecognizer {
     }
 }
 
+extension PlateRecognizer {
+    /// The row's strip read at once by the CNN, decoded, then held to the plate syntax.
+    fileprivate func readWhole(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool, reader: PlateReader) -> (candidate: PlateCandidate, score: Float)? {
+        let heights = row.map(\.height).sorted()
+        let h = heights[heights.count / 2]
+        let minX = row.map(\.minX).min()!, maxX = row.map(\.maxX).max()!
+        let minY = row.map(\.minY).min()!, maxY = row.map(\.maxY).max()!
+        let box = PlateBox(
+            x: max(0, minX - h / 2) * factor,
+            y: max(0, minY - h / 4) * factor,
+            width: (maxX - minX + 1 + h) * factor,
+            height: (maxY - minY + 1 + h / 2) * factor
+        )
+        // The passes find the same plate again with a blob more or less: read it once.
+        if readRows.contains(where: { $0.iou(box) > 0.8 }) { return nil }
+        readRows.append(box)
+        // glyph bottoms: least squares through (centre, bottom edge), continuous coordinates
+        let xs = row.map(\.centerX), ys = row.map { Float($0.maxY + 1) }
+        let mx = xs.reduce(0, +) / Float(xs.count), my = ys.reduce(0, +) / Float(ys.count)
+        var sxy: Float = 0, sxx: Float = 0
+        for (x, y) in zip(xs, ys) {
+            sxy += (x - mx) * (y - my)
+            sxx += (x - mx) * (x - mx)
+        }
+        let slope = sxx > 0 ? sxy / sxx : 0
+        reader.sample(image, slope: slope, intercept: my - slope * mx, h: Float(h), xa: Float(minX), xb: Float(maxX + 1))
+        let decoded = reader.read()
+        guard let reading = PlateSyntax.read(decoded.characters) else { return nil }
+        var confidence = powf(reading.probability, ConfidenceCalibration.exponent)
+        if reading.layout == .other || inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
+        // A column the best path left blank that was close to a character: one may be missing.
+        if decoded.skippedMass > ConfidenceCalibration.skippedCharacter { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
+        let candidate = PlateCandidate(
+            text: reading.text,
+            characterConfidences: reading.charConfidences.map { Double($0) },
+            confidence: Double(confidence),
+            box: box,
+            layout: reading.layout
+        )
+        return (candidate, reading.score)
+    }
+}
+
 /// Maps the model's raw reading probability to a calibrated confidence.
 ///
 /// Raw probabilities of a softmax trained on synthetic plates are over-confident
@@ -334,6 +397,9 @@ enum ConfidenceCalibration {
     static let exponent: Float = 2
     static let capOtherLayout: Float = 0.85
     static let capIrregular: Float = 0.8
+    /// Whole-plate reader: a blank column whose best character has this much mass
+    /// may hide a character the best path skipped.
+    static let skippedCharacter: Float = 0.3
     /// A read this confident ends the search for more binarisations.
     static let earlyExit: Double = 0.95
 
