@@ -63,6 +63,9 @@ public final class PlateRecognizer {
     private let plateReader: PlateReader?
     /// Rows already read whole in this image (passes find the same plate again).
     private var readRows: [PlateBox] = []
+    /// The blobs of the binarisation pass being read, for the whole-plate reader's
+    /// look along a row's line for glyph groups the row grouper left out.
+    private var passBlobs: [Blob] = []
     private var crop: [Float]
     private var probabilities: [Float]
     /// Class probabilities of blobs already read in this image (passes share many blobs).
@@ -110,6 +113,7 @@ public final class PlateRecognizer {
         for threshold in Self.passes {
             finder.threshold = threshold
             let blobs = finder.blobs(in: work)
+            passBlobs = blobs
             for row in RowGrouper.rows(blobs) {
                 if let read = read(row: row, in: work, factor: factor, inverted: false) { found.append(read) }
             }
@@ -122,6 +126,7 @@ public final class PlateRecognizer {
         // glyph. Read again the rows that the cut pieces of those components complete.
         if !confident {
             for (blobs, pieces) in withPieces {
+                passBlobs = blobs + pieces
                 for row in RowGrouper.rows(blobs + pieces) where row.contains(where: { pieces.contains($0) }) {
                     if let read = read(row: row, in: work, factor: factor, inverted: false) { found.append(read) }
                 }
@@ -134,7 +139,8 @@ public final class PlateRecognizer {
             var negative = work
             for i in negative.pixels.indices { negative.pixels[i] = 255 - negative.pixels[i] }
             finder.threshold = Self.passes[0]
-            for row in RowGrouper.rows(finder.blobs(in: negative)) {
+            passBlobs = finder.blobs(in: negative)
+            for row in RowGrouper.rows(passBlobs) {
                 if let read = read(row: row, in: negative, factor: factor, inverted: true) { found.append(read) }
             }
         }
@@ -345,6 +351,9 @@ public final class PlateRecognizer {
 }
 
 extension PlateRecognizer {
+    /// Rows overlapping an already read one this much are the same plate found again.
+    static let sameRow = 0.8
+
     /// The row's strip read at once by the CNN, decoded, then held to the plate syntax.
     fileprivate func readWhole(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool, reader: PlateReader) -> (candidate: PlateCandidate, score: Float)? {
         let heights = row.map(\.height).sorted()
@@ -358,7 +367,7 @@ extension PlateRecognizer {
             height: (maxY - minY + 1 + h / 2) * factor
         )
         // The passes find the same plate again with a blob more or less: read it once.
-        if readRows.contains(where: { $0.iou(box) > 0.8 }) { return nil }
+        if readRows.contains(where: { $0.iou(box) > Self.sameRow }) { return nil }
         readRows.append(box)
         // glyph bottoms: least squares through (centre, bottom edge), continuous coordinates
         let xs = row.map(\.centerX), ys = row.map { Float($0.maxY + 1) }
@@ -369,18 +378,52 @@ extension PlateRecognizer {
             sxx += (x - mx) * (x - mx)
         }
         let slope = sxx > 0 ? sxy / sxx : 0
-        reader.sample(image, slope: slope, intercept: my - slope * mx, h: Float(h), xa: Float(minX), xb: Float(maxX + 1))
-        let decoded = reader.read()
+        let intercept = my - slope * mx, fh = Float(h)
+        // Glyphs on the row's line past a gap the row grouper would not cross (the letter
+        // group of a Spanish plate, a provincial prefix): the strip reaches out to them.
+        var xa = Float(minX), xb = Float(maxX + 1)
+        var grew = true
+        while grew {
+            grew = false
+            for b in passBlobs where abs(Float(b.height) - fh) <= 0.2 * fh
+                && abs(Float(b.maxY + 1) - (slope * b.centerX + intercept)) <= 0.2 * fh
+            {
+                let left = Float(b.minX), right = Float(b.maxX + 1)
+                if left >= xb, left - xb <= 2.5 * fh, right - Float(maxX + 1) <= 5 * fh {
+                    xb = right
+                    grew = true
+                } else if right <= xa, xa - right <= 2.5 * fh, Float(minX) - left <= 5 * fh {
+                    xa = left
+                    grew = true
+                }
+            }
+        }
+        reader.sample(image, slope: slope, intercept: intercept, h: fh, xa: xa, xb: xb)
+        var decoded = reader.read()
+        // The Spanish plate's halves as the detector loses them: the digits alone (the
+        // letter group stands past a wide gap) or digits short of four before three
+        // letters (the first digit merged into the E band). Look again further out.
+        let text = decoded.text
+        let digitsOnly = (3...4).contains(text.count) && text.allSatisfy(\.isNumber)
+        let shortDigits = (5...6).contains(text.count) && text.prefix(text.count - 3).allSatisfy(\.isNumber)
+            && text.suffix(3).allSatisfy(\.isLetter)
+        if digitsOnly || shortDigits {
+            let wa = xa - (shortDigits ? 1.0 * fh : 0), wb = xb + (digitsOnly ? 3.5 * fh : 0)
+            reader.sample(image, slope: slope, intercept: intercept, h: fh, xa: max(0, wa), xb: min(Float(image.width), wb))
+            let wider = reader.read()
+            if wider.characters.count > decoded.characters.count { decoded = wider }
+        }
         guard let reading = PlateSyntax.read(decoded.characters) else { return nil }
         var confidence = powf(reading.probability, ConfidenceCalibration.exponent)
         if reading.layout == .other || inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
         // A column the best path left blank that was close to a character: one may be missing.
         if decoded.skippedMass > ConfidenceCalibration.skippedCharacter { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
+        let spanX = Int(xa.rounded(.down)), spanEnd = Int(xb.rounded(.up))
         let candidate = PlateCandidate(
             text: reading.text,
             characterConfidences: reading.charConfidences.map { Double($0) },
             confidence: Double(confidence),
-            box: box,
+            box: PlateBox(x: max(0, spanX - h / 2) * factor, y: box.y, width: (spanEnd - spanX + h) * factor, height: box.height),
             layout: reading.layout
         )
         return (candidate, reading.score)
