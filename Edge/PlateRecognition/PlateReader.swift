@@ -73,6 +73,9 @@ final class PlateReader {
     struct Decoded {
         var characters: [[Float]]
         var skippedMass: Float
+        /// The column of each character's most confident step, and the number of columns.
+        var columns: [Int] = []
+        var width = 0
 
         /// The best class of each character, for deciding whether to look again.
         var text: String {
@@ -243,6 +246,7 @@ final class PlateReader {
     /// CTC best path over per-column probabilities (columns x classes, blank = `blank`).
     static func decode(_ probabilities: [Float], columns: Int, classes: Int, blank: Int) -> Decoded {
         var characters: [[Float]] = []
+        var peaks: [Int] = []
         var skipped: Float = 0
         var previous = blank
         var peak: Float = -1
@@ -259,14 +263,16 @@ final class PlateReader {
             }
             if best != previous {
                 characters.append(row)
+                peaks.append(t)
                 peak = row[best]
             } else if row[best] > peak {
                 characters[characters.count - 1] = row
+                peaks[peaks.count - 1] = t
                 peak = row[best]
             }
             previous = best
         }
-        return Decoded(characters: characters, skippedMass: skipped)
+        return Decoded(characters: characters, skippedMass: skipped, columns: peaks, width: columns)
     }
 
     /// Reads the strip sampled last.

@@ -407,14 +407,41 @@ extension PlateRecognizer {
         let digitsOnly = (3...4).contains(text.count) && text.allSatisfy(\.isNumber)
         let shortDigits = (5...6).contains(text.count) && text.prefix(text.count - 3).allSatisfy(\.isNumber)
             && text.suffix(3).allSatisfy(\.isLetter)
+        var window = (xa, xb)
         if digitsOnly || shortDigits {
-            let wa = xa - (shortDigits ? 1.0 * fh : 0), wb = xb + (digitsOnly ? 3.5 * fh : 0)
-            reader.sample(image, slope: slope, intercept: intercept, h: fh, xa: max(0, wa), xb: min(Float(image.width), wb))
+            let wa = max(0, xa - (shortDigits ? 1.0 * fh : 0)), wb = min(Float(image.width), xb + (digitsOnly ? 3.5 * fh : 0))
+            reader.sample(image, slope: slope, intercept: intercept, h: fh, xa: wa, xb: wb)
             let wider = reader.read()
-            if wider.characters.count > decoded.characters.count { decoded = wider }
+            if wider.characters.count > decoded.characters.count {
+                decoded = wider
+                window = (wa, wb)
+            }
         }
-        guard let reading = PlateSyntax.read(decoded.characters) else { return nil }
+        guard var reading = PlateSyntax.read(decoded.characters) else { return nil }
+        var droppedUnsupported = false
+        if reading.layout == .other {
+            // A character where no glyph-sized blob stands (an emblem in the gap, the
+            // band's letters, a sticker) may be left out if that gives a known layout.
+            let side = reader.model.side * fh
+            let x0 = window.0 - side, span = window.1 - window.0 + 2 * side
+            let supported = decoded.columns.map { t -> Bool in
+                let x = x0 + (Float(t) + 0.5) / Float(decoded.width) * span
+                return passBlobs.contains { b in
+                    Float(b.height) >= 0.75 * fh && Float(b.height) <= 1.25 * fh
+                        && abs(Float(b.maxY + 1) - (slope * b.centerX + intercept)) <= 0.25 * fh
+                        && x >= Float(b.minX) - 0.3 * fh && x <= Float(b.maxX + 1) + 0.3 * fh
+                }
+            }
+            let kept = decoded.characters.indices.filter { supported[$0] }.map { decoded.characters[$0] }
+            if kept.count < decoded.characters.count, decoded.characters.count - kept.count <= 2,
+               let shorter = PlateSyntax.read(kept), shorter.layout != .other
+            {
+                reading = shorter
+                droppedUnsupported = true
+            }
+        }
         var confidence = powf(reading.probability, ConfidenceCalibration.exponent)
+        if droppedUnsupported { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         if reading.layout == .other || inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
         // A column the best path left blank that was close to a character: one may be missing.
         if decoded.skippedMass > ConfidenceCalibration.skippedCharacter { confidence = min(confidence, ConfidenceCalibration.capIrregular) }

@@ -266,4 +266,15 @@ import Testing
         // 12 of 12 when trained (the character ensemble reads 10); a drop is a regression.
         #expect(right == labels.count, "read \(right) of \(labels.count)")
     }
+
+    @Test("A character that no glyph-sized blob supports (the emblem in a wide gap) is left out, below 0.9")
+    func unsupportedCharacterLeftOut() throws {
+        var configuration = PlateRecognizer.Configuration()
+        configuration.reader = .wholePlate
+        let recognizer = PlateRecognizer(model: try Self.candidateModel(), configuration: configuration)
+        // read 9840HPJY before the rule: the coat of arms between the groups as H
+        let best = try #require(recognizer.recognize(try Fixtures.image("wide-gap/scene_0000.jpg")).first)
+        #expect(best.text == "9840PJY")
+        #expect(best.confidence < 0.9)
+    }
 }
