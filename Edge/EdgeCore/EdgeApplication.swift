@@ -26,6 +26,9 @@ public enum EdgeApplication {
         var model: RecognitionModel?
         if configuration.recognitionModel != nil || configuration.framesDirectory != nil || configuration.cameraDevice != nil {
             let loaded = try RecognitionModel.load(path: configuration.recognitionModel)
+            if configuration.recognitionReader == .wholePlate, !loaded.hasWholePlateReader {
+                throw StartupError(description: "recognition_reader = whole-plate, but the recognition model \(configuration.recognitionModel ?? "(packaged)") has no whole-plate reader (format version 1)")
+            }
             logger.info("recognition model loaded", metadata: [
                 "model.file": "\(configuration.recognitionModel ?? "packaged")", "model.sha256": "\(loaded.payloadSHA256)",
             ])
@@ -70,7 +73,7 @@ public enum EdgeApplication {
             sources.append((
                 "frames",
                 RecognizingReadSource(
-                    frames: frames, model: model, source: .video, onFrame: { [controller] in controller.noteFrame() },
+                    frames: frames, model: model, source: .video, reader: configuration.recognitionReader, onFrame: { [controller] in controller.noteFrame() },
                     keepFrame: { [controller] in controller.latestFrame.keep($0.image, at: $0.capturedAt) })
             ))
         }
@@ -85,7 +88,7 @@ public enum EdgeApplication {
             sources.append((
                 "camera",
                 RecognizingReadSource(
-                    frames: frames, model: model, source: kind, onFrame: { [controller] in controller.noteFrame() },
+                    frames: frames, model: model, source: kind, reader: configuration.recognitionReader, onFrame: { [controller] in controller.noteFrame() },
                     keepFrame: { [controller] in controller.latestFrame.keep($0.image, at: $0.capturedAt) })
             ))
         }

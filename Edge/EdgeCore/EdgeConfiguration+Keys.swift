@@ -1,3 +1,4 @@
+import PlateRecognition
 import BollardSupport
 import Capture
 import Domain
@@ -66,6 +67,11 @@ extension EdgeConfiguration {
             doc: "The recogniser's model file, checked at start (magic, version, alphabet, layer table, SHA-256); a bad file stops the gate. "
                 + "Empty: the copy built beside the program, else /usr/share/bollard-edge/plates.bmodel (where the package installs it).",
             example: "/usr/share/bollard-edge/plates.bmodel"),
+        .custom(
+            "recognition_reader", \.recognitionReader, allowed: "characters or whole-plate",
+            doc: "How plate rows are read: characters (the per-character ensemble, the default) or whole-plate (the CNN+CTC reader; "
+                + "needs a model file that carries it, docs/recognition.md).",
+            parse: { PlateRecognizer.Reader(rawValue: $0) }, render: { $0.rawValue }),
         .optionalPath(
             "camera_device", \.cameraDevice,
             doc: "The camera (docs/capture.md): a V4L2 device, or a .y4m recording played as a camera. Empty: no camera.",

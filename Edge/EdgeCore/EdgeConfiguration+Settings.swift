@@ -14,7 +14,7 @@ extension EdgeConfiguration {
             "diagnostics_socket": resolvedDiagnosticsSocket, "diagnostics_group": diagnosticsGroup ?? "(bollard-tech if it exists, else the daemon's group)",
             "allow_injection": "\(allowInjection)", "diagnostics_show_plates": "\(diagnosticsShowPlates)",
             "replay_file": text(replayFile), "frames_dir": text(framesDirectory), "frame_interval_ms": "\(frameIntervalMilliseconds)",
-            "recognition_model": recognitionModel ?? "(packaged)", "camera_device": text(cameraDevice), "camera_width": "\(cameraWidth)",
+            "recognition_model": recognitionModel ?? "(packaged)", "recognition_reader": recognitionReader.rawValue, "camera_device": text(cameraDevice), "camera_width": "\(cameraWidth)",
             "camera_height": "\(cameraHeight)", "camera_fps": "\(cameraFramesPerSecond)", "camera_format": cameraFormat,
             "camera_exposure": cameraExposure.map { "\($0)" } ?? "auto", "camera_gain": cameraGain.map { "\($0)" } ?? "auto",
             "camera_stall_seconds": "\(cameraStallSeconds)", "camera_loop": "\(cameraLoop)", "camera_queue_frames": "\(cameraQueueFrames)",

@@ -2,6 +2,7 @@ import BollardSupport
 import Capture
 import Domain
 import Foundation
+import PlateRecognition
 
 /// Everything a gate needs to run, each default declared once here.
 ///
@@ -56,6 +57,9 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var frameIntervalMilliseconds = 100
     /// The recogniser's model file (`plates.bmodel`); nil = the copy packaged with the build.
     public var recognitionModel: String?
+    /// How rows are read: `characters` (glyph by glyph, the default) or `whole-plate`
+    /// (the CNN reader, which the model file must carry: format version 2).
+    public var recognitionReader: PlateRecognizer.Reader = .characters
     /// A V4L2 camera (`/dev/video0`) or a `.y4m` recording played as one; nil = no camera.
     public var cameraDevice: String?
     public var cameraWidth = 640

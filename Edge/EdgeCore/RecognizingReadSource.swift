@@ -88,6 +88,7 @@ public struct ImageFilesFrameSource: FrameSource {
 public struct RecognizingReadSource: PlateReadSource {
     let frames: any FrameSource
     let model: RecognitionModel?
+    let reader: PlateRecognizer.Reader
     let onFrame: @Sendable () -> Void
     /// What every read is marked as: `camera` for a live device, `video` for a recording played as one.
     let source: ReadSource
@@ -96,14 +97,16 @@ public struct RecognizingReadSource: PlateReadSource {
 
     /// - Parameter model: checked at start by the caller; nil = the packaged model.
     /// - Parameter source: `camera` or `video`, stamped on every read (central fines only those two).
+    /// - Parameter reader: how rows are read (`recognition_reader`).
     /// - Parameter onFrame: called for every frame, so health can report the last frame time.
     public init(
-        frames: any FrameSource, model: RecognitionModel? = nil, source: ReadSource = .camera,
+        frames: any FrameSource, model: RecognitionModel? = nil, source: ReadSource = .camera, reader: PlateRecognizer.Reader = .characters,
         onFrame: @escaping @Sendable () -> Void = {}, keepFrame: (@Sendable (CapturedFrame) -> Void)? = nil
     ) {
         self.frames = frames
         self.model = model
         self.source = source
+        self.reader = reader
         self.keepFrame = keepFrame
         self.onFrame = onFrame
     }
@@ -113,7 +116,9 @@ public struct RecognizingReadSource: PlateReadSource {
     static let keptFrames = 8
 
     public func run(sink: @escaping @Sendable (PlateRead) -> Void) async throws {
-        let recognizer = try model.map { PlateRecognizer(model: $0) } ?? PlateRecognizer(model: RecognitionModel.packaged())
+        var configuration = PlateRecognizer.Configuration()
+        configuration.reader = reader
+        let recognizer = try PlateRecognizer(model: model ?? RecognitionModel.packaged(), configuration: configuration)
         let tracker = PlateTracker()
         var frameNumber = 0
         // Frames in which something was read, by number: the tracker names the best one of a

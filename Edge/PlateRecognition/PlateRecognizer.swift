@@ -35,8 +35,18 @@ public final class PlateRecognizer {
         public var maxPlates = 5
         /// Also look for light characters on a dark plate (never reported as confident).
         public var readsLightOnDark = true
+        /// How a row of glyphs found by the blob detector is read.
+        public var reader: Reader = .characters
 
         public init() {}
+    }
+
+    /// How rows are read: glyph by glyph (the MLP ensemble over each blob), or at once
+    /// by the whole-plate CNN with CTC (model file version 2), which needs no
+    /// segmentation, so gaps, touching glyphs and the EU band do not break a row.
+    public enum Reader: String, Sendable, CaseIterable {
+        case characters
+        case wholePlate = "whole-plate"
     }
 
     public let configuration: Configuration
@@ -50,6 +60,12 @@ public final class PlateRecognizer {
     ]
     private let finder = BlobFinder()
     private let classifier: CharacterClassifier
+    private let plateReader: PlateReader?
+    /// Rows already read whole in this image (passes find the same plate again).
+    private var readRows: [PlateBox] = []
+    /// The blobs of the binarisation pass being read, for the whole-plate reader's
+    /// look along a row's line for glyph groups the row grouper left out.
+    private var passBlobs: [Blob] = []
     private var crop: [Float]
     private var probabilities: [Float]
     /// Class probabilities of blobs already read in this image (passes share many blobs).
@@ -60,9 +76,14 @@ public final class PlateRecognizer {
     }
 
     /// A recogniser with a model loaded and checked by `RecognitionModel.load`.
+    ///
+    /// With `configuration.reader == .wholePlate` the model must carry the reader
+    /// (check `model.hasWholePlateReader` first; the gate refuses to start without it);
+    /// otherwise the rows are read glyph by glyph.
     public init(model: RecognitionModel, configuration: Configuration = Configuration()) {
         self.configuration = configuration
         classifier = CharacterClassifier(model: model)
+        plateReader = configuration.reader == .wholePlate ? model.reader.map { PlateReader(model: $0) } : nil
         crop = [Float](repeating: 0, count: CharacterModel.cropWidth * CharacterModel.cropHeight)
         probabilities = [Float](repeating: 0, count: CharacterModel.alphabet.count + 1)
         finder.minHeight = configuration.minCharacterHeight
@@ -86,11 +107,13 @@ public final class PlateRecognizer {
         let work = image.downscaled(by: factor)
         var found: [(candidate: PlateCandidate, score: Float)] = []
         cache.removeAll(keepingCapacity: true)
+        readRows.removeAll(keepingCapacity: true)
         var withPieces: [(blobs: [Blob], pieces: [Blob])] = []
         var confident = false
         for threshold in Self.passes {
             finder.threshold = threshold
             let blobs = finder.blobs(in: work)
+            passBlobs = blobs
             for row in RowGrouper.rows(blobs) {
                 if let read = read(row: row, in: work, factor: factor, inverted: false) { found.append(read) }
             }
@@ -103,6 +126,7 @@ public final class PlateRecognizer {
         // glyph. Read again the rows that the cut pieces of those components complete.
         if !confident {
             for (blobs, pieces) in withPieces {
+                passBlobs = blobs + pieces
                 for row in RowGrouper.rows(blobs + pieces) where row.contains(where: { pieces.contains($0) }) {
                     if let read = read(row: row, in: work, factor: factor, inverted: false) { found.append(read) }
                 }
@@ -115,7 +139,8 @@ public final class PlateRecognizer {
             var negative = work
             for i in negative.pixels.indices { negative.pixels[i] = 255 - negative.pixels[i] }
             finder.threshold = Self.passes[0]
-            for row in RowGrouper.rows(finder.blobs(in: negative)) {
+            passBlobs = finder.blobs(in: negative)
+            for row in RowGrouper.rows(passBlobs) {
                 if let read = read(row: row, in: negative, factor: factor, inverted: true) { found.append(read) }
             }
         }
@@ -270,6 +295,7 @@ public final class PlateRecognizer {
 
     /// The row read as it is and with its over-wide blobs cut; the syntax score decides.
     private func read(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool) -> (candidate: PlateCandidate, score: Float)? {
+        if let plateReader { return readWhole(row: row, in: image, factor: factor, inverted: inverted, reader: plateReader) }
         let whole = read(row: row, in: image, factor: factor, inverted: inverted, splitting: false)
         guard let cut = read(row: row, in: image, factor: factor, inverted: inverted, splitting: true) else { return whole }
         guard let whole else { return cut }
@@ -324,6 +350,113 @@ public final class PlateRecognizer {
     }
 }
 
+extension PlateRecognizer {
+    /// Rows overlapping an already read one this much are the same plate found again.
+    static let sameRow = 0.8
+
+    /// The row's strip read at once by the CNN, decoded, then held to the plate syntax.
+    fileprivate func readWhole(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool, reader: PlateReader) -> (candidate: PlateCandidate, score: Float)? {
+        let heights = row.map(\.height).sorted()
+        let h = heights[heights.count / 2]
+        let minX = row.map(\.minX).min()!, maxX = row.map(\.maxX).max()!
+        let minY = row.map(\.minY).min()!, maxY = row.map(\.maxY).max()!
+        let box = PlateBox(
+            x: max(0, minX - h / 2) * factor,
+            y: max(0, minY - h / 4) * factor,
+            width: (maxX - minX + 1 + h) * factor,
+            height: (maxY - minY + 1 + h / 2) * factor
+        )
+        // The passes find the same plate again with a blob more or less: read it once.
+        if readRows.contains(where: { $0.iou(box) > Self.sameRow }) { return nil }
+        readRows.append(box)
+        // glyph bottoms: least squares through (centre, bottom edge), continuous coordinates
+        let xs = row.map(\.centerX), ys = row.map { Float($0.maxY + 1) }
+        let mx = xs.reduce(0, +) / Float(xs.count), my = ys.reduce(0, +) / Float(ys.count)
+        var sxy: Float = 0, sxx: Float = 0
+        for (x, y) in zip(xs, ys) {
+            sxy += (x - mx) * (y - my)
+            sxx += (x - mx) * (x - mx)
+        }
+        let slope = sxx > 0 ? sxy / sxx : 0
+        let intercept = my - slope * mx, fh = Float(h)
+        // Glyphs on the row's line past a gap the row grouper would not cross (the letter
+        // group of a Spanish plate, a provincial prefix): the strip reaches out to them.
+        var xa = Float(minX), xb = Float(maxX + 1)
+        var grew = true
+        while grew {
+            grew = false
+            for b in passBlobs where abs(Float(b.height) - fh) <= 0.2 * fh
+                && abs(Float(b.maxY + 1) - (slope * b.centerX + intercept)) <= 0.2 * fh
+            {
+                let left = Float(b.minX), right = Float(b.maxX + 1)
+                if left >= xb, left - xb <= 2.5 * fh, right - Float(maxX + 1) <= 5 * fh {
+                    xb = right
+                    grew = true
+                } else if right <= xa, xa - right <= 2.5 * fh, Float(minX) - left <= 5 * fh {
+                    xa = left
+                    grew = true
+                }
+            }
+        }
+        reader.sample(image, slope: slope, intercept: intercept, h: fh, xa: xa, xb: xb)
+        var decoded = reader.read()
+        // The Spanish plate's halves as the detector loses them: the digits alone (the
+        // letter group stands past a wide gap) or digits short of four before three
+        // letters (the first digit merged into the E band). Look again further out.
+        let text = decoded.text
+        let digitsOnly = (3...4).contains(text.count) && text.allSatisfy(\.isNumber)
+        let shortDigits = (5...6).contains(text.count) && text.prefix(text.count - 3).allSatisfy(\.isNumber)
+            && text.suffix(3).allSatisfy(\.isLetter)
+        var window = (xa, xb)
+        if digitsOnly || shortDigits {
+            let wa = max(0, xa - (shortDigits ? 1.0 * fh : 0)), wb = min(Float(image.width), xb + (digitsOnly ? 3.5 * fh : 0))
+            reader.sample(image, slope: slope, intercept: intercept, h: fh, xa: wa, xb: wb)
+            let wider = reader.read()
+            if wider.characters.count > decoded.characters.count {
+                decoded = wider
+                window = (wa, wb)
+            }
+        }
+        guard var reading = PlateSyntax.read(decoded.characters) else { return nil }
+        var droppedUnsupported = false
+        if reading.layout == .other {
+            // A character where no glyph-sized blob stands (an emblem in the gap, the
+            // band's letters, a sticker) may be left out if that gives a known layout.
+            let side = reader.model.side * fh
+            let x0 = window.0 - side, span = window.1 - window.0 + 2 * side
+            let supported = decoded.columns.map { t -> Bool in
+                let x = x0 + (Float(t) + 0.5) / Float(decoded.width) * span
+                return passBlobs.contains { b in
+                    Float(b.height) >= 0.75 * fh && Float(b.height) <= 1.25 * fh
+                        && abs(Float(b.maxY + 1) - (slope * b.centerX + intercept)) <= 0.25 * fh
+                        && x >= Float(b.minX) - 0.3 * fh && x <= Float(b.maxX + 1) + 0.3 * fh
+                }
+            }
+            let kept = decoded.characters.indices.filter { supported[$0] }.map { decoded.characters[$0] }
+            if kept.count < decoded.characters.count, decoded.characters.count - kept.count <= 2,
+               let shorter = PlateSyntax.read(kept), shorter.layout != .other
+            {
+                reading = shorter
+                droppedUnsupported = true
+            }
+        }
+        var confidence = powf(reading.probability, ConfidenceCalibration.exponent)
+        if droppedUnsupported { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
+        if reading.layout == .other || inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
+        // A column the best path left blank that was close to a character: one may be missing.
+        if decoded.skippedMass > ConfidenceCalibration.skippedCharacter { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
+        let spanX = Int(xa.rounded(.down)), spanEnd = Int(xb.rounded(.up))
+        let candidate = PlateCandidate(
+            text: reading.text,
+            characterConfidences: reading.charConfidences.map { Double($0) },
+            confidence: Double(confidence),
+            box: PlateBox(x: max(0, spanX - h / 2) * factor, y: box.y, width: (spanEnd - spanX + h) * factor, height: box.height),
+            layout: reading.layout
+        )
+        return (candidate, reading.score)
+    }
+}
+
 /// Maps the model's raw reading probability to a calibrated confidence.
 ///
 /// Raw probabilities of a softmax trained on synthetic plates are over-confident
@@ -334,6 +467,9 @@ enum ConfidenceCalibration {
     static let exponent: Float = 2
     static let capOtherLayout: Float = 0.85
     static let capIrregular: Float = 0.8
+    /// Whole-plate reader: a blank column whose best character has this much mass
+    /// may hide a character the best path skipped.
+    static let skippedCharacter: Float = 0.3
     /// A read this confident ends the search for more binarisations.
     static let earlyExit: Double = 0.95
 

@@ -9,14 +9,20 @@ import Foundation
 /// weights. Layout (little-endian), written by Edge/Training/model_file.py:
 ///
 ///     0    8 bytes  magic "BOLLOCR\0"
-///     8    u32      format version (1)
+///     8    u32      format version (1, or 2 with the whole-plate reader)
 ///     12   u32      header length N
 ///     16   N bytes  JSON: alphabet, input [w, h], members [{layers [[in, out]…], command}],
 ///                   payload_bytes, payload_sha256
-///     16+N          payload: per member, per layer, W (out x in, row-major) then b, float32
+///     16+N          payload: per member, per layer, W (out x in, row-major) then b, float32;
+///                   version 2: then per reader layer W (out x in x kh x kw) then b
+///
+/// Version 2's header adds `reader`: input [w, h], window [top, bottom, side], blank,
+/// command, and its conv layers [{in, out, kh, kw, ph, pw, relu, pool [h, w]}].
 public struct RecognitionModel: Sendable {
     public static let magic: [UInt8] = Array("BOLLOCR\0".utf8)
-    public static let formatVersion: UInt32 = 1
+    /// The newest format this build reads; version 1 (no whole-plate reader) still loads.
+    public static let formatVersion: UInt32 = 2
+    public static let supportedVersions: ClosedRange<UInt32> = 1...2
     /// Name of the packaged copy, an SwiftPM resource of this module.
     public static let packagedName = "plates.bmodel"
 
@@ -25,6 +31,13 @@ public struct RecognitionModel: Sendable {
     /// Hex SHA-256 of the weights, as checked at load.
     public let payloadSHA256: String
     let members: [CharacterModel]
+    /// The whole-plate reader (format version 2), nil in a version 1 file.
+    let reader: ReaderModel?
+
+    /// Whether the file carries the whole-plate reader.
+    public var hasWholePlateReader: Bool { reader != nil }
+    /// The reader's training command, as the header records it.
+    public var readerCommand: String? { reader?.command }
 
     /// Reads and checks a model file; every failure is a `RecognitionModelError` naming the file.
     public static func load(contentsOf url: URL) throws(RecognitionModelError) -> RecognitionModel {
@@ -43,7 +56,7 @@ public struct RecognitionModel: Sendable {
         guard bytes.count >= 16 else { throw fail(.truncated(expectedBytes: 16, actualBytes: bytes.count)) }
         guard Array(bytes[0..<8]) == magic else { throw fail(.notAModelFile) }
         let version = u32(bytes, 8), headerLength = Int(u32(bytes, 12))
-        guard version == formatVersion else { throw fail(.unsupportedVersion(found: Int(version), supported: Int(formatVersion))) }
+        guard supportedVersions.contains(version) else { throw fail(.unsupportedVersion(found: Int(version), supported: Int(formatVersion))) }
         guard bytes.count >= 16 + headerLength else { throw fail(.truncated(expectedBytes: 16 + headerLength, actualBytes: bytes.count)) }
         let header: Header
         do {
@@ -70,6 +83,13 @@ public struct RecognitionModel: Sendable {
             }
             floatsNeeded += layers.reduce(0) { $0 + $1[0] * $1[1] + $1[1] }
         }
+        if version == 1, header.reader != nil { throw fail(.malformedHeader(reason: "a version 1 file cannot carry a reader")) }
+        if version >= 2, header.reader == nil { throw fail(.malformedHeader(reason: "version 2 without its reader")) }
+        var readerShell: ReaderModel?
+        if let r = header.reader {
+            readerShell = try checkedReader(r, fail: fail)
+            floatsNeeded += r.layers.reduce(0) { $0 + $1.out * $1.in * $1.kh * $1.kw + $1.out }
+        }
         guard header.payloadBytes == floatsNeeded * 4 else {
             throw fail(.shapeMismatch(detail: "the layer table holds \(floatsNeeded * 4) bytes of weights, the header says \(header.payloadBytes)"))
         }
@@ -78,7 +98,7 @@ public struct RecognitionModel: Sendable {
         guard bytes.count >= expectedSize else { throw fail(.truncated(expectedBytes: expectedSize, actualBytes: bytes.count)) }
         guard bytes.count == expectedSize else { throw fail(.trailingBytes(expectedBytes: expectedSize, actualBytes: bytes.count)) }
         let payload = bytes[payloadStart...]
-        let digest = SHA256.hash(data: payload).map { String(format: "%02x", $0) }.joined()
+        let digest = sha256Hex(payload)
         guard digest == header.payloadSHA256.lowercased() else { throw fail(.checksumMismatch(expected: header.payloadSHA256, actual: digest)) }
 
         var offset = payloadStart
@@ -97,7 +117,46 @@ public struct RecognitionModel: Sendable {
             }
             members.append(CharacterModel(layers: layers))
         }
-        return RecognitionModel(commands: header.members.map(\.command), payloadSHA256: digest, members: members)
+        var reader: ReaderModel?
+        if let shell = readerShell {
+            let layers = shell.layers.map { l in
+                let weights = floats(l.outputs * l.inputs * l.kernelHeight * l.kernelWidth)
+                return ReaderModel.Conv(
+                    inputs: l.inputs, outputs: l.outputs, kernelHeight: l.kernelHeight, kernelWidth: l.kernelWidth,
+                    padHeight: l.padHeight, padWidth: l.padWidth, relu: l.relu, poolHeight: l.poolHeight, poolWidth: l.poolWidth,
+                    weights: weights, bias: floats(l.outputs))
+            }
+            reader = ReaderModel(width: shell.width, height: shell.height, top: shell.top, bottom: shell.bottom, side: shell.side,
+                                 blank: shell.blank, layers: layers, command: shell.command)
+        }
+        return RecognitionModel(commands: header.members.map(\.command), payloadSHA256: digest, members: members, reader: reader)
+    }
+
+    /// The reader's layer table checked against itself and the recogniser: one input
+    /// channel, chained channels, kernels and pools in bounds, one row and at least
+    /// 16 columns left at the end, one output per class and the blank. Weights empty.
+    private static func checkedReader(_ r: Header.Reader, fail: (RecognitionModelError.Cause) -> RecognitionModelError) throws(RecognitionModelError) -> ReaderModel {
+        func shape(_ detail: String) -> RecognitionModelError { fail(.shapeMismatch(detail: "reader: \(detail)")) }
+        guard r.input.count == 2, (8...512).contains(r.input[0]), (8...128).contains(r.input[1]) else { throw shape("input \(r.input)") }
+        guard r.window.count == 3, r.window.allSatisfy({ $0 >= 0 && $0 <= 4 }) else { throw shape("window \(r.window)") }
+        guard r.blank == CharacterModel.alphabet.count else { throw shape("blank class \(r.blank), expected \(CharacterModel.alphabet.count)") }
+        guard !r.layers.isEmpty, r.layers.count <= 16 else { throw shape("\(r.layers.count) layers") }
+        var channels = 1
+        var convs: [ReaderModel.Conv] = []
+        for (i, l) in r.layers.enumerated() {
+            guard l.in == channels, (1...512).contains(l.out), (1...7).contains(l.kh), (1...7).contains(l.kw),
+                  (0...3).contains(l.ph), (0...3).contains(l.pw), l.pool.count == 2, (1...4).contains(l.pool[0]), (1...4).contains(l.pool[1])
+            else { throw shape("layer \(i + 1) (\(l.in) -> \(l.out), kernel \(l.kh)x\(l.kw), pool \(l.pool)) does not chain from \(channels) channels") }
+            channels = l.out
+            convs.append(ReaderModel.Conv(inputs: l.in, outputs: l.out, kernelHeight: l.kh, kernelWidth: l.kw, padHeight: l.ph, padWidth: l.pw,
+                                          relu: l.relu, poolHeight: l.pool[0], poolWidth: l.pool[1], weights: [], bias: []))
+        }
+        guard channels == CharacterModel.alphabet.count + 1 else { throw shape("\(channels) outputs, expected \(CharacterModel.alphabet.count + 1) (0-9A-Z and the blank)") }
+        guard let shapes = ReaderModel.shapes(convs, width: r.input[0], height: r.input[1]), let last = shapes.last, last.h == 1, last.w >= 16 else {
+            throw shape("the layers do not end in one row of at least 16 columns from a \(r.input[0]) x \(r.input[1]) input")
+        }
+        return ReaderModel(width: r.input[0], height: r.input[1], top: Float(r.window[0]), bottom: Float(r.window[1]), side: Float(r.window[2]),
+                           blank: r.blank, layers: convs, command: r.command)
     }
 
     /// Where the packaged copy is looked for: the SwiftPM resource bundle beside the
@@ -146,15 +205,35 @@ public struct RecognitionModel: Sendable {
 
         var alphabet: String
         var input: [Int]
+        struct Reader: Decodable {
+            struct Layer: Decodable {
+                var `in`: Int, out: Int, kh: Int, kw: Int, ph: Int, pw: Int
+                var relu: Bool
+                var pool: [Int]
+            }
+
+            var input: [Int]
+            var window: [Double]
+            var blank: Int
+            var command: String
+            var layers: [Layer]
+        }
+
         var members: [Member]
+        var reader: Reader?
         var payloadBytes: Int
         var payloadSHA256: String
 
         enum CodingKeys: String, CodingKey {
-            case alphabet, input, members
+            case alphabet, input, members, reader
             case payloadBytes = "payload_bytes"
             case payloadSHA256 = "payload_sha256"
         }
+    }
+
+    /// Hex SHA-256, as the header records it.
+    static func sha256Hex(_ bytes: ArraySlice<UInt8>) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
     private static func u32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {

@@ -34,7 +34,7 @@ public struct RecognitionModelError: Error, Equatable, CustomStringConvertible {
         case .unreadable(let reason): why = "cannot be read: \(reason)"
         case .packagedModelMissing(let searched): why = "the packaged model is missing (looked in \(searched.joined(separator: ", ")))"
         case .notAModelFile: why = "is not a recognition model file (wrong magic)"
-        case .unsupportedVersion(let found, let supported): why = "has format version \(found); this build reads version \(supported)"
+        case .unsupportedVersion(let found, let supported): why = "has format version \(found); this build reads versions 1 to \(supported)"
         case .malformedHeader(let reason): why = "has a malformed header: \(reason)"
         case .alphabetMismatch(let found): why = "was trained for the alphabet '\(found.prefix(64))', not 0-9A-Z"
         case .shapeMismatch(let detail): why = "has a layer table that does not fit: \(detail)"

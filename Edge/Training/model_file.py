@@ -13,6 +13,17 @@ Layout (all integers little-endian), format version 1:
     offset 16+N  P bytes payload: per member, per layer, W (outputs x inputs, row-major)
                            then b (outputs), as float32
 
+Format version 2 adds the whole-plate reader (train_reader.py) after the members:
+the header gains
+
+                            "reader": {"input": [width, height], "window": [top, bottom, side],
+                                       "blank": 36, "command": "train_reader.py ...",
+                                       "layers": [{"in", "out", "kh", "kw", "ph", "pw",
+                                                   "relu", "pool": [h, w]}, ...]}
+
+and the payload, after the members, per reader layer: W (out x in x kh x kw) then b,
+float32. A version 1 file (no reader) is still read.
+
 The Swift reader is Edge/PlateRecognition/RecognitionModel.swift; both must agree.
 """
 import hashlib
@@ -23,6 +34,7 @@ import numpy as np
 
 MAGIC = b"BOLLOCR\0"
 VERSION = 1
+VERSION_READER = 2
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 INPUT = (20, 32)
 
@@ -59,8 +71,8 @@ def read(path):
     if data[:8] != MAGIC:
         raise ValueError(f"{path}: not a model file")
     version, n = struct.unpack("<II", data[8:16])
-    if version != VERSION:
-        raise ValueError(f"{path}: format version {version}, expected {VERSION}")
+    if version not in (VERSION, VERSION_READER):
+        raise ValueError(f"{path}: format version {version}, expected {VERSION} or {VERSION_READER}")
     header = json.loads(data[16:16 + n])
     payload = data[16 + n:]
     if len(payload) != header["payload_bytes"] or hashlib.sha256(payload).hexdigest() != header["payload_sha256"]:
@@ -70,13 +82,41 @@ def read(path):
         size = sum(4 * (a * b + b) for a, b in m["layers"])
         members.append({"layers": m["layers"], "command": m["command"], "payload": payload[offset:offset + size]})
         offset += size
+    if "reader" in header:
+        offset += sum(4 * (l["out"] * l["in"] * l["kh"] * l["kw"] + l["out"]) for l in header["reader"]["layers"])
     if offset != len(payload):
         raise ValueError(f"{path}: layer table does not cover the payload")
     return members
 
 
+def write_with_reader(base, path, arch, layers, command, size, window):
+    """Writes a version 2 file: the members of `base` and the reader's conv layers
+    (arch as in train_reader.ARCH, layers as (W out x in x kh x kw, b) float32)."""
+    members = read(base)
+    payload = b"".join(m["payload"] for m in members)
+    table = []
+    for (cin, cout, kh, kw, ph, pw, relu, qh, qw), (W, b) in zip(arch, layers):
+        assert W.shape == (cout, cin, kh, kw) and b.shape == (cout,)
+        table.append({"in": cin, "out": cout, "kh": kh, "kw": kw, "ph": ph, "pw": pw, "relu": bool(relu), "pool": [qh, qw]})
+        payload += np.ascontiguousarray(W).astype("<f4").tobytes() + np.asarray(b).astype("<f4").tobytes()
+    header = {
+        "alphabet": ALPHABET,
+        "input": list(INPUT),
+        "members": [{"layers": m["layers"], "command": m["command"]} for m in members],
+        "reader": {"input": list(size), "window": [float(v) for v in window], "blank": len(ALPHABET),
+                   "command": command, "layers": table},
+        "payload_bytes": len(payload),
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    with open(path, "wb") as f:
+        f.write(MAGIC + struct.pack("<II", VERSION_READER, len(head)) + head + payload)
+
+
 def replace_member(path, index, member):
-    """Writes `member` as the index-th (0-based) member of the file at path, keeping the others."""
+    """Writes `member` as the index-th (0-based) member of the file at path, keeping the others.
+    The result is a version 1 file: a reader in the old file is not kept (train it again
+    with train_reader.py --base on the new file)."""
     try:
         members = read(path)
     except FileNotFoundError:

@@ -97,12 +97,13 @@ DRAWN = "MWNHV"
 W_APEX = (0.2, 0.55)
 
 
-def drawn_glyph(rng, c):
+def drawn_glyph(rng, c, width=(0.62, 0.8)):
     """Stroke-drawn glyphs in the style of plate fonts (DIN 1451, FE-Schrift), whose
     M and W differ from every packaged font: M's V stops near mid-height, W's middle
-    apex is low. Drawn at 130 px, like `glyph`."""
+    apex is low. Drawn at 130 px, like `glyph`. `width` in glyph heights: the Spanish
+    regulation typeface squeezes M and W into the 45 x 77 mm cell of every glyph."""
     h = 130
-    w = int(h * rng.uniform(0.62, 0.8))
+    w = int(h * rng.uniform(*width))
     t = int(h * rng.uniform(0.11, 0.17))
     im = Image.new("L", (w + 2 * t, h + 2 * t), 0)
     d = ImageDraw.Draw(im)
@@ -143,35 +144,46 @@ def glyph(font_path, c):
     return _GLYPHS[key]
 
 
-def render_plate(rng, groups, country, font_path, char_px=None, gap_range=(0.35, 0.8)):
+def render_plate(rng, groups, country, font_path, char_px=None, gap_range=(0.35, 0.8), spanish_style=False, extras=False):
     """Draw a flat plate; returns (gray image float32 0..255, list of (char, box)).
 
     box = (x0, y0, x1, y1) ink box in plate pixels. gap_range: space between groups,
-    in character heights.
+    in character heights. spanish_style: the regulation layout of Spanish plates
+    (every glyph in a cell about 0.58 heights wide, so M and W are as narrow as the
+    others; the E band always there). extras: screws in the gap or at the ends. Both
+    default off, so the random stream, and every set rendered before, stay as they were.
     """
     char_px = char_px or int(rng.integers(40, 70))
+    h_target = char_px
+    cell = h_target * rng.uniform(0.54, 0.62) if spanish_style else None
     glyphs = []
     for g in groups:
         for c in g:
+            if spanish_style and c in "MW" and rng.random() < 0.8:
+                glyphs.append((c, drawn_glyph(rng, c, width=(0.5, 0.6))))
+                continue
             drawn = c in DRAWN and rng.random() < 0.5
             glyphs.append((c, drawn_glyph(rng, c) if drawn else glyph(font_path, c)))
         glyphs.append((" ", None))
     glyphs.pop()
-    h_target = char_px
-    spacing = int(char_px * rng.uniform(0.08, 0.2))
+    spacing = int(char_px * (rng.uniform(0.05, 0.12) if spanish_style else rng.uniform(0.08, 0.2)))
     gap = int(char_px * rng.uniform(*gap_range))
     scaled = []
     for c, im in glyphs:
         if im is None:
-            scaled.append((c, None))
+            scaled.append((c, None, 0))
             continue
         w = max(1, int(round(im.width * h_target / im.height * rng.uniform(0.95, 1.05))))
-        scaled.append((c, im.resize((w, h_target), Image.BILINEAR)))
-    band = country is not None and rng.random() < 0.8
-    band_w = int(char_px * 0.55) if band else 0
+        adv = w
+        if spanish_style:
+            w = min(w, int(cell * rng.uniform(0.96, 1.0)))
+            adv = max(w, int(cell))
+        scaled.append((c, im.resize((w, h_target), Image.BILINEAR), adv))
+    band = country is not None and (spanish_style or rng.random() < 0.8)
+    band_w = (int(char_px * rng.uniform(0.5, 0.6)) if spanish_style else int(char_px * 0.55)) if band else 0
     margin_x = int(char_px * rng.uniform(0.25, 0.5))
     margin_y = int(char_px * rng.uniform(0.18, 0.3))
-    text_w = sum((im.width + spacing) if im is not None else gap for _, im in scaled) - spacing
+    text_w = sum((adv + spacing) if im is not None else gap for _, im, adv in scaled) - spacing
     W = band_w + 2 * margin_x + text_w
     H = h_target + 2 * margin_y
     yellow = rng.random() < 0.12
@@ -195,22 +207,35 @@ def render_plate(rng, groups, country, font_path, char_px=None, gap_range=(0.35,
     boxes = []
     x = band_w + margin_x
     emblem_drawn = False
-    for i, (c, im) in enumerate(scaled):
+    gaps = []
+    for i, (c, im, adv) in enumerate(scaled):
         if im is None:
+            gaps.append(x + gap / 2)
             if not emblem_drawn and rng.random() < 0.2:  # a small coat of arms between groups
                 ew = int(gap * 0.6)
                 ex = x + (gap - ew) // 2
                 d.rectangle((ex, margin_y + h_target * 0.2, ex + ew, margin_y + h_target * 0.7), fill=int(rng.uniform(60, 160)))
                 emblem_drawn = True
-            elif rng.random() < 0.3:
+            elif rng.random() < 0.3 and not spanish_style:
                 hy = margin_y + h_target // 2
                 d.rectangle((x + gap * 0.3, hy - char_px * 0.04, x + gap * 0.7, hy + char_px * 0.04), fill=int(fg))
             x += gap
             continue
         y = margin_y + int(rng.integers(-1, 2))
-        plate.paste(int(fg), (x, y, x + im.width, y + im.height), im)
-        boxes.append((c, (x, y, x + im.width, y + im.height)))
-        x += im.width + spacing
+        gx = x + (adv - im.width) // 2
+        plate.paste(int(fg), (gx, y, gx + im.width, y + im.height), im)
+        boxes.append((c, (gx, y, gx + im.width, y + im.height)))
+        x += adv + spacing
+    # screws: in the gap between the groups, or near the ends, dark or shiny
+    if extras and rng.random() < (0.45 if spanish_style else 0.25):
+        r = char_px * rng.uniform(0.04, 0.08)
+        shade = int(rng.uniform(60, 200))
+        if gaps and gap > 3 * r and rng.random() < 0.6:
+            spots = [(gaps[0], H * rng.uniform(0.3, 0.7))]
+        else:
+            spots = [(band_w + margin_x * 0.5, H / 2), (W - margin_x * 0.5, H / 2)]
+        for sx, sy in spots:
+            d.ellipse((sx - r, sy - r, sx + r, sy + r), fill=shade, outline=int(fg))
     # stroke weight varies between fonts, dies and wear: thicken or thin the ink
     r = rng.random()
     if r < 0.25:
@@ -219,6 +244,24 @@ def render_plate(rng, groups, country, font_path, char_px=None, gap_range=(0.35,
         plate = plate.filter(ImageFilter.MaxFilter(3))
     arr = np.asarray(plate, dtype=np.float32)
     return arr, boxes
+
+
+def surround(rng, flat, boxes, fonts):
+    """A frame or dealer surround around a flat plate: a band of plastic, often with
+    small lettering, that real photos show and a crop around the row may include."""
+    ph, pw = flat.shape
+    char_h = boxes[0][1][3] - boxes[0][1][1]
+    t = int(char_h * rng.uniform(0.1, 0.45))
+    b = int(char_h * rng.uniform(0.1, 0.7))
+    side = int(char_h * rng.uniform(0.05, 0.3))
+    out = Image.new("L", (pw + 2 * side, ph + t + b), int(rng.uniform(10, 120) if rng.random() < 0.7 else rng.uniform(150, 240)))
+    out.paste(Image.fromarray(np.clip(flat, 0, 255).astype(np.uint8)), (side, t))
+    if b > char_h * 0.25 and rng.random() < 0.6:  # dealer name under the plate
+        f = ImageFont.truetype(fonts[rng.integers(len(fonts))], max(5, int(b * 0.6)))
+        name = "".join(LETTERS[rng.integers(26)] for _ in range(int(rng.integers(5, 14))))
+        ImageDraw.Draw(out).text((side + pw * rng.uniform(0.1, 0.4), t + ph + b * 0.1), name, font=f, fill=int(rng.uniform(150, 255)))
+    boxes = [(c, (x0 + side, y0 + t, x1 + side, y1 + t)) for c, (x0, y0, x1, y1) in boxes]
+    return np.asarray(out, dtype=np.float32), boxes
 
 
 # ---------------------------------------------------------------- geometry
@@ -290,7 +333,8 @@ def random_quad(rng, w, h, scale, max_rot_deg=8, persp=0.12):
 
 # ---------------------------------------------------------------- degradation
 
-def degrade(rng, img, strength=1.0):
+def degrade(rng, img, strength=1.0, extras=False):
+    """extras: also night IR grey and motion blur (off: the random stream of older sets)."""
     h, w = img.shape
     # lighting: gradient + shadow band
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -310,9 +354,24 @@ def degrade(rng, img, strength=1.0):
             cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(1, max(2, h * 0.05))
             m = (xx - cx) ** 2 + (yy - cy) ** 2 < r * r
             img = np.where(m, img * rng.uniform(0.5, 0.9), img)
+    if extras and rng.random() < 0.15 * strength:  # night IR: grey, hard contrast around the plate's level
+        mid = float(np.median(img))
+        img = (img - mid) * rng.uniform(1.4, 2.5) + mid + rng.uniform(0, 40)
     im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
     if rng.random() < 0.7:
         im = im.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 1.3) * strength))
+    if extras and rng.random() < 0.25 * strength:  # motion blur along the road
+        n = int(rng.integers(2, 6))
+        k = np.zeros((n, n), np.float32)
+        if rng.random() < 0.7:
+            k[n // 2, :] = 1
+        else:
+            k[:, n // 2] = 1
+        a = np.asarray(im, dtype=np.float32)
+        acc = np.zeros_like(a)
+        for dy, dx in zip(*np.nonzero(k)):
+            acc += np.roll(np.roll(a, dy - n // 2, 0), dx - n // 2, 1)
+        im = Image.fromarray(np.clip(acc / k.sum(), 0, 255).astype(np.uint8))
     arr = np.asarray(im, dtype=np.float32)
     arr = arr + rng.normal(0, rng.uniform(0, 9) * strength, arr.shape)
     im = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))

@@ -1,6 +1,7 @@
 """Render a reproducible set of scenes with plates, for benchmarks and test fixtures.
 
     python render_scenes.py --out DIR --count 200 --seed 2024 [--layout spanish] [--plates-per-image 1] [--group-gap 1.3 1.9]
+        [--style regulation]
 
 Writes DIR/scene_NNNN.jpg (or .pgm with --pgm) and DIR/labels.csv in the format of
 shared/datasets/*/labels.csv: image,x,y,width,height,plate (one row per plate).
@@ -39,14 +40,23 @@ def plate_text(rng, layout):
     return P.random_text(rng, spanish_share=0.3)
 
 
-def render_scene(rng, fonts, layout, n_plates, size=(640, 480), gap_range=(0.35, 0.8)):
+def render_scene(rng, fonts, layout, n_plates, size=(640, 480), gap_range=(0.35, 0.8), regulation=False):
     w, h = size
     img = background(rng, w, h)
     labels = []
     occupied = []
     for _ in range(n_plates):
         groups, country = plate_text(rng, layout)
-        flat, boxes = P.render_plate(rng, groups, country, fonts[rng.integers(len(fonts))], gap_range=gap_range)
+        if regulation:
+            # Spanish plates as the regulation draws them (narrow M and W, E band, wide
+            # group gap, screws), frames and dealer surrounds; other layouts as before.
+            spanish = country == "E"
+            flat, boxes = P.render_plate(rng, groups, country, fonts[rng.integers(len(fonts))],
+                                         gap_range=(0.3, 2.0) if spanish else gap_range, spanish_style=spanish, extras=True)
+            if rng.random() < 0.5:
+                flat, boxes = P.surround(rng, flat, boxes, fonts)
+        else:
+            flat, boxes = P.render_plate(rng, groups, country, fonts[rng.integers(len(fonts))], gap_range=gap_range)
         ph, pw = flat.shape
         for _attempt in range(20):
             target_w = rng.uniform(110, 260) if n_plates == 1 else rng.uniform(100, 190)
@@ -65,7 +75,7 @@ def render_scene(rng, fonts, layout, n_plates, size=(640, 480), gap_range=(0.35,
         text = "".join(c for c, _ in boxes)
         x0, y0, x1, y1 = [int(round(v)) for v in box]
         labels.append((x0, y0, x1 - x0, y1 - y0, text))
-    img = P.degrade(rng, img, strength=0.8)
+    img = P.degrade(rng, img, strength=0.8, extras=regulation)
     return img, labels
 
 
@@ -80,6 +90,8 @@ def main():
     ap.add_argument("--size", type=int, nargs=2, default=[640, 480])
     ap.add_argument("--group-gap", type=float, nargs=2, default=[0.35, 0.8],
                     help="space between a plate's groups, in character heights (wide: 1.3 1.9)")
+    ap.add_argument("--style", default="classic", choices=["classic", "regulation"],
+                    help="regulation: Spanish plates in the regulation layout, frames, screws, IR, motion blur")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     fonts = P.available_fonts()
@@ -88,7 +100,7 @@ def main():
         wr = csv.writer(f)
         wr.writerow(["image", "x", "y", "width", "height", "plate"])
         for i in range(a.count):
-            img, labels = render_scene(rng, fonts, a.layout, a.plates_per_image, tuple(a.size), tuple(a.group_gap))
+            img, labels = render_scene(rng, fonts, a.layout, a.plates_per_image, tuple(a.size), tuple(a.group_gap), a.style == "regulation")
             name = f"scene_{i:04d}." + ("pgm" if a.pgm else "jpg")
             im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
             if a.pgm:

@@ -32,6 +32,9 @@ struct RecognizeCommand: ParsableCommand {
     @Option(help: "The recogniser's model file (default: the packaged plates.bmodel).")
     var model: String?
 
+    @Option(help: "How rows are read: characters (glyph by glyph) or whole-plate (the CNN reader of a version 2 model file).")
+    var reader: PlateRecognizer.Reader = .characters
+
     @Flag(help: ArgumentHelp("Print the detector's rows and character guesses (tuning aid).", visibility: .hidden))
     var explain = false
 
@@ -45,18 +48,30 @@ struct RecognizeCommand: ParsableCommand {
 
     /// The model named by --model, or the packaged one; a bad file ends the command (exit 78).
     func loadModel() throws -> RecognitionModel {
+        let loaded: RecognitionModel
         do {
-            return try RecognitionModel.load(path: model)
+            loaded = try RecognitionModel.load(path: model)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(78)
         }
+        if reader == .wholePlate, !loaded.hasWholePlateReader {
+            FileHandle.standardError.write(Data("error: recognition model \(model ?? "(packaged)") has no whole-plate reader (format version 1); use --reader characters\n".utf8))
+            throw ExitCode(78)
+        }
+        return loaded
+    }
+
+    var recognizerConfiguration: PlateRecognizer.Configuration {
+        var configuration = PlateRecognizer.Configuration()
+        configuration.reader = reader
+        return configuration
     }
 
     func run() throws {
         let loaded = try loadModel()
         if let video { return try recognizeVideo(video, model: loaded) }
-        let recognizer = PlateRecognizer(model: loaded)
+        let recognizer = PlateRecognizer(model: loaded, configuration: recognizerConfiguration)
         var failures = 0
         for path in images {
             let image: GrayImage
@@ -93,7 +108,7 @@ struct RecognizeCommand: ParsableCommand {
 
 extension RecognizeCommand {
     func recognizeVideo(_ path: String, model: RecognitionModel) throws {
-        let recognition = VideoRecognition(recognizer: PlateRecognizer(model: model))
+        let recognition = VideoRecognition(recognizer: PlateRecognizer(model: model, configuration: recognizerConfiguration))
         do {
             let summary = try recognition.run(path: path) { read in
                 print(json ? VideoRecognition.jsonLine(read) : VideoRecognition.textLine(read))
@@ -125,3 +140,5 @@ private func jsonString(_ s: String) -> String {
     }
     return out + "\""
 }
+
+extension PlateRecognizer.Reader: ExpressibleByArgument {}

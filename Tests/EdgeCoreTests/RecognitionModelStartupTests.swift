@@ -27,4 +27,22 @@ import Testing
         #expect(EdgeConfiguration().recognitionModel == nil)
         #expect(try RecognitionModel.load(path: nil).payloadSHA256 == RecognitionModel.packaged().payloadSHA256)
     }
+
+    @Test("recognition_reader takes characters or whole-plate; whole-plate with a model that has no reader stops start-up")
+    func readerKey() throws {
+        var configuration = EdgeConfiguration()
+        #expect(configuration.recognitionReader == .characters)
+        #expect(throws: EdgeConfiguration.Invalid.self) { try configuration.apply(fileText: "recognition_reader = ctc\n", name: "test.conf") }
+        try configuration.apply(fileText: "recognition_reader = whole-plate\n", name: "test.conf")
+        #expect(configuration.recognitionReader == .wholePlate)
+        guard !(try RecognitionModel.packaged().hasWholePlateReader) else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-reader-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try configuration.apply(fileText: "data_dir = \(folder)/data\nframes_dir = \(folder)\n", name: "test.conf")
+        #expect(throws: EdgeApplication.StartupError.self) {
+            _ = try EdgeApplication.build(configuration: configuration, logger: Logger(label: "test"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder + "/data"))
+    }
 }

@@ -107,8 +107,8 @@ import Testing
         magic[0] = UInt8(ascii: "X")
         #expect(Self.cause(magic) == .notAModelFile)
         var version = bytes
-        version[8] = 2
-        #expect(Self.cause(version) == .unsupportedVersion(found: 2, supported: 1))
+        version[8] = 9
+        #expect(Self.cause(version) == .unsupportedVersion(found: 9, supported: 2))
         let alphabet = try Self.withHeader(bytes) { $0["alphabet"] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXY" }
         #expect(Self.cause(alphabet) == .alphabetMismatch(found: "0123456789ABCDEFGHIJKLMNOPQRSTUVWXY"))
         var header = bytes
