@@ -12,6 +12,8 @@ public struct ControlCentre: Sendable {
     public let sessions: SessionStore
     public let metrics: ControlMetrics
     public let cache: StatusCache
+    /// The gates page's body, rendered once per status snapshot.
+    let renderedGates = RenderedPage()
     let pages: DashboardPages
     /// API routes served beside the built-in ones, e.g. `GET /api/v1/violations/{id}/evidence`
     /// (`.downloadEvidence`) and `GET /api/v1/violations/export` (`.exportSanctions`).

@@ -16,7 +16,7 @@ struct DashboardPages: Sendable {
     }
 
     static let templates: [String: String] = [
-        "head": head, "foot": foot, "casebody": casebody, "login": login, "gates": gates, "queue": queue, "case": casePage, "audit": audit,
+        "head": head, "foot": foot, "gatesbody": gatesbody, "casebody": casebody, "login": login, "gates": gates, "queue": queue, "case": casePage, "audit": audit,
         "applications": applications,
     ]
 
@@ -60,8 +60,13 @@ struct DashboardPages: Sendable {
         {{> foot}}
         """
 
+    /// The gates page: the signed-in head around a body that depends on the status snapshot only
+    /// (`gatesbody`), which the dashboard renders once per snapshot and serves to everyone.
     static let gates = """
-        {{> head}}
+        {{> head}}{{> gatesbody}}{{> foot}}
+        """
+
+    static let gatesbody = """
         <div class="cards">
         <div class="card"><b id="count-ok" class="ok">{{ok}}</b>ok</div><div class="card"><b class="lagging">{{lagging}}</b>lagging</div>
         <div class="card"><b class="offline">{{offline}}</b>offline</div><div class="card"><b>{{events}}</b>events</div>
@@ -82,7 +87,6 @@ struct DashboardPages: Sendable {
         <td>{{buffer}}</td><td>{{lastFrame}}</td><td>{{rate}}</td><td>{{disk}}</td><td>{{skew}}</td><td class="muted">{{notes}}</td></tr>{{/gates}}
         </tbody></table>
         <p class="muted">Refreshes every 5 s.</p>
-        {{> foot}}
         """
 
     static let queue = """

@@ -7,6 +7,21 @@ import Foundation
 /// costs tens of milliseconds, and the dashboard, `/api/v1/gates` and
 /// `/metrics` are polled all day. A stale snapshot is served while one request
 /// refreshes it, so no request waits for the counts but the very first.
+/// The dashboard's gates body as rendered from one snapshot (it holds nothing per session).
+public actor RenderedPage {
+    private var taken: Date?
+    private var html = ""
+
+    public init() {}
+
+    func body(for snapshotTaken: Date, render: () throws -> String) rethrows -> String {
+        if taken == snapshotTaken { return html }
+        html = try render()
+        taken = snapshotTaken
+        return html
+    }
+}
+
 public actor StatusCache {
     public struct Snapshot: Sendable {
         public var status: CentralStatus
