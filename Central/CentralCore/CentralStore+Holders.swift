@@ -276,9 +276,12 @@ extension CentralStore {
         let today = MadridTime.local(now).date
         guard arrival >= today else { throw HolderError.invalid(InputProblem(field: "arrival", reason: "must be today or later")) }
         guard departure > arrival else { throw HolderError.invalid(InputProblem(field: "departure", reason: "must be after arrival")) }
-        guard let start = MadridTime.instant(arrival, hour: 0, minute: 0), let lastDay = MadridTime.instant(departure, hour: 0, minute: 0),
-            let end = MadridTime.instant(MadridTime.local(lastDay.addingTimeInterval(36 * 3_600)).date, hour: 0, minute: 0)
-        else { throw HolderError.invalid(InputProblem(field: "departure", reason: "not a valid date")) }
+        guard let firstDay = Self.dayRange(arrival), let departureDay = Self.dayRange(departure) else {
+            throw HolderError.invalid(InputProblem(field: "departure", reason: "not a valid date"))
+        }
+        let start = Self.instant(firstDay.start)
+        let lastDay = Self.instant(departureDay.start)
+        let end = Self.instant(departureDay.end)
         let nights = Int(((lastDay.timeIntervalSince(start)) / 86_400).rounded())
         guard nights <= rules.longestStayNights else {
             throw HolderError.invalid(InputProblem(field: "departure", reason: "a registration covers at most \(rules.longestStayNights) nights"))
@@ -320,11 +323,10 @@ extension CentralStore {
         let plate = try Self.plate(rawPlate)
         var validUntil: Date?
         if let until {
-            guard until >= MadridTime.local(now).date,
-                let day = MadridTime.instant(until, hour: 0, minute: 0),
-                let end = MadridTime.instant(MadridTime.local(day.addingTimeInterval(36 * 3_600)).date, hour: 0, minute: 0)
-            else { throw HolderError.invalid(InputProblem(field: "until", reason: "must be today or later")) }
-            validUntil = end
+            guard until >= MadridTime.local(now).date, let day = Self.dayRange(until) else {
+                throw HolderError.invalid(InputProblem(field: "until", reason: "must be today or later"))
+            }
+            validUntil = Self.instant(day.end)
         }
         return try database.write { db in
             guard let holder = try Self.holder(holderID, db) else { throw HolderError.notFound("holder \(holderID)") }
@@ -479,8 +481,8 @@ extension CentralStore {
             if approve {
                 let permit = Permit(
                     id: try Self.newPermitID("T", db), plate: try Self.plate(application.plate), profile: .temporary, zones: application.zones,
-                    validFrom: Date(timeIntervalSince1970: Double(application.validFromMilliseconds) / 1000),
-                    validUntil: Date(timeIntervalSince1970: Double(application.validUntilMilliseconds) / 1000), holder: application.holder)
+                    validFrom: Self.instant(application.validFromMilliseconds), validUntil: Self.instant(application.validUntilMilliseconds),
+                    holder: application.holder)
                 application.permitID = try Self.save([permit][...], db)[0].id
             }
             application.state = approve ? .approved : .refused
@@ -506,6 +508,8 @@ extension CentralStore {
         else { return nil }
         return try JSONDecoder().decode(Permit.self, from: Data(json.utf8))
     }
+
+    private static func instant(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 
     private static func plate(_ raw: String) throws -> PlateText {
         do { return try PlateText(validating: raw) } catch { throw HolderError.invalid(InputProblem(field: "plate", reason: "\(error)")) }
@@ -533,5 +537,4 @@ extension CentralStore {
         return String((0..<count).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
     }
 
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 }

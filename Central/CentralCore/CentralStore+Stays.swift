@@ -93,7 +93,7 @@ extension CentralStore {
                 VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            zone, plate, event.atMilliseconds, gateID, origin, event.seq, event.permitID, maxStay, event.confidence, Self.ms(due), event.source,
+            zone, plate, event.atMilliseconds, gateID, origin, event.seq, event.permitID, maxStay, event.confidence, Self.milliseconds(due), event.source,
         ])
     }
 
@@ -122,7 +122,7 @@ extension CentralStore {
                 """,
             arguments: [
                 zone, plate, event.atMilliseconds, gateID, origin, event.seq, event.confidence,
-                Self.ms(at.addingTimeInterval(Self.exitSettleSeconds)), event.source,
+                Self.milliseconds(at.addingTimeInterval(Self.exitSettleSeconds)), event.source,
             ])
     }
 
@@ -146,7 +146,7 @@ extension CentralStore {
     public func settleStays(now: Date) throws -> Int {
         try database.write { db in
             var made = 0
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM stays WHERE due_ms <= ? ORDER BY due_ms LIMIT 10000", arguments: [Self.ms(now)]) {
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM stays WHERE due_ms <= ? ORDER BY due_ms LIMIT 10000", arguments: [Self.milliseconds(now)]) {
                 try db.execute(sql: "DELETE FROM stays WHERE id = ?", arguments: [row["id"] as Int64])
                 let state: String = row["state"]
                 if state == "exit_unmatched" {
@@ -210,5 +210,4 @@ extension CentralStore {
         return first
     }
 
-    private static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 }

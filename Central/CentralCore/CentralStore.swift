@@ -618,4 +618,6 @@ public final class CentralStore: Sendable {
     }
 
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    /// An instant as the integer Unix milliseconds the tables hold, rounded like `Permit`'s.
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 }

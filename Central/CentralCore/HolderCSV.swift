@@ -77,12 +77,13 @@ extension CentralStore {
         let work = { (db: Database) throws -> HolderChanges in
             var changes = HolderChanges()
             for holder in holders {
-                switch try Self.holder(holder.id, db) {
+                let held = try Self.holder(holder.id, db)
+                switch held {
                 case nil: changes.added.append(holder.id)
-                case let held? where held == holder: changes.unchanged += 1
+                case holder: changes.unchanged += 1
                 default: changes.changed.append(holder.id)
                 }
-                if !dryRun, try Self.holder(holder.id, db) != holder { try Self.upsert(holder, db) }
+                if !dryRun, held != holder { try Self.upsert(holder, db) }
             }
             return changes
         }

@@ -24,15 +24,7 @@ public struct RetentionService: Service, CustomStringConvertible {
     }
 
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            try await ProgressReporter.$current.withValue(progress) {
-                while !Task.isCancelled {
-                    progress.beat()
-                    await purge()
-                    try await ProgressReporter.sleep(for: interval)
-                }
-            }
-        }
+        await progress.repeating(every: interval) { await purge() }
     }
 
     func purge() async {

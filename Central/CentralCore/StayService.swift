@@ -22,19 +22,13 @@ public struct StayService: Service, CustomStringConvertible {
     }
 
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            try await ProgressReporter.$current.withValue(progress) {
-                while !Task.isCancelled {
-                    progress.beat()
-                    do {
-                        // Event times are wall-clock times, so the rule's "now" is too.
-                        let made = try await BlockingWork.run { [store] in try store.settleStays(now: Date()) }
-                        if made > 0 { logger.info("maximum-stay rule raised events for review", metadata: ["events.count": "\(made)"]) }
-                    } catch {
-                        logger.error("stay pass failed", metadata: ["error": "\(error)"])
-                    }
-                    try await ProgressReporter.sleep(for: interval)
-                }
+        await progress.repeating(every: interval) { [store, logger] in
+            do {
+                // Event times are wall-clock times, so the rule's "now" is too.
+                let made = try await BlockingWork.run { try store.settleStays(now: Date()) }
+                if made > 0 { logger.info("maximum-stay rule raised events for review", metadata: ["events.count": "\(made)"]) }
+            } catch {
+                logger.error("stay pass failed", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -233,18 +233,10 @@ enum CitizenAPI {
     static func register(_ request: Request, _ context: ControlContext, _ actor: Actor, _ centre: ControlCentre) async throws -> Reply {
         let name = context.parameters.get("register") ?? ""
         if let problem = InputLimits.zoneIDProblem(name, field: "register") { throw Problem.invalid(field: problem.field, problem.reason) }
-        let dryRun = ["true", "1", "yes"].contains(request.uri.queryParameters.get("dry_run").map { String($0).lowercased() } ?? "false")
-        var request = request
-        let buffer = try await request.collectBody(upTo: 64 * 1024 * 1024)
-        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
-            throw Problem.invalid(field: "body", "the register must be UTF-8 CSV (\(PermitCSV.header))")
-        }
+        let dryRun = isDryRun(request)
+        let text = try await csvBody(request, limit: 64 * 1024 * 1024, header: PermitCSV.header)
         let permits: [Permit]
-        do { permits = try PermitCSV.parse(text) } catch {
-            throw Problem(
-                .unprocessableContent, "the file is refused, nothing was applied: \(error.problems.count) bad lines",
-                errors: error.problems.prefix(100).map { Problem.FieldError(field: $0.field ?? "line", reason: $0.description, line: $0.line) })
-        }
+        do { permits = try PermitCSV.parse(text) } catch { throw refused(error) }
         let changes: RegisterChanges
         do {
             changes = dryRun ? try centre.store.planRegister(name, permits: permits) : try centre.store.applyRegister(name, permits: permits)
@@ -258,21 +250,35 @@ enum CitizenAPI {
     /// The register of holders as CSV: added and changed in one transaction, or with
     /// `?dry_run=true` only what would change; a malformed file is refused whole.
     static func importHolders(_ request: Request, _ context: ControlContext, _ actor: Actor, _ centre: ControlCentre) async throws -> Reply {
-        let dryRun = ["true", "1", "yes"].contains(request.uri.queryParameters.get("dry_run").map { String($0).lowercased() } ?? "false")
-        var request = request
-        let buffer = try await request.collectBody(upTo: 16 * 1024 * 1024)
-        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
-            throw Problem.invalid(field: "body", "the file must be UTF-8 CSV (\(HolderCSV.header))")
-        }
+        let dryRun = isDryRun(request)
+        let text = try await csvBody(request, limit: 16 * 1024 * 1024, header: HolderCSV.header)
         let holders: [Holder]
-        do { holders = try HolderCSV.parse(text) } catch {
-            throw Problem(
-                .unprocessableContent, "the file is refused, nothing was applied: \(error.problems.count) bad lines",
-                errors: error.problems.prefix(100).map { Problem.FieldError(field: $0.field ?? "line", reason: $0.description, line: $0.line) })
-        }
+        do { holders = try HolderCSV.parse(text) } catch { throw refused(error) }
         let changes = try mapped { try centre.store.importHolders(holders, dryRun: dryRun) }
         if !dryRun { try centre.audit.record(actor: actor, action: "holders.import", subject: "holders", reason: changes.summary) }
         return try .json(HolderReport(dryRun: dryRun, added: changes.added, changed: changes.changed, unchanged: changes.unchanged, summary: changes.summary))
+    }
+
+    /// `?dry_run=true` (or `1`, `yes`): say what a file would change, write nothing.
+    static func isDryRun(_ request: Request) -> Bool {
+        ["true", "1", "yes"].contains(request.uri.queryParameters.get("dry_run").map { String($0).lowercased() } ?? "false")
+    }
+
+    /// A CSV file sent as the body: UTF-8 text of at most `limit` bytes.
+    static func csvBody(_ request: Request, limit: Int, header: String) async throws -> String {
+        var request = request
+        let buffer = try await request.collectBody(upTo: limit)
+        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
+            throw Problem.invalid(field: "body", "the file must be UTF-8 CSV (\(header))")
+        }
+        return text
+    }
+
+    /// A file refused whole: 422, each bad line (the first 100) with its number and reason.
+    static func refused(_ error: PermitCSV.ParseError) -> Problem {
+        Problem(
+            .unprocessableContent, "the file is refused, nothing was applied: \(error.problems.count) bad lines",
+            errors: error.problems.prefix(100).map { Problem.FieldError(field: $0.field ?? "line", reason: $0.description, line: $0.line) })
     }
 
     struct HolderReport: Encodable {

@@ -62,7 +62,7 @@ extension EventBuffer {
     @discardableResult
     public func enforce(_ bounds: StorageBounds, now: Date = Date()) throws -> StorageTrim {
         let nowMilliseconds = Int64(now.timeIntervalSince1970 * 1000)
-        let (trim, removedEvents) = try write { db -> (StorageTrim, Int) in
+        let (trim, drops) = try write { db -> (StorageTrim, GateHealth.Dropped) in
             var trim = StorageTrim()
             // 1. Old authorised passages and exits, never received by central.
             let passageCutoff = nowMilliseconds - Int64(bounds.authorisedMaxAge * 1000)
@@ -108,11 +108,12 @@ extension EventBuffer {
                 let before = Int64(try MetaRecord.fetchOne(db, key: "evidence_dropped")?.value ?? "0") ?? 0
                 try Self.setMeta(db, "evidence_dropped", String(before + Int64(dropped)))
             }
-            return (trim, trim.passages)
+            return (trim, drops)
         }
-        if removedEvents > 0 {
-            rowCount.withLock { $0 -= removedEvents }
-            storedDropCounts.withLock { $0 = (try? self.storedDrops()) ?? $0 }
+        if drops.total > 0 {
+            // The same bookkeeping as the capacity drops in `append`, once committed.
+            rowCount.withLock { $0 -= Int(drops.total) }
+            storedDropCounts.withLock { $0 = $0 + drops }
         }
         if !trim.isEmpty { checkpoint() }
         return trim

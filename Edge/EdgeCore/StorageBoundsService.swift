@@ -23,15 +23,7 @@ struct StorageBoundsService: Service, CustomStringConvertible {
     }
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            try await ProgressReporter.$current.withValue(progress) {
-                while !Task.isCancelled {
-                    progress.beat()
-                    await trim()
-                    try await ProgressReporter.sleep(for: interval)
-                }
-            }
-        }
+        await progress.repeating(every: interval) { await trim() }
     }
 
     func trim() async {

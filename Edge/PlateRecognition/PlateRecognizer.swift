@@ -280,9 +280,10 @@ public final class PlateRecognizer {
         return pieces
     }
 
-    /// Least-squares line through the blobs' bottoms (y = slope * x + intercept).
-    private func baseline(_ row: [Blob]) -> (Float, Float) {
-        let xs = row.map(\.centerX), ys = row.map { Float($0.maxY) }
+    /// Least-squares line through the blobs' bottoms (y = slope * x + intercept): the bottom pixel
+    /// rows, or with `edge` the bottom edges below them (continuous coordinates, one more).
+    private func baseline(_ row: [Blob], edge: Bool = false) -> (Float, Float) {
+        let xs = row.map(\.centerX), ys = row.map { Float(edge ? $0.maxY + 1 : $0.maxY) }
         let mx = xs.reduce(0, +) / Float(xs.count), my = ys.reduce(0, +) / Float(ys.count)
         var sxy: Float = 0, sxx: Float = 0
         for (x, y) in zip(xs, ys) {
@@ -370,15 +371,8 @@ extension PlateRecognizer {
         if readRows.contains(where: { $0.iou(box) > Self.sameRow }) { return nil }
         readRows.append(box)
         // glyph bottoms: least squares through (centre, bottom edge), continuous coordinates
-        let xs = row.map(\.centerX), ys = row.map { Float($0.maxY + 1) }
-        let mx = xs.reduce(0, +) / Float(xs.count), my = ys.reduce(0, +) / Float(ys.count)
-        var sxy: Float = 0, sxx: Float = 0
-        for (x, y) in zip(xs, ys) {
-            sxy += (x - mx) * (y - my)
-            sxx += (x - mx) * (x - mx)
-        }
-        let slope = sxx > 0 ? sxy / sxx : 0
-        let intercept = my - slope * mx, fh = Float(h)
+        let (slope, intercept) = baseline(row, edge: true)
+        let fh = Float(h)
         // Glyphs on the row's line past a gap the row grouper would not cross (the letter
         // group of a Spanish plate, a provincial prefix): the strip reaches out to them.
         var xa = Float(minX), xb = Float(maxX + 1)

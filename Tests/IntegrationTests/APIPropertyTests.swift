@@ -16,16 +16,8 @@ import Testing
         #expect(FileManager.default.isExecutableFile(atPath: tool), "no schemathesis at \(tool)")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("API/schemathesis.sh").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, Cluster.binDirectory.path, tool]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "schemathesis found problems:\n\(output.suffix(6_000))")
+        let (status, output) = try Cluster.runToEnd("/bin/bash", [script, Cluster.binDirectory.path, tool])
+        #expect(status == 0, "schemathesis found problems:\n\(output.suffix(6_000))")
         // It ran for every role, and generated requests.
         for role in ["citizen-app", "operator", "supervisor", "police", "integration"] {
             #expect(output.contains("== schemathesis as \(role)"), "no run as \(role)")

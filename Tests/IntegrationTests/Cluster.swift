@@ -51,13 +51,19 @@ final class Cluster {
         return directory
     }()
 
-    /// Runs a CLI to completion and returns its exit status and output.
-    @discardableResult
     /// Runs one of our binaries (or, given an absolute path, that program) to its end; its exit status and output.
+    @discardableResult
     func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        try Self.runToEnd(tool, arguments)
+    }
+
+    /// Runs one of our binaries (or, given an absolute path, that program) to its end, stdout and
+    /// stderr together; `environment`, when given, replaces the inherited one.
+    static func runToEnd(_ tool: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = tool.hasPrefix("/") ? URL(fileURLWithPath: tool) : Self.binDirectory.appendingPathComponent(tool)
+        process.executableURL = tool.hasPrefix("/") ? URL(fileURLWithPath: tool) : binDirectory.appendingPathComponent(tool)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

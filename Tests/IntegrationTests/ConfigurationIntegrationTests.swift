@@ -26,17 +26,8 @@ final class ConfigurationIntegrationTests {
     }
 
     func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = Cluster.binDirectory.appendingPathComponent(tool)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BOLLARD_") }.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Cluster.runToEnd(
+            tool, arguments, environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BOLLARD_") }.merging(environment) { $1 })
     }
 
     @Test("bollard-edge: each kind of configuration error exits 78 and names the file, line, key, value and what is allowed", arguments: [

@@ -21,20 +21,11 @@ final class PackagingTests {
 
     @discardableResult
     func sh(_ arguments: [String], expect status: Int32? = 0, environment: [String: String] = [:]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = environment.map { "\($0.key)=\($0.value)" } + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
-        if let status, process.terminationStatus != status {
-            throw ClusterError("\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
+        let result = try Cluster.runToEnd("/usr/bin/env", environment.map { "\($0.key)=\($0.value)" } + arguments)
+        if let status, result.status != status {
+            throw ClusterError("\(arguments.joined(separator: " ")) exited \(result.status): \(result.output)")
         }
-        return output
+        return result.output
     }
 
     func unit(_ name: String) throws -> String {
