@@ -15,8 +15,9 @@ import WireProtocol
 // 4. never, by these bounds: the events of violations and reviews themselves (only a full disk
 //    can cost one, and that is counted and reported).
 //
-// Every drop is counted (`health.dropped` for events, `evidence_dropped` in `meta` for images)
-// and shown by `bollardctl buffer`.
+// Every drop is counted: events in `health.dropped` (shown by `bollardctl buffer` and central's
+// status), images in `evidence_dropped` in `meta` (read by `evidenceStorage()`; not yet shown by
+// bollardctl).
 
 /// The age and size bounds of what a gate keeps; defaults suit a small unit with an 8 GB card.
 public struct StorageBounds: Sendable, Equatable {
