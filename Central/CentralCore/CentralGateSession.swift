@@ -8,8 +8,6 @@ struct CentralGateSession: Sendable {
     typealias Instant = ContinuousClock.Instant
 
     struct Limits: Sendable {
-        /// A gate silent this long no longer receives pushes.
-        var liveWindow: Duration = .seconds(10)
         /// Permit requests (`sync`, `snapshot`) a gate may make at once…
         var permitRequestBurst: Double = 20
         /// …and per second after that. A legitimate gate asks a handful per
@@ -31,6 +29,11 @@ struct CentralGateSession: Sendable {
 
     var routingID: [UInt8]
     private(set) var lastSeen: Instant
+    /// The router refused a send to `routingID`: the connection is gone, and
+    /// pushes stop until the gate is heard from again (on whatever connection).
+    /// Liveness is the connection's, not a silence window: a gate whose
+    /// heartbeat is slower than any such window must still get every push.
+    private(set) var unreachable = false
     /// The permit sequence the gate last said it holds (hello, sync, heartbeat).
     private(set) var reportedPermitSeq: Int64?
     private var tokens: Double
@@ -47,11 +50,10 @@ struct CentralGateSession: Sendable {
     mutating func heard(from routingID: [UInt8], now: Instant) {
         self.routingID = routingID
         lastSeen = now
+        unreachable = false
     }
 
-    func isLive(now: Instant, limits: Limits) -> Bool {
-        now - lastSeen < limits.liveWindow
-    }
+    mutating func markUnreachable() { unreachable = true }
 
     /// Decides whether to serve `message`, and notes what it says about the gate.
     mutating func admit(_ message: GateMessage, now: Instant, limits: Limits) -> Admission {

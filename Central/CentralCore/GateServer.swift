@@ -18,8 +18,6 @@ public final class GateServer: Sendable {
     public struct Options: Sendable {
         public var endpoint: String
         public var secretKey: String
-        /// A gate silent this long no longer receives pushes.
-        public var liveWindow: Double = 10
         public var pushInterval: Double = 0.05
         public var healthFlushInterval: Double = 1
         /// How long an authorised vehicle's plate is kept (the longest maximum stay a rule needs).
@@ -127,7 +125,6 @@ struct ServerLoop {
         self.server = server
         self.zap = zap
         self.router = router
-        limits.liveWindow = .milliseconds(Int64(server.options.liveWindow * 1000))
         lastPushedSeq = (try? server.store.headSeq()) ?? 0
     }
 
@@ -398,8 +395,9 @@ struct ServerLoop {
             return false
         }
         let frame = WireCodec.encode(CentralMessage.changes(.init(permits: permits, headSeq: head)))
-        for (gateID, session) in sessions where session.isLive(now: now, limits: limits) {
+        for (gateID, session) in sessions where !session.unreachable {
             do { _ = try router.send([session.routingID, frame], dontWait: true) } catch {
+                if (error as? ZMQError)?.isHostUnreachable == true { sessions[gateID]?.markUnreachable() }
                 logger.debug("push not delivered", metadata: ["gate.id": "\(gateID)", "error": "\(error)"])
             }
         }

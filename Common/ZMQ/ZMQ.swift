@@ -36,6 +36,9 @@ public struct ZMQError: Error, CustomStringConvertible, Sendable {
 
     /// The context was shut down or terminated: the owner loop should close its sockets and exit.
     public var isTerminated: Bool { code == ETERM }
+
+    /// A ROUTER with ZMQ_ROUTER_MANDATORY has no connection to that routing id (the peer went away).
+    public var isHostUnreachable: Bool { code == EHOSTUNREACH }
 }
 
 /// Library-wide queries, so that deployment checks can fail early (e.g. no CURVE support).

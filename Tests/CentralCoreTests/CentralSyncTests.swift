@@ -136,13 +136,14 @@ import WireProtocol
         #expect(session.admit(.sync(fromSeq: 0), now: start + .seconds(1), limits: limits) == .serve)
     }
 
-    @Test("liveness is measured on the monotonic clock from the last message of any kind")
-    func liveness() {
+    @Test("a session stays pushable however long it is silent, stops when the router says its connection is gone, and resumes on the connection the gate next speaks on")
+    func reachability() {
         var session = CentralGateSession(routingID: [1], now: start, limits: limits)
-        #expect(session.isLive(now: start + .seconds(9), limits: limits))
-        #expect(!session.isLive(now: start + .seconds(11), limits: limits))
-        session.heard(from: [2], now: start + .seconds(11))
-        #expect(session.isLive(now: start + .seconds(12), limits: limits))
+        #expect(!session.unreachable)
+        session.markUnreachable()
+        #expect(session.unreachable)
+        session.heard(from: [2], now: start + .seconds(3600))
+        #expect(!session.unreachable)
         #expect(session.routingID == [2], "pushes go to the connection the gate last spoke on")
     }
 
