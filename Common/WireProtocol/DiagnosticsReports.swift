@@ -149,6 +149,11 @@ public struct DiagnosticsBuffer: Codable, Sendable, Hashable {
     public var dropped: GateHealth.Dropped
     /// Evidence images waiting for upload.
     public var pendingImages: Int
+    /// Bytes of evidence images held, against the quota (`evidence_quota_mib`); absent from older gates.
+    public var evidenceBytes: Int64?
+    public var evidenceQuotaBytes: Int64?
+    /// Evidence images the storage bounds dropped (age or quota) since the database was made.
+    public var evidenceImagesDropped: Int64?
     public var path: String
 
     public init(
@@ -168,6 +173,9 @@ public struct DiagnosticsBuffer: Codable, Sendable, Hashable {
         case oldestSeconds = "oldest_s"
         case byKind = "by_kind"
         case pendingImages = "pending_images"
+        case evidenceBytes = "evidence_bytes"
+        case evidenceQuotaBytes = "evidence_quota_bytes"
+        case evidenceImagesDropped = "evidence_images_dropped"
     }
 }
 

@@ -74,6 +74,10 @@ extension DiagnosticsHandler {
                 depth: depth.count, capacity: controller.buffer.capacity,
                 oldestSeconds: depth.oldestCreated.map { max(0, Date().timeIntervalSince($0)) } ?? 0, byKind: composition.byKind,
                 dropped: controller.dropped, pendingImages: composition.pendingImages, path: configuration.bufferPath)
+            let evidence = try controller.buffer.evidenceStorage()
+            reply.buffer?.evidenceBytes = evidence.bytes
+            reply.buffer?.evidenceQuotaBytes = configuration.storageBounds.evidenceQuotaBytes
+            reply.buffer?.evidenceImagesDropped = evidence.dropped
             return reply
         } catch {
             return .failure("cannot read the event buffer at \(configuration.bufferPath): \(error)")

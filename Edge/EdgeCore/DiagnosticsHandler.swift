@@ -171,6 +171,11 @@ public struct DiagnosticsHandler: Sendable {
                 .warning, "\(dropped.authorised) authorised passages and \(dropped.exit) exits dropped for lack of space",
                 action: "keep the link to central up and the disk free; bollardctl buffer shows the counts"))
         }
+        if let evidence = try? controller.buffer.evidenceStorage(), evidence.dropped > 0 {
+            findings.append(.init(
+                .warning, "\(evidence.dropped) evidence images dropped by the storage bounds (age or the \(configuration.evidenceQuotaMiB) MiB quota)",
+                action: "their events are kept, without those images; keep the link to central up, or raise evidence_quota_mib if the disk allows"))
+        }
         if health.diskFreeBytes >= 0, health.diskFreeBytes < 100 << 20 {
             findings.append(.init(
                 .warning, "disk almost full: \(health.diskFreeBytes >> 20) MiB free",

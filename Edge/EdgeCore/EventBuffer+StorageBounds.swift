@@ -16,8 +16,8 @@ import WireProtocol
 //    can cost one, and that is counted and reported).
 //
 // Every drop is counted: events in `health.dropped` (shown by `bollardctl buffer` and central's
-// status), images in `evidence_dropped` in `meta` (read by `evidenceStorage()`; not yet shown by
-// bollardctl).
+// status), images in `evidence_dropped` in `meta` (read by `evidenceStorage()`, shown by
+// `bollardctl buffer` and as a warning in `bollardctl status`).
 
 /// The age and size bounds of what a gate keeps; defaults suit a small unit with an 8 GB card.
 public struct StorageBounds: Sendable, Equatable {

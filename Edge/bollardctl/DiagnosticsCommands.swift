@@ -257,7 +257,11 @@ enum Words {
             String(format: "buffer %d/%d events unsent, oldest %.0f s", buffer.depth, buffer.capacity, buffer.oldestSeconds),
             "by kind: " + (kinds.isEmpty ? "none" : kinds),
             "dropped since the database was made: \(dropped.authorised) authorised, \(dropped.exit) exits, \(dropped.violation) violations, \(dropped.review) reviews",
-            "evidence images waiting: \(buffer.pendingImages)",
+            "evidence images waiting: \(buffer.pendingImages)"
+                + (buffer.evidenceBytes.map { held in
+                    ", \(held >> 20) MiB held" + (buffer.evidenceQuotaBytes.map { " of a \($0 >> 20) MiB quota" } ?? "")
+                } ?? "")
+                + (buffer.evidenceImagesDropped.map { ", \($0) dropped by the storage bounds" } ?? ""),
             "database \(buffer.path)",
         ]
     }

@@ -2,6 +2,7 @@ import Domain
 import EdgeCore
 import Foundation
 import GRDB
+import Logging
 import Testing
 import WireProtocol
 
@@ -77,5 +78,35 @@ import WireProtocol
         #expect(try buffer.depth().count == 3)
         // A second pass finds nothing more to do.
         #expect(try buffer.enforce(bounds, now: now).isEmpty)
+    }
+
+    @Test("images dropped by the bounds are counted where a technician looks: bollardctl buffer shows held, quota and dropped; status warns")
+    func droppedImagesShown() throws {
+        let buffer = try EventBuffer(path: folder + "/edge.sqlite", capacity: 1_000)
+        let now = Date()
+        for index in 0..<3 {
+            _ = try buffer.append(read: Self.read(at: now), decision: Self.violation, images: Self.images(UInt8(index), frame: 10_000, crop: 2_000), now: now)
+        }
+        var configuration = EdgeConfiguration()
+        configuration.evidenceQuotaMiB = 1
+        let controller = SmallFilesystemTests.controller(buffer, heldCapacity: 1)
+        let sync = SyncClient(
+            endpoint: "tcp://127.0.0.1:1", credentials: .init(publicKey: "", secretKey: "", centralPublicKey: ""), controller: controller,
+            heartbeatInterval: 1, gateID: "g", logger: Logger(label: "test"))
+        let handler = DiagnosticsHandler(configuration: configuration, controller: controller, sync: sync, logger: Logger(label: "test"))
+        func bufferReport() throws -> DiagnosticsBuffer? {
+            let line = String(decoding: WireCodec.encode(DiagnosticsRequest.buffer), as: UTF8.self)
+            return try JSONDecoder().decode(DiagnosticsReply.self, from: Data(handler.answer(line).utf8)).buffer
+        }
+        #expect(try bufferReport()?.evidenceImagesDropped == 0)
+        #expect(!(handler.status().findings ?? []).contains { $0.problem.contains("evidence images dropped") })
+        var bounds = StorageBounds()
+        bounds.evidenceQuotaBytes = 20_000  // two of the three frames must go
+        try buffer.enforce(bounds, now: now)
+        let report = try #require(try bufferReport())
+        #expect(report.evidenceImagesDropped == 2)
+        #expect(report.evidenceBytes == 16_000)
+        #expect(report.evidenceQuotaBytes == 1 << 20)
+        #expect((handler.status().findings ?? []).contains { $0.severity == .warning && $0.problem.hasPrefix("2 evidence images dropped") })
     }
 }
