@@ -96,7 +96,10 @@ extension CentralStore {
             try db.execute(
                 sql: "UPDATE access_tokens SET revoked_ms = ? WHERE name = ? AND revoked_ms IS NULL",
                 arguments: [Self.nowMilliseconds(), name])
-            return db.changesCount > 0
+            let revoked = db.changesCount > 0
+            // Its dashboard sessions end with it (the session lookup also refuses a revoked token).
+            try db.execute(sql: "DELETE FROM dashboard_sessions WHERE token_name = ?", arguments: [name])
+            return revoked
         }
     }
 

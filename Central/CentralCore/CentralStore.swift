@@ -130,6 +130,7 @@ public final class CentralStore: Sendable {
         registerTallyMigration(&migrator)
         registerHolderMigrations(&migrator)
         registerIdempotencyMigration(&migrator)
+        registerSessionMigration(&migrator)
         return migrator
     }
 

@@ -29,7 +29,7 @@ public struct ControlCentre: Sendable {
         self.centralKey = centralKey
         self.store = store
         audit = AuditLog(store: store)
-        sessions = SessionStore()
+        sessions = SessionStore(store: store)
         self.metrics = metrics
         cache = StatusCache(store: store)
         pages = try DashboardPages()

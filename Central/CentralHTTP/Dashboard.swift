@@ -18,7 +18,7 @@ enum Dashboard {
             guard let token = form["token"]?.trimmingCharacters(in: .whitespaces), let actor = try centre.store.actor(forToken: token) else {
                 return html(centre.pages.render("login", ["title": "Sign in", "message": "Unknown or revoked token."]), status: .unauthorized)
             }
-            let session = await centre.sessions.open(for: actor)
+            let session = try centre.sessions.open(for: actor)
             var response = Response.redirect(to: actor.role.may(.viewGates) ? "/dashboard" : "/queue", type: .found)
             response.headers[.setCookie] = "\(cookie)=\(session.id); Path=/; HttpOnly; SameSite=Strict; Max-Age=43200"
             return response
@@ -26,7 +26,7 @@ enum Dashboard {
         router.post("/logout") { request, context in
             let session = try await signedIn(request, centre)
             try await checkForm(request, session)
-            await centre.sessions.close(session.id)
+            try centre.sessions.close(session.id)
             var response = Response.redirect(to: "/login", type: .found)
             response.headers[.setCookie] = "\(cookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
             return response
@@ -256,7 +256,7 @@ enum Dashboard {
         guard let header = request.headers[.cookie] else { return nil }
         for part in header.split(separator: ";") {
             let pair = part.trimmingCharacters(in: .whitespaces)
-            if pair.hasPrefix(cookie + "=") { return await centre.sessions.session(String(pair.dropFirst(cookie.count + 1))) }
+            if pair.hasPrefix(cookie + "=") { return try centre.sessions.session(String(pair.dropFirst(cookie.count + 1))) }
         }
         return nil
     }

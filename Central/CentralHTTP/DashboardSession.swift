@@ -1,8 +1,8 @@
 import CentralCore
 import Foundation
 
-/// A person signed in to the dashboard with a token: held in memory, named by
-/// an HttpOnly, SameSite=Strict cookie; its CSRF token goes into every form.
+/// A person signed in to the dashboard with a token, named by an HttpOnly,
+/// SameSite=Strict cookie; its CSRF token goes into every form.
 public struct DashboardSession: Sendable {
     public var id: String
     public var actor: Actor
@@ -10,26 +10,26 @@ public struct DashboardSession: Sendable {
     public var expires: Date
 }
 
-/// The live sessions. A restart signs everyone out, which is acceptable for a control room.
-public actor SessionStore {
-    private var sessions: [String: DashboardSession] = [:]
+/// The dashboard's sessions, kept in central's store (`CentralStore+Sessions`):
+/// they outlive a restart, every instance on the same store shares them, and a
+/// revoked token's sessions end at once.
+public struct SessionStore: Sendable {
+    let store: CentralStore
     let lifetime: TimeInterval
 
-    public init(lifetime: TimeInterval = 12 * 3600) { self.lifetime = lifetime }
-
-    public func open(for actor: Actor) -> DashboardSession {
-        let now = Date()
-        sessions = sessions.filter { $0.value.expires > now }
-        let session = DashboardSession(
-            id: AccessToken.generate(), actor: actor, csrf: AccessToken.generate(), expires: now.addingTimeInterval(lifetime))
-        sessions[session.id] = session
-        return session
+    public init(store: CentralStore, lifetime: TimeInterval = 12 * 3600) {
+        self.store = store
+        self.lifetime = lifetime
     }
 
-    public func session(_ id: String) -> DashboardSession? {
-        guard let session = sessions[id], session.expires > Date() else { return nil }
-        return session
+    public func open(for actor: Actor) throws -> DashboardSession {
+        let (id, stored) = try store.openSession(for: actor, lifetime: lifetime)
+        return DashboardSession(id: id, actor: stored.actor, csrf: stored.csrf, expires: stored.expires)
     }
 
-    public func close(_ id: String) { sessions[id] = nil }
+    public func session(_ id: String) throws -> DashboardSession? {
+        try store.session(id: id).map { DashboardSession(id: id, actor: $0.actor, csrf: $0.csrf, expires: $0.expires) }
+    }
+
+    public func close(_ id: String) throws { try store.closeSession(id: id) }
 }

@@ -1,6 +1,7 @@
 import CentralCore
 import CentralHTTP
 import Foundation
+import GRDB
 import Domain
 import WireProtocol
 import Hummingbird
@@ -39,6 +40,29 @@ import Testing
             }
             try await client.execute(uri: "/audit", method: .get, headers: [.cookie: session.cookie]) { #expect($0.status == .ok) }
             try await client.execute(uri: "/login", method: .post, body: ByteBuffer(string: "token=bt_nope")) { #expect($0.status == .unauthorized) }
+        }
+    }
+
+    @Test("a dashboard session outlives a restart of central (a new instance on the same database) and ends at once when its token is revoked")
+    func sessionsLiveInTheStore() async throws {
+        let fixture = try ControlFixture()
+        let path = try #require(fixture.databasePath)
+        let session = try await fixture.application().test(.router) { client in try await signIn(client, fixture, .operator_) }
+        // Only the session id's hash is kept: a copy of the database opens nothing.
+        let raw = String(session.cookie.split(separator: "=", maxSplits: 1)[1])
+        let kept = try await DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT hash FROM dashboard_sessions") }
+        #expect(kept == [AccessToken.hash(raw)])
+        // Another store on the same database file: what a restarted central, or a second instance, opens.
+        let restarted = try ControlCentre(store: CentralStore(path: path))
+        try await Application(router: restarted.router()).test(.router) { client in
+            try await client.execute(uri: "/queue", method: .get, headers: [.cookie: session.cookie]) { response in
+                #expect(response.status == .ok)
+                #expect(response.text.contains(session.csrf), "the same session, with its CSRF token")
+            }
+            #expect(try fixture.store.revokeToken(name: "t-operator"))
+            try await client.execute(uri: "/queue", method: .get, headers: [.cookie: session.cookie]) { response in
+                #expect(response.status != .ok, "a revoked token's session still opened the queue")
+            }
         }
     }
 
