@@ -131,6 +131,7 @@ public final class CentralStore: Sendable {
         registerHolderMigrations(&migrator)
         registerIdempotencyMigration(&migrator)
         registerSessionMigration(&migrator)
+        registerStalledUploadMigration(&migrator)
         return migrator
     }
 

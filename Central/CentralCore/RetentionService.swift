@@ -3,7 +3,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Forgets plates of authorised passages older than the retention period and
+/// Forgets plates of authorised passages older than the retention period,
+/// forgets evidence uploads no gate has gone on with for two days, and
 /// compacts the permit change log, once a minute on the monotonic clock.
 /// A failed pass is logged and retried at the next; it never stops central.
 public struct RetentionService: Service, CustomStringConvertible {
@@ -23,6 +24,9 @@ public struct RetentionService: Service, CustomStringConvertible {
         progress = ProgressReporter(name: "retention", deadline: max(interval * 2, .seconds(120)))
     }
 
+    /// A partial upload untouched this long is forgotten (the gate, if it comes back, sends the image again).
+    static let stalledUploadAge: TimeInterval = 2 * 86_400
+
     public func run() async throws {
         await progress.repeating(every: interval) { await purge() }
     }
@@ -33,6 +37,8 @@ public struct RetentionService: Service, CustomStringConvertible {
             let cutoff = Date().addingTimeInterval(-authorisedPlateRetention)
             let forgotten = try await BlockingWork.run { [store] in try store.forgetAuthorisedPlates(before: cutoff) }
             if forgotten > 0 { logger.info("forgot plates of authorised passages", metadata: ["events.count": "\(forgotten)"]) }
+            let stalled = try await BlockingWork.run { [store] in try store.forgetStalledUploads(before: Date().addingTimeInterval(-Self.stalledUploadAge)) }
+            if stalled > 0 { logger.notice("forgot partial evidence uploads no gate went on with", metadata: ["images.count": "\(stalled)"]) }
             // Gates further behind than the log reaches fetch a snapshot instead.
             try await BlockingWork.run { [store] in try store.compactChangeLog(keep: 100_000) }
         } catch {

@@ -119,6 +119,32 @@ import WireProtocol
         #expect(try reopened.evidenceBlobCount() == 1)
     }
 
+    @Test("a partial upload no gate goes on with is forgotten after its age, and the gate that comes back is told to start again and completes")
+    func stalledUploadsAreForgotten() throws {
+        try store.setSigningKey(gateID: gate.id, publicKey: key.publicKeyBase64)
+        let image = Self.jpegLike(600_000)
+        let digest = EventImageDigest(role: "frame", sha256: EventSeal.hexDigest(image), bytes: image.count)
+        try store.commit(events: try chain([event(1, images: [digest])], key: key), from: gate.id, origin: origin)
+        _ = try store.receiveEvidence(chunk(image, offset: 0, size: 262_144), gateID: gate.id)
+        #expect(try store.uploadsInProgress() == 1)
+        // Not yet stalled at a cutoff before its chunk arrived.
+        #expect(try store.forgetStalledUploads(before: Date().addingTimeInterval(-60)) == 0)
+        #expect(try store.uploadsInProgress() == 1)
+        #expect(try store.forgetStalledUploads(before: Date().addingTimeInterval(60)) == 1)
+        #expect(try store.uploadsInProgress() == 0)
+        // The gate goes on where it stopped and is told central holds nothing; from 0 it completes.
+        let resumed = try store.receiveEvidence(chunk(image, offset: 262_144, size: 262_144), gateID: gate.id)
+        #expect(resumed.nextOffset == 0 && !resumed.complete)
+        var offset = 0
+        while true {
+            let ack = try store.receiveEvidence(chunk(image, offset: offset, size: 262_144), gateID: gate.id)
+            #expect(ack.error == nil)
+            if ack.complete { break }
+            offset = ack.nextOffset
+        }
+        #expect(try store.evidenceImages(gateID: gate.id, origin: origin, seq: 1) == ["frame": image])
+    }
+
     @Test("an image whose bytes do not match the signed digest, an unknown event or an unlisted role are answered with an error and nothing is stored")
     func refusals() throws {
         let image = Self.jpegLike(1000)
