@@ -203,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "EdgeCoreTests",
             dependencies: [
-                "EdgeCore", "Domain", "WireProtocol", "Evidence", "PlateRecognition", "Capture", "BollardSupport",
+                "EdgeCore", "Domain", "WireProtocol", "Evidence", "PlateRecognition", "Capture", "BollardSupport", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
