@@ -13,8 +13,11 @@ import WireProtocol
 /// as a conflict.
 public final class CentralStore: Sendable {
     let database: DatabasePool
+    /// The folder of the database file: the disk whose free space central reports.
+    public let directory: String
 
     public init(path: String) throws {
+        directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")

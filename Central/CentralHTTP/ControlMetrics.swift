@@ -14,6 +14,7 @@ public final class ControlMetrics: Sendable {
     let reviews: Gauge
     let waiting: Gauge
     let permitHead: Gauge
+    let centralDiskFree: Gauge
     let gateStates: [GateStatus.State: Gauge]
     let confirmed: Counter
     let dismissed: Counter
@@ -25,6 +26,8 @@ public final class ControlMetrics: Sendable {
         reviews = registry.makeGauge(name: "bollard_reviews", help: "Review events stored at central.")
         waiting = registry.makeGauge(name: "bollard_cases_waiting", help: "Violations and reviews waiting for a person (open or escalated).")
         permitHead = registry.makeGauge(name: "bollard_permit_head_seq", help: "Central's newest permit change sequence.")
+        centralDiskFree = registry.makeGauge(
+            name: "bollard_central_disk_free_bytes", help: "Free bytes on central's data disk (-1: unreadable); when full, gates' events wait at the gates.")
         var states: [GateStatus.State: Gauge] = [:]
         for state in [GateStatus.State.ok, .lagging, .offline] {
             states[state] = registry.makeGauge(name: "bollard_gates", labels: [("state", state.rawValue)], help: "Gates by state.")
@@ -61,6 +64,7 @@ public final class ControlMetrics: Sendable {
         reviews.set(Double(status.events.reviews))
         permitHead.set(Double(status.headSeq))
         waiting.set(Double(snapshot.waiting))
+        centralDiskFree.set(Double(snapshot.centralDiskFree))
         let counts = status.counts
         gateStates[.ok]?.set(Double(counts.ok))
         gateStates[.lagging]?.set(Double(counts.lagging))

@@ -146,6 +146,9 @@ enum Dashboard {
         page["violations"] = status.events.violations
         page["waiting"] = snapshot.waiting
         page["headSeq"] = status.headSeq
+        page["centralDisk"] = snapshot.centralDiskFree < 0 ? "?" : String(format: "%.1f GB", Double(snapshot.centralDiskFree) / 1e9)
+        // Below 1 GiB central is about to refuse events (gates keep them meanwhile).
+        page["centralDiskLow"] = snapshot.centralDiskFree >= 0 && snapshot.centralDiskFree < 1 << 30
         page["webhooksFailing"] = snapshot.webhooks.map(\.failing).reduce(0, +)
         page["failingHooks"] = snapshot.webhooks.filter { $0.failing > 0 }.map {
             ["id": $0.id, "url": $0.url, "failing": $0.failing, "pending": $0.pending, "lastError": $0.lastError ?? "-"] as [String: Any]

@@ -72,6 +72,7 @@ struct DashboardPages: Sendable {
         <div class="card"><b class="offline">{{offline}}</b>offline</div><div class="card"><b>{{events}}</b>events</div>
         <div class="card"><b>{{violations}}</b>violations</div><div class="card"><b>{{waiting}}</b>waiting for review</div>
         <div class="card"><b>{{headSeq}}</b>permit seq</div>
+        <div class="card"><b class="{{#centralDiskLow}}offline{{/centralDiskLow}}">{{centralDisk}}</b>free on central's disk</div>
         <div class="card"><b class="{{#webhooksFailing}}offline{{/webhooksFailing}}">{{webhooksFailing}}</b>webhook deliveries failing</div></div>
         {{#failingHooks}}<p class="msg">Webhook <b>{{id}}</b> ({{url}}): {{failing}} failing, {{pending}} pending · last error: {{lastError}}</p>{{/failingHooks}}
         <h2>Today ({{day}}): passages and violations per hour</h2>

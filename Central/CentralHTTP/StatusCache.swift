@@ -1,3 +1,4 @@
+import BollardSupport
 import CentralCore
 import Domain
 import Foundation
@@ -31,6 +32,8 @@ public actor StatusCache {
         /// Webhook receivers and their outbox, failures included.
         public var webhooks: [Webhook]
         public var pendingApplications: Int
+        /// Free bytes on central's own data disk (-1 unknown): a full disk stops ingest.
+        public var centralDiskFree: Int64
         public var taken: Date
     }
 
@@ -77,6 +80,6 @@ public actor StatusCache {
         return Snapshot(
             status: try CentralStatus.read(from: store, now: now), waiting: try store.waitingCaseCount(), day: day,
             hourly: try store.hourlyCounts(day: day), webhooks: try store.webhooks(),
-            pendingApplications: try store.applicationCount(state: .pending), taken: now)
+            pendingApplications: try store.applicationCount(state: .pending), centralDiskFree: DiskSpace.freeBytes(atPath: store.directory), taken: now)
     }
 }

@@ -1,3 +1,4 @@
+import BollardSupport
 import Foundation
 import Synchronization
 

@@ -1,3 +1,4 @@
+import BollardSupport
 import Domain
 import Evidence
 import Foundation

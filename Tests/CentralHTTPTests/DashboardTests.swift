@@ -34,6 +34,7 @@ import Testing
             try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: session.cookie]) { response in
                 #expect(response.status == .ok)
                 #expect(response.text.contains("gate-01") && response.text.contains("<svg"))
+                #expect(response.text.contains("free on central's disk"))
             }
             try await client.execute(uri: "/queue", method: .get, headers: [.cookie: session.cookie]) { response in
                 #expect(response.text.contains("1234BC0") && response.text.contains("9999ZZZ"))
@@ -116,7 +117,7 @@ import Testing
         }
     }
 
-    @Test("/metrics exposes events, cases waiting, gate states and request latencies in Prometheus text")
+    @Test("/metrics exposes events, cases waiting, gate states, central's free disk and request latencies in Prometheus text")
     func metrics() async throws {
         let fixture = try ControlFixture()
         try await fixture.application().test(.router) { client in
@@ -128,6 +129,10 @@ import Testing
                 #expect(text.contains(#"bollard_gates{state="offline"} 1"#))
                 #expect(text.contains("bollard_http_request_duration_seconds"))
                 #expect(text.contains("bollard_gate_permit_lag"))
+                // The gauge carries the real free space of the disk under the fixture's database.
+                let line = text.split(separator: "\n").first { $0.hasPrefix("bollard_central_disk_free_bytes ") }
+                let value = line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
+                #expect(value > 0, "\(line ?? "no bollard_central_disk_free_bytes line")")
             }
         }
     }
