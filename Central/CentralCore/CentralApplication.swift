@@ -61,9 +61,13 @@ public struct CentralDaemon: Sendable {
         let flusher = HealthFlusherService(
             store: store, pending: server.pendingHealth, interval: .milliseconds(Int64(server.options.healthFlushInterval * 1000)),
             logger: logger)
-        let retention = RetentionService(store: store, authorisedPlateRetention: server.options.authorisedPlateRetention, logger: logger)
-        let stays = StayService(store: store, logger: logger)
-        let webhooks = WebhookService(store: store, logger: logger)
+        // Work that must happen once is leased through the store: with several instances
+        // on one database, each job runs on one of them (the lease outlives a few passes).
+        func lease(_ job: String, _ duration: TimeInterval) -> JobLease { JobLease(job: job, store: store, duration: duration, logger: logger) }
+        let retention = RetentionService(
+            store: store, authorisedPlateRetention: server.options.authorisedPlateRetention, lease: lease("retention", 180), logger: logger)
+        let stays = StayService(store: store, lease: lease("stays", 90), logger: logger)
+        let webhooks = WebhookService(store: store, lease: lease("webhooks", 30), logger: logger)
         for reporter in [flusher.progress, retention.progress, stays.progress, webhooks.progress, server.progress] { monitor.register(reporter) }
         let watchdog = WatchdogService(
             monitor: monitor, notifier: notifier, interval: SystemdNotifier.watchdogInterval(environment: environment), logger: logger)

@@ -135,6 +135,7 @@ public final class CentralStore: Sendable {
         registerIdempotencyMigration(&migrator)
         registerSessionMigration(&migrator)
         registerStalledUploadMigration(&migrator)
+        registerLeaseMigration(&migrator)
         return migrator
     }
 

@@ -12,12 +12,17 @@ public struct RetentionService: Service, CustomStringConvertible {
     let authorisedPlateRetention: Double
     let interval: Duration
     let logger: Logger
+    /// The pass runs on one central instance at a time; nil: this one always runs it.
+    let lease: JobLease?
     public let progress: ProgressReporter
     public var description: String { "retention" }
 
     /// - Parameter authorisedPlateRetention: seconds an authorised vehicle's plate is kept.
-    public init(store: CentralStore, authorisedPlateRetention: Double, interval: Duration = .seconds(60), logger: Logger) {
+    public init(
+        store: CentralStore, authorisedPlateRetention: Double, interval: Duration = .seconds(60), lease: JobLease? = nil, logger: Logger
+    ) {
         self.store = store
+        self.lease = lease
         self.authorisedPlateRetention = authorisedPlateRetention
         self.interval = interval
         self.logger = logger
@@ -28,7 +33,11 @@ public struct RetentionService: Service, CustomStringConvertible {
     static let stalledUploadAge: TimeInterval = 2 * 86_400
 
     public func run() async throws {
-        await progress.repeating(every: interval) { await purge() }
+        await progress.repeating(every: interval) {
+            if let lease, (try? await BlockingWork.run { lease.claim() }) != true { return }
+            await purge()
+        }
+        lease?.release()
     }
 
     func purge() async {

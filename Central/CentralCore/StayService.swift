@@ -11,18 +11,22 @@ public struct StayService: Service, CustomStringConvertible {
     let store: CentralStore
     let interval: Duration
     let logger: Logger
+    /// The pass runs on one central instance at a time; nil: this one always runs it.
+    let lease: JobLease?
     public let progress: ProgressReporter
     public var description: String { "stays" }
 
-    public init(store: CentralStore, interval: Duration = .seconds(30), logger: Logger) {
+    public init(store: CentralStore, interval: Duration = .seconds(30), lease: JobLease? = nil, logger: Logger) {
         self.store = store
         self.interval = interval
+        self.lease = lease
         self.logger = logger
         progress = ProgressReporter(name: "stays", deadline: max(interval * 2, .seconds(120)))
     }
 
     public func run() async throws {
-        await progress.repeating(every: interval) { [store, logger] in
+        await progress.repeating(every: interval) { [store, logger, lease] in
+            if let lease, (try? await BlockingWork.run { lease.claim() }) != true { return }
             do {
                 // Event times are wall-clock times, so the rule's "now" is too.
                 let made = try await BlockingWork.run { try store.settleStays(now: Date()) }
@@ -31,5 +35,6 @@ public struct StayService: Service, CustomStringConvertible {
                 logger.error("stay pass failed", metadata: ["error": "\(error)"])
             }
         }
+        lease?.release()
     }
 }
