@@ -42,7 +42,7 @@ public struct CentralStatus: Codable, Sendable, Equatable {
 
     /// Thresholds that separate ok from lagging from offline.
     public struct Thresholds: Sendable {
-        /// No heartbeat for this long: offline.
+        /// Silent for this long (or for three of the gate's heartbeat intervals, if longer): offline.
         public var offlineAfter: Double = 10
         /// A permit change this old not yet held by the gate: lagging.
         public var permitLagAfter: Double = 5
@@ -69,7 +69,9 @@ public struct CentralStatus: Codable, Sendable, Equatable {
             let seen = report.map { max(0, now.timeIntervalSince($0.lastSeen)) }
             var state = GateStatus.State.ok
             var reasons: [String] = []
-            if let seen, seen <= thresholds.offlineAfter {
+            // Three missed heartbeats make a gate offline, and never less than the threshold.
+            let offlineAfter = max(thresholds.offlineAfter, 3 * (report?.health?.heartbeatSeconds ?? 0))
+            if let seen, seen <= offlineAfter {
                 // Any message counts as alive; the health checks need a heartbeat.
                 if let health = report?.health {
                     for reason in try lagReasons(health, head: head, lastSeen: report!.lastSeen, store: store, thresholds: thresholds, now: now) {

@@ -38,6 +38,9 @@ public struct GateHealth: Codable, Sendable, Hashable {
     /// format, frame rate, last frame age, reopens, frames dropped — the
     /// operator's view of the same object `bollardctl status` shows (§7).
     public var camera: CameraStatus?
+    /// Seconds between this gate's heartbeats (optional): central calls a gate
+    /// offline only after three of them are missed, whatever the interval.
+    public var heartbeatSeconds: Double?
 
     public init(
         permitSeq: Int64, bufferDepth: Int, bufferCapacity: Int, oldestUnsentSeconds: Double,
@@ -116,5 +119,6 @@ public struct GateHealth: Codable, Sendable, Hashable {
         case clockMilliseconds = "clock_ms"
         case uptimeSeconds = "uptime_s"
         case problems, camera
+        case heartbeatSeconds = "heartbeat_s"
     }
 }

@@ -15,6 +15,8 @@ public enum WireRanges {
     public static let instantMilliseconds: ClosedRange<Int64> = 0...4_102_444_800_000
     /// Durations in seconds (`oldest_unsent_s`, `uptime_s`): 0 to 100 years.
     public static let seconds: ClosedRange<Double> = 0...3_155_760_000
+    /// A gate's heartbeat interval, seconds (`heartbeat_s`): what a gate may be configured with, and more.
+    public static let heartbeatSeconds: ClosedRange<Double> = 0.01...3600
     /// Reads per minute.
     public static let recognitionRate: ClosedRange<Double> = 0...1_000_000
     /// Protocol versions a hello may offer, and how many.
@@ -85,6 +87,7 @@ extension GateHealth {
             WireRanges.problem(diskFreeBytes, in: -1...InputLimits.largestInteger, "disk_free_bytes"),
             WireRanges.problem(clockMilliseconds, in: WireRanges.instantMilliseconds, "clock_ms"),
             WireRanges.problem(uptimeSeconds, in: WireRanges.seconds, "uptime_s"),
+            heartbeatSeconds.flatMap { WireRanges.problem($0, in: WireRanges.heartbeatSeconds, "heartbeat_s") },
             WireRanges.softwareLength.contains(software.count) ? nil : "software must be 1...64 characters",
             (problems ?? []).count <= 8 && (problems ?? []).allSatisfy({ (1...300).contains($0.count) })
                 ? nil : "problems: at most 8 strings of 1...300 characters",

@@ -269,6 +269,7 @@ public final class SyncClient: Sendable {
                         DiagnosticsHandler.clockProblem(controller.clock),
                     ].compactMap { $0 }
                     if !problems.isEmpty { health.problems = problems.prefix(8).map { String($0.prefix(300)) } }
+                    health.heartbeatSeconds = client.heartbeatInterval.withLock { $0 }
                     send(.heartbeat(health))
                 case .send(let message):
                     send(message)

@@ -295,6 +295,25 @@ import WireProtocol
             software: "t")
     }
 
+    @Test("a gate with a slow heartbeat is offline only after three of its intervals; one that says nothing of its interval after 10 s")
+    func offlineFollowsTheGatesHeartbeat() throws {
+        for (index, id) in ["slow", "default"].enumerated() {
+            try store.registerGate(Gate(id: id, zone: "z", direction: .entry), publicKey: String(repeating: "h", count: 39) + "\(index)")
+        }
+        let now = Date()
+        var slow = Self.health(seq: 0)
+        slow.heartbeatSeconds = 20
+        try store.saveHealth([("slow", now, slow), ("default", now, Self.health(seq: 0))])
+        func states(after seconds: Double) throws -> [String: GateStatus.State] {
+            Dictionary(uniqueKeysWithValues: try CentralStatus.read(from: store, now: now.addingTimeInterval(seconds)).gates.map { ($0.gateID, $0.state) })
+        }
+        #expect(try states(after: 25) == ["slow": .ok, "default": .offline])
+        #expect(try states(after: 61) == ["slow": .offline, "default": .offline])
+        // The interval is checked like every health field.
+        slow.heartbeatSeconds = -1
+        #expect(slow.problem == "heartbeat_s must be a number within 0.01...3600.0")
+    }
+
     @Test func statusSeparatesOkLaggingOffline() throws {
         for (index, id) in ["ok", "behind", "backlog", "silent", "never"].enumerated() {
             try store.registerGate(Gate(id: id, zone: "z", direction: .entry), publicKey: String(repeating: "k", count: 39) + "\(index)")

@@ -246,6 +246,8 @@ struct SyncHardeningTests {
         for id in ["gate-a", "gate-b", "gate-c"] { try Self.connectedGate(cluster, id, heartbeatInterval: 60) }
         // Silent longer than central's old 10 s push window (which once dropped such gates from pushes).
         Thread.sleep(forTimeInterval: 12)
+        // Their heartbeat says a minute: central does not call them offline after 10 s of silence either.
+        for id in ["gate-a", "gate-b", "gate-c"] { #expect(try cluster.centralGateStatus(id)["state"] as? String != "offline") }
         for round in 0..<3 {
             _ = try cluster.centralCLI(["permits", "add", "--id", "P-\(round)", "--plate", Self.stranger])
             let head = try cluster.centralHeadSeq()
