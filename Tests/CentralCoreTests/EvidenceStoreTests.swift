@@ -95,12 +95,18 @@ import WireProtocol
             data: image.subdata(in: offset..<min(image.count, offset + size)))
     }
 
-    @Test("an image upload interrupted by a restart of central resumes at the offset central holds, and completes only with the signed hash")
-    func uploadResumesAfterRestart() throws {
+    /// Event 1, signed, listing one frame of `bytes` (its upload not begun); returns the frame.
+    func committedEventWithImage(bytes: Int) throws -> Data {
         try store.setSigningKey(gateID: gate.id, publicKey: key.publicKeyBase64)
-        let image = Self.jpegLike(600_000)
+        let image = Self.jpegLike(bytes)
         let digest = EventImageDigest(role: "frame", sha256: EventSeal.hexDigest(image), bytes: image.count)
         try store.commit(events: try chain([event(1, images: [digest])], key: key), from: gate.id, origin: origin)
+        return image
+    }
+
+    @Test("an image upload interrupted by a restart of central resumes at the offset central holds, and completes only with the signed hash")
+    func uploadResumesAfterRestart() throws {
+        let image = try committedEventWithImage(bytes: 600_000)
 
         let first = try store.receiveEvidence(chunk(image, offset: 0, size: 262_144), gateID: gate.id)
         #expect(first.nextOffset == 262_144 && !first.complete && first.error == nil)
@@ -121,10 +127,7 @@ import WireProtocol
 
     @Test("a partial upload no gate goes on with is forgotten after its age, and the gate that comes back is told to start again and completes")
     func stalledUploadsAreForgotten() throws {
-        try store.setSigningKey(gateID: gate.id, publicKey: key.publicKeyBase64)
-        let image = Self.jpegLike(600_000)
-        let digest = EventImageDigest(role: "frame", sha256: EventSeal.hexDigest(image), bytes: image.count)
-        try store.commit(events: try chain([event(1, images: [digest])], key: key), from: gate.id, origin: origin)
+        let image = try committedEventWithImage(bytes: 600_000)
         _ = try store.receiveEvidence(chunk(image, offset: 0, size: 262_144), gateID: gate.id)
         #expect(try store.uploadsInProgress() == 1)
         // Not yet stalled at a cutoff before its chunk arrived.
