@@ -46,16 +46,28 @@ public struct WebhookService: Service, CustomStringConvertible {
         }
     }
 
-    /// One pass over the due notifications; returns how many were delivered.
+    /// How long a claimed notification is not due again: well past one attempt (10 s timeout).
+    static let claimLease: TimeInterval = 60
+
+    /// One pass over the due notifications (at most 20); returns how many were delivered. Each is
+    /// claimed through the database before its attempt, so central instances sharing the database
+    /// post it once between them.
     @discardableResult
     public func deliverDue(session: URLSession) async -> Int {
-        let due: [WebhookDelivery]
-        do { due = try await BlockingWork.run { [store] in try store.dueWebhookDeliveries(now: Date()) } } catch {
-            logger.error("webhook outbox unreadable", metadata: ["error": "\(error)"])
-            return 0
-        }
         var delivered = 0
-        for delivery in due {
+        var attempted: Set<Int64> = []
+        for _ in 0..<20 {
+            let claimed: WebhookDelivery?
+            do {
+                claimed = try await BlockingWork.run { [store, attempted] in
+                    try store.claimDueWebhookDelivery(now: Date(), lease: Self.claimLease, excluding: attempted)
+                }
+            } catch {
+                logger.error("webhook outbox unreadable", metadata: ["error": "\(error)"])
+                return delivered
+            }
+            guard let delivery = claimed else { break }
+            attempted.insert(delivery.id)
             ProgressReporter.current?.beat()  // a slow receiver (10 s each) is not a stuck service
             let outcome = await attempt(delivery, session: session)
             let backoff = min(3600, retryBase * pow(2, Double(min(delivery.attempts, 20))))
