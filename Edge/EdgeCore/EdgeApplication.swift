@@ -145,6 +145,10 @@ public enum EdgeApplication {
                     description: "central's public key for \(endpoint) not found at \(path): copy central.pub from that central's data folder there")
             }
             let key = try KeyFile.read(path: path).publicKey
+            // Checked here for every endpoint, not at the first failover to it.
+            guard CurveKeyPair.isValidKey(key) else {
+                throw StartupError(description: "central's public key for \(endpoint) in \(path) is not a valid CURVE key: copy central.pub again")
+            }
             keys[path] = key
             return SyncClient.Central(endpoint: endpoint, publicKey: key)
         }

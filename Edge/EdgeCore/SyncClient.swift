@@ -118,12 +118,8 @@ public final class SyncClient: Sendable {
 
     public func start() throws {
         let context = try ZMQContext()
-        // Fail fast on a bad endpoint or key: those are configuration errors (every one is checked here).
-        for index in centrals.indices.dropFirst() {
-            let (socket, monitor) = try makeSocket(context, monitorAddress: Self.monitorAddress(-index), central: index)
-            socket.close()
-            monitor.close()
-        }
+        // Fail fast on a bad endpoint or key: those are configuration errors (the other endpoints'
+        // were checked by the configuration reader and their keys when read).
         let (socket, monitor) = try makeSocket(context, monitorAddress: Self.monitorAddress(0), central: 0)
         let handOff = ThreadHandOff((context: context, socket: socket, monitor: monitor))
         thread.start { [self] in
