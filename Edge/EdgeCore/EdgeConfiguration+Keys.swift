@@ -53,8 +53,8 @@ extension EdgeConfiguration {
         .custom(
             "central_endpoints", \.centralEndpoints, allowed: "a comma-separated list of tcp://HOST:PORT or ipc://PATH, or empty",
             doc: "Several central instances sharing one database, in the order the gate tries them: when the one in use stops answering "
-                + "the gate moves to the next and carries on its session (docs/operations.md). Empty: central_endpoint alone.",
-            example: "tcp://central-a:7700, tcp://central-b:7700",
+                + "the gate moves to the next and carries on its session (docs/operations.md), e.g. "
+                + "tcp://central-a:7700, tcp://central-b:7700. Empty: central_endpoint alone; set one of the two.",
             parse: { text -> [String]? in
                 let entries = list(text)
                 for (number, entry) in entries.enumerated() {
@@ -75,7 +75,6 @@ extension EdgeConfiguration {
             "central_public_key_files", \.centralPublicKeyFiles, allowed: "a comma-separated list of paths, one per central endpoint, or empty",
             doc: "Central's public key for each entry of central_endpoints, in the same order, when the instances have different keys. "
                 + "Empty: central_public_key_file for every endpoint (instances that share a data folder share its key).",
-            example: "/var/lib/bollard-edge/central-a.pub, /var/lib/bollard-edge/central-b.pub",
             parse: { text -> [String]? in
                 let entries = list(text)
                 for (number, entry) in entries.enumerated() where entry.isEmpty || entry.utf8.count > 4096 || entry.utf8.contains(0) {
