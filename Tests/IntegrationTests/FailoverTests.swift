@@ -1,6 +1,7 @@
 import BollardSupport
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 import WireProtocol
 
@@ -156,5 +157,24 @@ struct FailoverTests {
         for log in [cluster.centralLog, cluster.centralInstanceLog(portB)] {
             #expect(!cluster.log(log).contains("error"), "\(cluster.log(log))")
         }
+    }
+
+    @Test("two central instances on one database post each webhook notification once between them")
+    func webhooksOnceWithTwoInstances() throws {
+        let cluster = try Cluster()
+        let receiver = try HTTPReceiver(statuses: [204])
+        _ = try cluster.centralCLI(["webhooks", "add", "--id", "council", "--url", receiver.url])
+        let portB = try Cluster.freePort()
+        try cluster.startCentral()
+        try cluster.startCentralInstance(port: portB)
+        for number in 0..<20 {
+            _ = try cluster.centralCLI(["permits", "add", "--id", "W-\(number)", "--plate", "\(6000 + number)BCD"])
+        }
+        try cluster.waitUntil("20 notifications posted", timeout: 30) { receiver.requests.count >= 20 }
+        // Both delivery loops run every second: give a second post the time to happen.
+        Thread.sleep(forTimeInterval: 3)
+        let ids = receiver.requests.compactMap { $0.headers["bollard-delivery"] }
+        #expect(ids.count == 20, "posted \(ids.count) times for 20 notifications")
+        #expect(Set(ids).count == 20)
     }
 }
