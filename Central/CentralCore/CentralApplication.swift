@@ -9,18 +9,28 @@ import ZMQ
 public enum CentralApplication {
     /// Opens the store (seeding the default holiday calendar on first run)
     /// and makes sure central has a key pair.
+    ///
+    /// Several instances may share one data folder (docs/operations.md): the first-run work
+    /// (migrations, the calendar, the key pair) is done under the folder's lock, one process at a time.
     public static func openStore(configuration: CentralConfiguration, logger: Logger) throws -> CentralStore {
         try PrivateFiles.makeDirectory(atPath: configuration.dataDirectory)
-        try PrivateFiles.prepareDatabaseFile(atPath: configuration.databasePath)
-        let store = try CentralStore(path: configuration.databasePath)
-        // Ten years ahead, so the calendar never silently ends on 31 December.
-        if try store.holidays().isEmpty { try store.setHolidays(.bilbaoDefault(through: 2035)) }
-        if !FileManager.default.fileExists(atPath: configuration.secretKeyFile) {
-            let pair = try CurveKeyPair.generate()
-            try KeyFile.writePair(base: configuration.keyBase, publicKey: pair.publicKey, secretKey: pair.secretKey)
-            logger.notice("generated central's key pair; give gates its public key", metadata: ["key.file": "\(configuration.publicKeyFile)"])
+        return try withDataFolderLock(configuration) {
+            try PrivateFiles.prepareDatabaseFile(atPath: configuration.databasePath)
+            let store = try CentralStore(path: configuration.databasePath)
+            // Ten years ahead, so the calendar never silently ends on 31 December.
+            if try store.holidays().isEmpty { try store.setHolidays(.bilbaoDefault(through: 2035)) }
+            if !FileManager.default.fileExists(atPath: configuration.secretKeyFile) {
+                let pair = try CurveKeyPair.generate()
+                try KeyFile.writePair(base: configuration.keyBase, publicKey: pair.publicKey, secretKey: pair.secretKey)
+                logger.notice("generated central's key pair; give gates its public key", metadata: ["key.file": "\(configuration.publicKeyFile)"])
+            }
+            return store
         }
-        return store
+    }
+
+    /// Runs `body` holding the data folder's start-up lock (`central.lock`; flock, so same host only).
+    public static func withDataFolderLock<T>(_ configuration: CentralConfiguration, _ body: () throws -> T) throws -> T {
+        try FolderLock.exclusively(path: configuration.dataDirectory + "/central.lock", body)
     }
 
     public static func build(configuration: CentralConfiguration, logger: Logger) throws -> CentralDaemon {
@@ -61,13 +71,14 @@ public struct CentralDaemon: Sendable {
         let flusher = HealthFlusherService(
             store: store, pending: server.pendingHealth, interval: .milliseconds(Int64(server.options.healthFlushInterval * 1000)),
             logger: logger)
-        // Work that must happen once is leased through the store: with several instances
-        // on one database, each job runs on one of them (the lease outlives a few passes).
+        // Passes that must run once are leased through the store: with several instances on
+        // one database, each job runs on one of them (the lease outlives a few passes).
+        // Webhooks need no lease: each notification is claimed on its own (WebhookService).
         func lease(_ job: String, _ duration: TimeInterval) -> JobLease { JobLease(job: job, store: store, duration: duration, logger: logger) }
         let retention = RetentionService(
             store: store, authorisedPlateRetention: server.options.authorisedPlateRetention, lease: lease("retention", 180), logger: logger)
         let stays = StayService(store: store, lease: lease("stays", 90), logger: logger)
-        let webhooks = WebhookService(store: store, lease: lease("webhooks", 30), logger: logger)
+        let webhooks = WebhookService(store: store, logger: logger)
         for reporter in [flusher.progress, retention.progress, stays.progress, webhooks.progress, server.progress] { monitor.register(reporter) }
         let watchdog = WatchdogService(
             monitor: monitor, notifier: notifier, interval: SystemdNotifier.watchdogInterval(environment: environment), logger: logger)

@@ -141,6 +141,38 @@ extension CentralStore {
         }
     }
 
+    /// Takes the oldest due notification for one attempt: it is not due again for `lease` seconds,
+    /// so a second central instance on this database does not post it too. The attempt's record
+    /// (`recordWebhookAttempt`) replaces the lease; a process that dies mid-attempt leaves the
+    /// notification to be tried again when the lease ends (at least once, never lost).
+    /// `excluding`: notifications already attempted in this pass (one attempt each per pass).
+    public func claimDueWebhookDelivery(now: Date, lease: TimeInterval, excluding: Set<Int64> = []) throws -> WebhookDelivery? {
+        try database.writeWithoutTransaction { db in
+            var claimed: WebhookDelivery?
+            // IMMEDIATE: the write lock is taken before the read, so two instances cannot both see the row as due.
+            try db.inTransaction(.immediate) {
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT o.id, o.webhook_id, w.url, w.secret, o.topic, o.body, o.attempts FROM webhook_outbox o
+                        JOIN webhooks w ON w.id = o.webhook_id
+                        WHERE o.delivered_ms IS NULL AND o.next_attempt_ms <= ?
+                        AND o.id NOT IN (SELECT value FROM json_each(?)) ORDER BY o.next_attempt_ms, o.id LIMIT 1
+                        """, arguments: [Int64(now.timeIntervalSince1970 * 1000), "[" + excluding.map(String.init).joined(separator: ",") + "]"])
+                if let row {
+                    try db.execute(
+                        sql: "UPDATE webhook_outbox SET next_attempt_ms = ? WHERE id = ?",
+                        arguments: [Int64((now.timeIntervalSince1970 + lease) * 1000), row["id"] as Int64])
+                    claimed = WebhookDelivery(
+                        id: row["id"], webhookID: row["webhook_id"], url: row["url"], secret: row["secret"], topic: row["topic"], body: row["body"],
+                        attempts: row["attempts"])
+                }
+                return .commit
+            }
+            return claimed
+        }
+    }
+
     /// Records an attempt: delivered, or failed with `error` and tried again at `retryAt`.
     public func recordWebhookAttempt(id: Int64, delivered: Bool, error: String?, retryAt: Date) throws {
         try database.write { db in

@@ -17,16 +17,13 @@ public struct WebhookService: Service, CustomStringConvertible {
     let interval: Duration
     let retryBase: Double
     let logger: Logger
-    /// Deliveries happen on one central instance at a time; nil: this one always delivers.
-    let lease: JobLease?
     public let progress: ProgressReporter
     public var description: String { "webhooks" }
 
-    public init(store: CentralStore, interval: Duration = .seconds(1), retryBase: Double = 2, lease: JobLease? = nil, logger: Logger) {
+    public init(store: CentralStore, interval: Duration = .seconds(1), retryBase: Double = 2, logger: Logger) {
         self.store = store
         self.interval = interval
         self.retryBase = retryBase
-        self.lease = lease
         self.logger = logger
         progress = ProgressReporter(name: "webhooks", deadline: .seconds(120))
     }
@@ -47,24 +44,31 @@ public struct WebhookService: Service, CustomStringConvertible {
                 }
             }
         }
-        lease?.release()
     }
 
-    /// One pass over the due notifications; returns how many were delivered. With a lease,
-    /// only while this instance holds it (renewed before each delivery, so a pass slowed by
-    /// receivers never outlives it).
+    /// How long a claimed notification is not due again: well past one attempt (10 s timeout).
+    static let claimLease: TimeInterval = 60
+
+    /// One pass over the due notifications (at most 20); returns how many were delivered. Each is
+    /// claimed through the database before its attempt, so central instances sharing the database
+    /// post it once between them.
     @discardableResult
     public func deliverDue(session: URLSession) async -> Int {
-        if let lease, (try? await BlockingWork.run { lease.claim() }) != true { return 0 }
-        let due: [WebhookDelivery]
-        do { due = try await BlockingWork.run { [store] in try store.dueWebhookDeliveries(now: Date()) } } catch {
-            logger.error("webhook outbox unreadable", metadata: ["error": "\(error)"])
-            return 0
-        }
         var delivered = 0
-        for delivery in due {
+        var attempted: Set<Int64> = []
+        for _ in 0..<20 {
+            let claimed: WebhookDelivery?
+            do {
+                claimed = try await BlockingWork.run { [store, attempted] in
+                    try store.claimDueWebhookDelivery(now: Date(), lease: Self.claimLease, excluding: attempted)
+                }
+            } catch {
+                logger.error("webhook outbox unreadable", metadata: ["error": "\(error)"])
+                return delivered
+            }
+            guard let delivery = claimed else { break }
+            attempted.insert(delivery.id)
             ProgressReporter.current?.beat()  // a slow receiver (10 s each) is not a stuck service
-            if let lease, (try? await BlockingWork.run { lease.claim() }) != true { break }
             let outcome = await attempt(delivery, session: session)
             let backoff = min(3600, retryBase * pow(2, Double(min(delivery.attempts, 20))))
             let retryAt = Date().addingTimeInterval(backoff * Double.random(in: 0.8...1.2))

@@ -93,7 +93,9 @@ extension BollardCentralCommand {
             var extra: [ServiceGroupConfiguration.ServiceConfiguration] = []
             if let http = configuration.httpAddress {
                 guard let address = HTTPService.parse(address: http) else { throw ValidationError("--http takes ADDRESS:PORT") }
-                let service = HTTPService(centre: try ControlCentre(store: central.store, centralKey: try SigningKey.loadOrCreate(path: configuration.signingKeyFile)), host: address.host, port: address.port, logger: logger) { port in
+                // Under the folder's lock: a second instance starting at once must not create it too.
+                let signingKey = try CentralApplication.withDataFolderLock(configuration) { try SigningKey.loadOrCreate(path: configuration.signingKeyFile) }
+                let service = HTTPService(centre: try ControlCentre(store: central.store, centralKey: signingKey), host: address.host, port: address.port, logger: logger) { port in
                     print("control centre on http://\(address.host):\(port)/")
                     fflush(nil)
                 }

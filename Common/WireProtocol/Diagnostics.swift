@@ -102,6 +102,10 @@ public struct EdgeStatus: Codable, Sendable, Hashable {
     public var camera: CameraStatus?
     /// The same problems, worst first, each with how bad it is and what to do (absent from older gates).
     public var findings: [DiagnosticsFinding]?
+    /// Every configured central endpoint in failover order (`centralEndpoint` is the one in use),
+    /// and the moves from one to the next since start (absent from older gates).
+    public var centralEndpoints: [String]?
+    public var failovers: Int?
 
     public init(
         gate: Gate, centralEndpoint: String, connected: Bool, secondsSinceCentral: Double?,
@@ -119,8 +123,9 @@ public struct EdgeStatus: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case gate, connected, health, problems, camera, findings
+        case gate, connected, health, problems, camera, findings, failovers
         case centralEndpoint = "central_endpoint"
+        case centralEndpoints = "central_endpoints"
         case secondsSinceCentral = "seconds_since_central"
         case permitCount = "permit_count"
     }

@@ -103,6 +103,10 @@ public struct DiagnosticsSync: Codable, Sendable, Hashable {
     public var lastError: String?
     /// Why the gate cannot connect, when it cannot and the reason is known (`bollardctl sync` prints it with the fix).
     public var diagnosis: DiagnosticsFinding?
+    /// Every configured central endpoint in failover order (`endpoint` is the one in use), and how many
+    /// times the gate moved from one to the next since start; absent from gates without failover.
+    public var endpoints: [String]?
+    public var failovers: Int?
 
     public init(
         endpoint: String, connected: Bool, secondsSinceCentral: Double?, secondsSinceAck: Double?, permitSeq: Int64, centralHeadSeq: Int64?,
@@ -124,7 +128,7 @@ public struct DiagnosticsSync: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case endpoint, connected, diagnosis
+        case endpoint, connected, diagnosis, endpoints, failovers
         case secondsSinceCentral = "seconds_since_central"
         case secondsSinceAck = "seconds_since_ack"
         case permitSeq = "permit_seq"

@@ -55,12 +55,25 @@ extension DiagnosticsHandler {
     func syncReport() -> DiagnosticsSync {
         let link = sync.link
         let health = controller.health()
-        return DiagnosticsSync(
-            endpoint: configuration.centralEndpoint, connected: sync.isConnected, secondsSinceCentral: link.secondsSinceCentral,
+        var report = DiagnosticsSync(
+            endpoint: link.endpoint, connected: sync.isConnected, secondsSinceCentral: link.secondsSinceCentral,
             secondsSinceAck: link.secondsSinceAck, permitSeq: health.permitSeq, centralHeadSeq: link.centralHeadSeq,
             unsentEvents: health.bufferDepth, oldestUnsentSeconds: health.oldestUnsentSeconds,
             clockOffsetMilliseconds: controller.clock.offsetMilliseconds, maxClockSkewMilliseconds: controller.clock.maxSkewMilliseconds,
             lastError: link.lastError, diagnosis: sync.isConnected ? nil : connectionFinding(link))
+        report.endpoints = sync.centrals.map(\.endpoint)
+        report.failovers = link.failovers
+        return report
+    }
+
+    /// `list[index]`, or the last element when the index is past it (the lists are never empty).
+    static func element(_ list: [String], _ index: Int) -> String { list.indices.contains(index) ? list[index] : list.last ?? "" }
+
+    /// The central key files to check: one per distinct file, named by the key that set them.
+    var centralKeyChecks: [DiagnosticsCheck] {
+        let key = configuration.centralPublicKeyFiles.isEmpty ? "central_public_key_file" : "central_public_key_files"
+        var seen: Set<String> = []
+        return configuration.resolvedCentralPublicKeyFiles.filter { seen.insert($0).inserted }.map { Self.keyCheck(key, $0, secret: false) }
     }
 
     // MARK: Buffer
@@ -137,9 +150,10 @@ extension DiagnosticsHandler {
         var checks: [DiagnosticsCheck] = []
         checks.append(Self.directoryCheck("data_dir", configuration.dataDirectory))
         checks.append(Self.keyCheck("key_file", configuration.resolvedKeyFile, secret: true))
-        checks.append(Self.keyCheck("central_public_key_file", configuration.resolvedCentralPublicKeyFile, secret: false))
+        checks += centralKeyChecks
         checks.append(Self.keyCheck("signing_key_file", configuration.resolvedSigningKeyFile, secret: true))
-        checks.append(Self.endpointCheck(configuration.centralEndpoint))
+        let endpointKey = configuration.centralEndpoints.isEmpty ? "central_endpoint" : "central_endpoints"
+        for endpoint in configuration.resolvedCentralEndpoints { checks.append(Self.endpointCheck(endpoint, key: endpointKey)) }
         for (key, path) in [
             ("replay_file", configuration.replayFile), ("frames_dir", configuration.framesDirectory), ("camera_device", configuration.cameraDevice),
             ("recognition_model", configuration.recognitionModel),
@@ -184,12 +198,12 @@ extension DiagnosticsHandler {
     }
 
     /// `tcp://HOST:PORT` with a port in 1…65535.
-    static func endpointCheck(_ endpoint: String) -> DiagnosticsCheck {
+    static func endpointCheck(_ endpoint: String, key: String = "central_endpoint") -> DiagnosticsCheck {
         let parts = endpoint.hasPrefix("tcp://") ? endpoint.dropFirst(6).split(separator: ":", omittingEmptySubsequences: false) : []
         let ok = parts.count >= 2 && !parts.dropLast().joined(separator: ":").isEmpty && (Int(parts.last ?? "").map { (1...65535).contains($0) } ?? false)
         return DiagnosticsCheck(
-            "central_endpoint", ok: ok, ok ? "\(endpoint) is a TCP endpoint" : "'\(endpoint)' is not tcp://HOST:PORT",
-            action: ok ? nil : "set central_endpoint = tcp://central-host:7700")
+            key, ok: ok, ok ? "\(endpoint) is a TCP endpoint" : "'\(endpoint)' is not tcp://HOST:PORT",
+            action: ok ? nil : "set \(key) = tcp://central-host:7700")
     }
 
     // MARK: Selftest
@@ -223,10 +237,8 @@ extension DiagnosticsHandler {
             checks.append(DiagnosticsCheck(
                 "clock", ok: false, "not measured: central has not answered yet", action: "connect the gate to central (see the central check)"))
         }
-        let keys = [
-            Self.keyCheck("key_file", configuration.resolvedKeyFile, secret: true),
-            Self.keyCheck("central_public_key_file", configuration.resolvedCentralPublicKeyFile, secret: false),
-            Self.keyCheck("signing_key_file", configuration.resolvedSigningKeyFile, secret: true),
+        let keys = [Self.keyCheck("key_file", configuration.resolvedKeyFile, secret: true)] + centralKeyChecks + [
+            Self.keyCheck("signing_key_file", configuration.resolvedSigningKeyFile, secret: true)
         ]
         let badKeys = keys.filter { !$0.ok }
         checks.append(DiagnosticsCheck(
@@ -242,7 +254,7 @@ extension DiagnosticsHandler {
         if sync.isConnected, link.welcomed {
             return DiagnosticsCheck(
                 "central", ok: true,
-                "\(configuration.centralEndpoint) accepts this gate's key" + (link.secondsSinceCentral.map { String(format: ", answered %.1f s ago", $0) } ?? ""))
+                "\(link.endpoint) accepts this gate's key" + (link.secondsSinceCentral.map { String(format: ", answered %.1f s ago", $0) } ?? ""))
         }
         if let refusal = link.signingKeyRefusal {
             return DiagnosticsCheck(
@@ -254,7 +266,7 @@ extension DiagnosticsHandler {
         }
         let since = link.secondsSinceCentral.map { String(format: "last answered %.0f s ago", $0) } ?? "never answered since start"
         return DiagnosticsCheck(
-            "central", ok: false, "\(configuration.centralEndpoint) \(since)" + (link.lastError.map { "; \($0)" } ?? ""),
+            "central", ok: false, "\(link.endpoint) \(since)" + (link.lastError.map { "; \($0)" } ?? ""),
             action: "check the network and that bollard-central runs there; make sure central registered this gate's key (bollard-central gates list)")
     }
 }

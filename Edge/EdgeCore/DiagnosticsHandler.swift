@@ -107,10 +107,13 @@ public struct DiagnosticsHandler: Sendable {
         let link = sync.link
         let connected = sync.isConnected
         let findings = findings(health: health, link: link)
-        return EdgeStatus(
-            gate: controller.permits.snapshot.gate, centralEndpoint: configuration.centralEndpoint,
+        var status = EdgeStatus(
+            gate: controller.permits.snapshot.gate, centralEndpoint: link.endpoint,
             connected: connected, secondsSinceCentral: link.secondsSinceCentral, permitCount: controller.permits.snapshot.index.count,
             health: health, problems: findings.filter { $0.severity != .notice }.map(\.problem), camera: camera.map { Self.cameraStatus($0.snapshot) }, findings: findings)
+        status.centralEndpoints = sync.centrals.map(\.endpoint)
+        status.failovers = link.failovers
+        return status
     }
 
     /// Everything wrong with the gate, worst first, each with what to do.
@@ -152,7 +155,8 @@ public struct DiagnosticsHandler: Sendable {
             let since = link.secondsSinceCentral.map { String(format: "for %.0f s", $0) } ?? "since start"
             findings.append(.init(
                 .warning,
-                "central unreachable at \(configuration.centralEndpoint) \(since): deciding offline with permit seq \(health.permitSeq)"
+                "central unreachable at \(link.endpoint) \(since)" + (sync.centrals.count > 1 ? " (and at the other endpoints tried)" : "")
+                    + ": deciding offline with permit seq \(health.permitSeq)"
                     + (link.lastError.map { "; last error: \($0)" } ?? ""),
                 action: "bollardctl sync tells why; check the network and that bollard-central runs; events wait safely in the buffer"))
         }
@@ -197,7 +201,7 @@ public struct DiagnosticsHandler: Sendable {
     func connectionFinding(_ link: SyncClient.Link) -> DiagnosticsFinding? {
         link.diagnosis.map {
             ConnectionDiagnosis.finding(
-                $0, endpoint: configuration.centralEndpoint, centralKeyFile: configuration.resolvedCentralPublicKeyFile,
+                $0, endpoint: link.endpoint, centralKeyFile: Self.element(configuration.resolvedCentralPublicKeyFiles, link.endpointIndex),
                 gateID: configuration.gateID, keyFile: configuration.resolvedKeyFile)
         }
     }

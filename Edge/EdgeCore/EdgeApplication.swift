@@ -62,8 +62,9 @@ public enum EdgeApplication {
             clock: ClockCheck(maxSkewMilliseconds: Int64(configuration.maxClockSkewSeconds * 1000)), logger: logger)
 
         let credentials = try loadCredentials(configuration: configuration, logger: logger)
+        let centrals = try loadCentrals(configuration: configuration)
         let sync = SyncClient(
-            endpoint: configuration.centralEndpoint, credentials: credentials, controller: controller,
+            centrals: centrals, credentials: credentials, controller: controller,
             heartbeatInterval: configuration.heartbeatInterval, gateID: configuration.gateID, logger: logger)
         var sources: [(name: String, source: any PlateReadSource)] = []
         if let replay = configuration.replayFile { sources.append(("replay", ReplayReadSource(path: replay, logger: logger))) }
@@ -130,12 +131,27 @@ public enum EdgeApplication {
         }
         let own = try KeyFile.readSecret(path: keyPath)
         let secret = own.secretKey
-        let centralPath = configuration.resolvedCentralPublicKeyFile
-        guard FileManager.default.fileExists(atPath: centralPath) else {
-            throw StartupError(description: "central's public key not found at \(centralPath): copy central.pub from the central's data folder there")
-        }
-        let central = try KeyFile.read(path: centralPath)
+        let central = try loadCentrals(configuration: configuration)[0]
         return SyncClient.Credentials(publicKey: own.publicKey, secretKey: secret, centralPublicKey: central.publicKey)
+    }
+
+    /// Every central endpoint with its public key, in failover order.
+    static func loadCentrals(configuration: EdgeConfiguration) throws -> [SyncClient.Central] {
+        var keys: [String: String] = [:]
+        return try zip(configuration.resolvedCentralEndpoints, configuration.resolvedCentralPublicKeyFiles).map { endpoint, path in
+            if let key = keys[path] { return SyncClient.Central(endpoint: endpoint, publicKey: key) }
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw StartupError(
+                    description: "central's public key for \(endpoint) not found at \(path): copy central.pub from that central's data folder there")
+            }
+            let key = try KeyFile.read(path: path).publicKey
+            // Checked here for every endpoint, not at the first failover to it.
+            guard CurveKeyPair.isValidKey(key) else {
+                throw StartupError(description: "central's public key for \(endpoint) in \(path) is not a valid CURVE key: copy central.pub again")
+            }
+            keys[path] = key
+            return SyncClient.Central(endpoint: endpoint, publicKey: key)
+        }
     }
 }
 

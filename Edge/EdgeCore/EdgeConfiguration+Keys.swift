@@ -7,7 +7,37 @@ extension EdgeConfiguration {
     /// Every key of the gate's configuration, documented once; the example
     /// file, `check-config`, the environment and SIGHUP all go by this table.
     public static let reader = ConfigurationReader<EdgeConfiguration>(
-        program: "bollard-edge", keys: keyTable, defaults: EdgeConfiguration(), environmentPrefix: "BOLLARD_EDGE_")
+        program: "bollard-edge", keys: keyTable, defaults: EdgeConfiguration(), environmentPrefix: "BOLLARD_EDGE_",
+        consistency: consistency)
+
+    /// The rules between the central keys: one way to name the endpoints, one way to name their keys,
+    /// and as many key files as endpoints.
+    static func consistency(_ configuration: EdgeConfiguration, set: Set<String>) -> [ConfigurationReader<EdgeConfiguration>.Conflict] {
+        var conflicts: [ConfigurationReader<EdgeConfiguration>.Conflict] = []
+        if set.contains("central_endpoints"), set.contains("central_endpoint"), !configuration.centralEndpoints.isEmpty {
+            conflicts.append(.init(
+                key: "central_endpoints", detail: "central_endpoint is set too; list every central in central_endpoints and remove central_endpoint"))
+        }
+        if set.contains("central_public_key_files"), set.contains("central_public_key_file"), !configuration.centralPublicKeyFiles.isEmpty {
+            conflicts.append(.init(
+                key: "central_public_key_files",
+                detail: "central_public_key_file is set too; give either one shared key file or one per endpoint, not both"))
+        }
+        let endpoints = configuration.resolvedCentralEndpoints.count
+        let files = configuration.centralPublicKeyFiles.count
+        if files > 0, files != endpoints {
+            conflicts.append(.init(
+                key: "central_public_key_files",
+                detail: "\(files) key file\(files == 1 ? "" : "s") for \(endpoints) central endpoint\(endpoints == 1 ? "" : "s"); "
+                    + "give one per endpoint, in the same order, or one shared central_public_key_file"))
+        }
+        return conflicts
+    }
+
+    /// A comma-separated list; empty text is the empty list.
+    static func list(_ text: String) -> [String] {
+        text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
 
     /// The log levels a file may name.
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -20,9 +50,39 @@ extension EdgeConfiguration {
         .choice("direction", \.direction, [.entry, .exit], doc: "Whether vehicles passing this gate enter or leave the zone."),
         .path("data_dir", \.dataDirectory, doc: "The buffer database, the key pair and (by default) the diagnostics socket live here."),
         .endpoint("central_endpoint", \.centralEndpoint, bind: false, doc: "Where central listens for gates (its gate_endpoint)."),
+        .custom(
+            "central_endpoints", \.centralEndpoints, allowed: "a comma-separated list of tcp://HOST:PORT or ipc://PATH, or empty",
+            doc: "Several central instances sharing one database, in the order the gate tries them: when the one in use stops answering "
+                + "the gate moves to the next and carries on its session (docs/operations.md), e.g. "
+                + "tcp://central-a:7700, tcp://central-b:7700. Empty: central_endpoint alone; set one of the two.",
+            parse: { text -> [String]? in
+                let entries = list(text)
+                for (number, entry) in entries.enumerated() {
+                    if let problem = Endpoint.problem(entry, bind: false) {
+                        throw ConfigurationKey<EdgeConfiguration>.Rejected("entry \(number + 1) '\(entry)': \(problem)")
+                    }
+                    if entries[..<number].contains(entry) {
+                        throw ConfigurationKey<EdgeConfiguration>.Rejected("entry \(number + 1) '\(entry)' is listed twice")
+                    }
+                }
+                return entries
+            },
+            render: { $0.joined(separator: ", ") }),
         .optionalPath(
             "central_public_key_file", \.centralPublicKeyFile, doc: "Central's public key (central.pub from central's data folder). Empty: <data_dir>/central.pub.",
             example: "/var/lib/bollard-edge/central.pub"),
+        .custom(
+            "central_public_key_files", \.centralPublicKeyFiles, allowed: "a comma-separated list of paths, one per central endpoint, or empty",
+            doc: "Central's public key for each entry of central_endpoints, in the same order, when the instances have different keys. "
+                + "Empty: central_public_key_file for every endpoint (instances that share a data folder share its key).",
+            parse: { text -> [String]? in
+                let entries = list(text)
+                for (number, entry) in entries.enumerated() where entry.isEmpty || entry.utf8.count > 4096 || entry.utf8.contains(0) {
+                    throw ConfigurationKey<EdgeConfiguration>.Rejected("entry \(number + 1) '\(entry)' is not a path")
+                }
+                return entries
+            },
+            render: { $0.joined(separator: ", ") }),
         .optionalPath(
             "key_file", \.keyFile, doc: "This gate's CURVE key pair, created 0600 on first run. Empty: <data_dir>/gate.key.",
             example: "/var/lib/bollard-edge/gate.key"),

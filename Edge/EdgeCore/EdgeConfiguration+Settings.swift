@@ -8,7 +8,8 @@ extension EdgeConfiguration {
         func text<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "(none)" }
         let values: [String: String] = [
             "gate_id": gateID, "zone": zone, "direction": direction.rawValue, "data_dir": dataDirectory, "central_endpoint": centralEndpoint,
-            "central_public_key_file": resolvedCentralPublicKeyFile, "key_file": resolvedKeyFile, "signing_key_file": resolvedSigningKeyFile,
+            "central_public_key_file": resolvedCentralPublicKeyFile,
+            "central_endpoints": resolvedCentralEndpoints.joined(separator: ", "), "central_public_key_files": resolvedCentralPublicKeyFiles.joined(separator: ", "), "key_file": resolvedKeyFile, "signing_key_file": resolvedSigningKeyFile,
             "buffer_capacity": "\(bufferCapacity)", "disk_reserve_mib": "\(diskReserveMiB)", "evidence_quota_mib": "\(evidenceQuotaMiB)",
             "evidence_max_age_days": "\(evidenceMaxAgeDays)", "authorised_max_age_days": "\(authorisedMaxAgeDays)", "heartbeat_interval": "\(heartbeatInterval)",
             "diagnostics_socket": resolvedDiagnosticsSocket, "diagnostics_group": diagnosticsGroup ?? "(bollard-tech if it exists, else the daemon's group)",

@@ -21,8 +21,13 @@ public struct EdgeConfiguration: Sendable, Equatable {
     /// Holds the buffer database, the key pair and the diagnostics socket.
     public var dataDirectory = "data/edge"
     public var centralEndpoint = "tcp://127.0.0.1:7700"
+    /// Several central instances (sharing one database), tried in this order when the one in
+    /// use goes away; empty: `centralEndpoint` alone.
+    public var centralEndpoints: [String] = []
     /// Central's public key file; default `<data>/central.pub`.
     public var centralPublicKeyFile: String?
+    /// One public key file per entry of `centralEndpoints`, same order; empty: `centralPublicKeyFile` for every one.
+    public var centralPublicKeyFiles: [String] = []
     /// This gate's key pair; default `<data>/gate.key`.
     public var keyFile: String?
     /// This gate's Ed25519 key that signs every event; default `signing.key` beside `key_file`.
@@ -90,6 +95,13 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public init() {}
 
     public var resolvedCentralPublicKeyFile: String { centralPublicKeyFile ?? dataDirectory + "/central.pub" }
+    /// The central endpoints the gate uses, in failover order (one unless `central_endpoints` lists several).
+    public var resolvedCentralEndpoints: [String] { centralEndpoints.isEmpty ? [centralEndpoint] : centralEndpoints }
+    /// Central's public key file for each of `resolvedCentralEndpoints`, same order.
+    public var resolvedCentralPublicKeyFiles: [String] {
+        centralPublicKeyFiles.isEmpty
+            ? Array(repeating: resolvedCentralPublicKeyFile, count: resolvedCentralEndpoints.count) : centralPublicKeyFiles
+    }
     public var resolvedKeyFile: String { keyFile ?? dataDirectory + "/gate.key" }
     public var resolvedSigningKeyFile: String {
         if let signingKeyFile { return signingKeyFile }

@@ -27,6 +27,9 @@ public struct GateSyncStateMachine: Sendable {
         public var evidenceTimeout: Duration = .seconds(10)
         /// After central could not take evidence (`unknown_type`, `unavailable`), wait this long.
         public var evidencePause: Duration = .seconds(60)
+        /// With several central endpoints: silence from the one in use after which the gate moves
+        /// to the next, even when the socket monitor saw nothing (a host that vanished drops packets).
+        public var failoverAfter: Duration = .seconds(5)
 
         public init(heartbeatInterval: Duration) {
             self.heartbeatInterval = heartbeatInterval
@@ -58,6 +61,9 @@ public struct GateSyncStateMachine: Sendable {
         case acknowledgeEvents([Int64])
         /// Close the socket and connect a new one.
         case renewSocket
+        /// Central at the endpoint in use is gone: close the socket and connect to endpoint `index`
+        /// (its own key); the session (permit sequence, unacknowledged events, evidence offsets) goes on there.
+        case switchEndpoint(index: Int)
         /// If no event waits, send the next chunk of the oldest pending evidence image, then call `evidenceSent`.
         case uploadEvidence
         /// Central answered an evidence chunk: forget the image when complete
@@ -107,11 +113,26 @@ public struct GateSyncStateMachine: Sendable {
     /// Central cannot take evidence now (a revision-3 central, or it is busy): try again after this.
     private var evidencePausedUntil: Instant?
 
-    public init(configuration: Configuration, held: Int64, holidaysSeq: Int64? = nil, now: Instant) {
+    /// How many central endpoints the gate may use (1: no failover, the socket is only renewed).
+    public let endpointCount: Int
+    /// The endpoint in use (an index into the configured list).
+    public private(set) var endpoint = 0
+    /// Moves to another endpoint since start.
+    public private(set) var failovers = 0
+    /// When the gate started using `endpoint`: silence is counted from here or the last answer, whichever is later.
+    private var endpointSince: Instant
+    /// The socket monitor says the transport to the endpoint in use is down (closed, refused, handshake failed).
+    private var transportDown = false
+    /// No handshake since the socket was made or the transport went down: a hello then went nowhere.
+    private var awaitingHandshake = true
+
+    public init(configuration: Configuration, held: Int64, holidaysSeq: Int64? = nil, endpointCount: Int = 1, now: Instant) {
         self.configuration = configuration
         self.held = held
         self.holidaysSeq = holidaysSeq
+        self.endpointCount = max(1, endpointCount)
         socketCreated = now
+        endpointSince = now
     }
 
     // MARK: Queries
@@ -148,7 +169,10 @@ public struct GateSyncStateMachine: Sendable {
     public mutating func tick(now: Instant) -> [Action] {
         var actions: [Action] = []
         let connected = isConnected(now: now)
-        if !connected, now - socketCreated > configuration.renewSocketAfter,
+        if let next = failoverDue(now: now) {
+            actions.append(.switchEndpoint(index: next))
+            switchedEndpoint(to: next, now: now)
+        } else if endpointCount == 1, !connected, now - socketCreated > configuration.renewSocketAfter,
             lastHeard.map({ $0 < socketCreated || now - $0 >= configuration.renewSocketAfter }) ?? true
         {
             actions.append(.renewSocket)
@@ -189,6 +213,51 @@ public struct GateSyncStateMachine: Sendable {
         return actions
     }
 
+    // MARK: Failover
+
+    /// The endpoint to move to, when central at the one in use counts as gone: it has not
+    /// answered within the connected window and the socket monitor says the transport is down
+    /// (the process died, the port refuses), or it has not answered for `failoverAfter` whatever
+    /// the monitor says. Silence is counted from the later of its last answer and the move to
+    /// it, so each endpoint gets its full chance and a gate never flaps between two that answer:
+    /// it stays wherever central answers. Round-robin, so it comes back to the first in turn.
+    public func failoverDue(now: Instant) -> Int? {
+        guard endpointCount > 1, !isConnected(now: now) else { return nil }
+        let silentSince = max(lastHeard ?? endpointSince, endpointSince)
+        let silence = now - silentSince
+        guard silence >= configuration.failoverAfter || (transportDown && silence >= configuration.connectedWindow) else { return nil }
+        return (endpoint + 1) % endpointCount
+    }
+
+    /// What the socket monitor saw: the transport to central is up (handshake done) or down
+    /// (disconnected, refused, handshake failed).
+    public mutating func transport(up: Bool) {
+        // A hello sent before the handshake finished was not queued (ZMQ_IMMEDIATE): send it now.
+        if up, awaitingHandshake { lastHello = nil }
+        awaitingHandshake = !up
+        transportDown = !up
+    }
+
+    /// The session moves to `index`: everything in flight goes again there, after a hello.
+    private mutating func switchedEndpoint(to index: Int, now: Instant) {
+        endpoint = index
+        endpointSince = now
+        failovers += 1
+        transportDown = false
+        // Say hello at once rather than a heartbeat later.
+        lastHello = nil
+        socketRenewed(now: now)
+        switch permitSync {
+        case .idle: break
+        case .awaitingChanges:
+            // The welcome asks again if the new central is ahead.
+            permitSync = .idle
+        case .snapshot(let base, let after, _):
+            // Resume at the page whose answer was lost, as soon as the new central answers.
+            permitSync = .snapshot(baseSeq: base, requestedAfter: after, since: now - configuration.requestTimeout - .milliseconds(1))
+        }
+    }
+
     /// The loop sent an evidence chunk.
     public mutating func evidenceSent(now: Instant) {
         evidenceSentAt = now
@@ -205,6 +274,7 @@ public struct GateSyncStateMachine: Sendable {
     /// The loop replaced its socket.
     public mutating func socketRenewed(now: Instant) {
         socketCreated = now
+        awaitingHandshake = true
         inflight.removeAll()
         inflightSentAt = nil
         evidenceInFlight = false

@@ -11,6 +11,10 @@ import ZMQ
 /// far behind), uploads committed events until they are acknowledged, and
 /// sends heartbeats.
 ///
+/// Given several central endpoints (instances sharing one database), it uses one
+/// at a time and moves to the next when the state machine says central there is
+/// gone (`GateSyncStateMachine.failoverDue`); the session carries over.
+///
 /// The socket lives on the client's own thread (ZMQ sockets are not
 /// thread-safe; blocking polls stay off Swift's cooperative pool). Other
 /// threads see only `link`, a small locked summary.
@@ -32,6 +36,21 @@ public final class SyncClient: Sendable {
         public var welcomed = false
         /// Why the gate cannot connect, as libzmq's socket monitor tells it; nil when connected or unknown.
         public var diagnosis: ConnectionDiagnosis.Verdict?
+        /// The central endpoint in use, and its place in the configured list.
+        public var endpoint = ""
+        public var endpointIndex = 0
+        /// Moves from one central endpoint to the next since start.
+        public var failovers = 0
+    }
+
+    /// One central instance the gate may use: where it listens and its public key.
+    public struct Central: Sendable, Equatable {
+        public var endpoint: String
+        public var publicKey: String
+        public init(endpoint: String, publicKey: String) {
+            self.endpoint = endpoint
+            self.publicKey = publicKey
+        }
     }
 
     public struct Credentials: Sendable {
@@ -45,7 +64,8 @@ public final class SyncClient: Sendable {
         }
     }
 
-    private let endpoint: String
+    /// The central instances, in the order they are tried; never empty.
+    public let centrals: [Central]
     private let credentials: Credentials
     private let controller: GateController
     /// Seconds; SIGHUP may change it (`setHeartbeatInterval`), the sync thread picks it up at its next turn.
@@ -58,17 +78,30 @@ public final class SyncClient: Sendable {
     /// Beats once per loop iteration (every 20 ms or so); the watchdog watches it.
     public let progress = ProgressReporter(name: "sync", deadline: .seconds(10))
 
-    public init(
+    /// A client of one central at `endpoint` with `credentials.centralPublicKey`.
+    public convenience init(
         endpoint: String, credentials: Credentials, controller: GateController, heartbeatInterval: Double,
         gateID: String, logger: Logger
     ) {
-        self.endpoint = endpoint
+        self.init(
+            centrals: [Central(endpoint: endpoint, publicKey: credentials.centralPublicKey)], credentials: credentials, controller: controller,
+            heartbeatInterval: heartbeatInterval, gateID: gateID, logger: logger)
+    }
+
+    /// A client that fails over between `centrals` (at least one), in that order.
+    public init(
+        centrals: [Central], credentials: Credentials, controller: GateController, heartbeatInterval: Double,
+        gateID: String, logger: Logger
+    ) {
+        precondition(!centrals.isEmpty, "at least one central endpoint")
+        self.centrals = centrals
         self.credentials = credentials
         self.controller = controller
         self.heartbeatInterval = Mutex(heartbeatInterval)
         self.gateID = gateID
         self.logger = logger
         thread = OwnedThread(name: "sync-client", logger: logger)
+        linkState.withLock { $0.endpoint = centrals[0].endpoint }
     }
 
     public var link: Link { linkState.withLock { $0 } }
@@ -85,8 +118,9 @@ public final class SyncClient: Sendable {
 
     public func start() throws {
         let context = try ZMQContext()
-        // Fail fast on a bad endpoint or key: those are configuration errors.
-        let (socket, monitor) = try makeSocket(context, monitorAddress: Self.monitorAddress(0))
+        // Fail fast on a bad endpoint or key: those are configuration errors (the other endpoints'
+        // were checked by the configuration reader and their keys when read).
+        let (socket, monitor) = try makeSocket(context, monitorAddress: Self.monitorAddress(0), central: 0)
         let handOff = ThreadHandOff((context: context, socket: socket, monitor: monitor))
         thread.start { [self] in
             let (context, socket, monitor) = handOff.value
@@ -101,11 +135,11 @@ public final class SyncClient: Sendable {
     /// The inproc address the `number`th socket's monitor reports on (unique within the context).
     static func monitorAddress(_ number: Int) -> String { "inproc://sync-monitor-\(number)" }
 
-    /// A connected DEALER with our keys and options, and the monitor PAIR its connection events arrive on.
-    func makeSocket(_ context: ZMQContext, monitorAddress: String) throws -> (socket: ZMQSocket, monitor: ZMQSocket) {
+    /// A DEALER connected to central number `central`, with our keys and options, and the monitor PAIR its connection events arrive on.
+    func makeSocket(_ context: ZMQContext, monitorAddress: String, central: Int) throws -> (socket: ZMQSocket, monitor: ZMQSocket) {
         let socket = try ZMQSocket(context: context, type: .dealer)
         try socket.makeCurveClient(
-            serverPublicKey: credentials.centralPublicKey, publicKey: credentials.publicKey,
+            serverPublicKey: centrals[central].publicKey, publicKey: credentials.publicKey,
             secretKey: credentials.secretKey)
         // Queue nothing for a peer that is not connected: what we send while
         // offline is stale by the time we reconnect, and events stay in SQLite anyway.
@@ -119,7 +153,7 @@ public final class SyncClient: Sendable {
         let monitor = try socket.monitor(
             address: monitorAddress,
             events: [.connected, .connectRetried, .disconnected, .handshakeSucceeded, .handshakeFailedNoDetail, .handshakeFailedProtocol, .handshakeFailedAuth])
-        try socket.connect(endpoint)
+        try socket.connect(centrals[central].endpoint)
         return (socket, monitor)
     }
 
@@ -171,7 +205,7 @@ public final class SyncClient: Sendable {
             let holidaysSeq = (try? client.controller.buffer.meta("holidays_seq")).flatMap { $0.flatMap { Int64($0) } }
             machine = GateSyncStateMachine(
                 configuration: client.machineConfiguration, held: client.controller.permits.seq, holidaysSeq: holidaysSeq,
-                now: .now)
+                endpointCount: client.centrals.count, now: .now)
         }
 
         mutating func run() {
@@ -205,6 +239,12 @@ public final class SyncClient: Sendable {
             while let event = try? monitor.receiveMonitorEvent(dontWait: true) {
                 let before = diagnosis.verdict
                 diagnosis.note(event, admittedBefore: admittedBefore, revokedBefore: revokedBefore)
+                switch event.kind {
+                case .handshakeSucceeded: machine.transport(up: true)
+                case .disconnected, .connectRetried, .handshakeFailedNoDetail, .handshakeFailedProtocol, .handshakeFailedAuth:
+                    machine.transport(up: false)
+                default: break
+                }
                 if let verdict = diagnosis.verdict, verdict != before {
                     logger.warning("cannot connect to central", metadata: [
                         "sync.diagnosis": "\(verdict)", "endpoint": "\(event.endpoint)", "zmq.event.value": "\(event.value)",
@@ -279,7 +319,12 @@ public final class SyncClient: Sendable {
                     let batch = try controller.buffer.pending(limit: ProtocolVersion.maxEventsPerBatch)
                     if !batch.isEmpty, send(.events(batch, origin: controller.buffer.origin)) { machine.batchSent(batch.map(\.seq), now: .now) }
                 case .adoptWelcome(let welcome):
-                    logger.info("central welcomed gate", metadata: ["gate.id": "\(welcome.gate.id)", "central.head": "\(welcome.headSeq)"])
+                    logger.info(
+                        "central welcomed gate",
+                        metadata: [
+                            "gate.id": "\(welcome.gate.id)", "central.head": "\(welcome.headSeq)",
+                            "endpoint": "\(client.centrals[machine.endpoint].endpoint)",
+                        ])
                     welcomed = true
                     if !admittedBefore || revokedBefore { remember(admitted: true) }
                     let holidays = HolidayCalendar(Set(welcome.holidays.compactMap(LocalDate.init)))
@@ -355,8 +400,24 @@ public final class SyncClient: Sendable {
                     socket.close()
                     monitor.close()
                     monitorCount += 1
-                    (socket, monitor) = try client.makeSocket(context, monitorAddress: SyncClient.monitorAddress(monitorCount))
+                    (socket, monitor) = try client.makeSocket(
+                        context, monitorAddress: SyncClient.monitorAddress(monitorCount), central: machine.endpoint)
                     logger.debug("sync socket renewed after silence")
+                case .switchEndpoint(let index):
+                    let from = client.centrals[(index + client.centrals.count - 1) % client.centrals.count].endpoint
+                    socket.close()
+                    monitor.close()
+                    monitorCount += 1
+                    // What the monitor said was about the old endpoint.
+                    diagnosis = ConnectionDiagnosis()
+                    evidenceCurrent = nil
+                    (socket, monitor) = try client.makeSocket(context, monitorAddress: SyncClient.monitorAddress(monitorCount), central: index)
+                    logger.warning(
+                        "central does not answer: failing over to the next central endpoint",
+                        metadata: [
+                            "endpoint.from": "\(from)", "endpoint.to": "\(client.centrals[index].endpoint)",
+                            "sync.failovers": "\(machine.failovers)", "events.unsent": "\(controller.buffer.count)",
+                        ])
                 }
             }
         }
@@ -385,6 +446,9 @@ public final class SyncClient: Sendable {
                 link.secondsSinceAck = lastAck.map { Self.seconds(now - $0) }
                 link.welcomed = welcomed
                 link.diagnosis = link.connected ? nil : diagnosis.verdict
+                link.endpointIndex = machine.endpoint
+                link.endpoint = client.centrals[machine.endpoint].endpoint
+                link.failovers = machine.failovers
             }
         }
 

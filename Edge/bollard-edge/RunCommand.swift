@@ -110,7 +110,7 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         let loaded = try options.load()
         let configuration = loaded.value
-        print("configuration ok: gate \(configuration.gateID), zone \(configuration.zone), \(configuration.direction.rawValue), data \(configuration.dataDirectory), central \(configuration.centralEndpoint)")
+        print("configuration ok: gate \(configuration.gateID), zone \(configuration.zone), \(configuration.direction.rawValue), data \(configuration.dataDirectory), central \(configuration.resolvedCentralEndpoints.joined(separator: ", "))")
         for (key, value) in EdgeConfiguration.reader.values(of: configuration) {
             print("\(key) = \(value)" + (loaded.origins[key].map { "  # \($0)" } ?? "  # default"))
         }

@@ -62,6 +62,9 @@ extension BollardCtlCommand {
             if findings.isEmpty { print("OK        no problems found") }
             print("gate \(status.gate.id)  zone \(status.gate.zone)  \(status.gate.direction.rawValue)")
             print("central \(status.centralEndpoint): \(status.connected ? "connected" : "NOT CONNECTED")")
+            if let line = Words.failover(endpoints: status.centralEndpoints, inUse: status.centralEndpoint, failovers: status.failovers) {
+                print(line)
+            }
             print("permits \(status.permitCount) at sequence \(health.permitSeq)")
             print(String(format: "buffer %d/%d, oldest unsent %.0f s, dropped authorised %lld", health.bufferDepth, health.bufferCapacity, health.oldestUnsentSeconds, health.droppedAuthorised))
             print(String(format: "reads %.1f/min, disk free %lld MiB, up %.0f s", health.recognitionRate, health.diskFreeBytes >> 20, health.uptimeSeconds))

@@ -228,10 +228,19 @@ enum Words {
             + (why.isEmpty ? "" : " " + why) + "  [\(read.source.rawValue)" + (read.seq.map { ", event \($0)" } ?? ", NOT STORED") + "]"
     }
 
+    /// "endpoint 2 of 2 (tcp://a:7700, tcp://b:7700); 1 failover since start", for gates with several centrals.
+    static func failover(endpoints: [String]?, inUse: String, failovers: Int?) -> String? {
+        guard let endpoints, endpoints.count > 1 else { return nil }
+        let place = endpoints.firstIndex(of: inUse).map { "endpoint \($0 + 1) of \(endpoints.count)" } ?? "\(endpoints.count) endpoints"
+        let moves = failovers ?? 0
+        return "\(place) (\(endpoints.joined(separator: ", "))); \(moves) failover\(moves == 1 ? "" : "s") since start"
+    }
+
     static func seconds(_ value: Double?) -> String { value.map { String(format: "%.1f s ago", $0) } ?? "never" }
 
     static func sync(_ sync: DiagnosticsSync) -> [String] {
         var lines = ["central \(sync.endpoint): " + (sync.connected ? "connected" : "NOT CONNECTED") + ", last answer \(seconds(sync.secondsSinceCentral))"]
+        if let line = failover(endpoints: sync.endpoints, inUse: sync.endpoint, failovers: sync.failovers) { lines.append(line) }
         if let diagnosis = sync.diagnosis { lines += finding(diagnosis) }
         lines.append("last acknowledgement \(seconds(sync.secondsSinceAck))")
         let behind = sync.centralHeadSeq.map { $0 > sync.permitSeq ? "\($0 - sync.permitSeq) behind central's \($0)" : "in step with central" } ?? "central's not heard yet"

@@ -12,11 +12,42 @@ import FoundationNetworking
 
 @Suite(.serialized) struct WebhookTests {
     let store: CentralStore
+    let path: String
 
     init() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-webhooks-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        store = try CentralStore(path: folder + "/central.sqlite")
+        path = folder + "/central.sqlite"
+        store = try CentralStore(path: path)
+    }
+
+    @Test("two central instances on one database post each due notification once between them (claimed through the database)")
+    func twoInstancesPostOnce() async throws {
+        let receiver = try HTTPReceiver(statuses: Array(repeating: 204, count: 40))
+        _ = try store.addWebhook(id: "council", url: receiver.url)
+        for number in 0..<12 { try store.save(DemoFleet.permit(number, zone: "casco-viejo", now: Date())) }
+        let other = try CentralStore(path: path)  // its own connections, as another process has
+        let one = WebhookService(store: store, logger: Logger(label: "a"))
+        let two = WebhookService(store: other, logger: Logger(label: "b"))
+        async let first = one.deliverDue(session: URLSession(configuration: .ephemeral))
+        async let second = two.deliverDue(session: URLSession(configuration: .ephemeral))
+        let (a, b) = await (first, second)
+        #expect(a + b == 12, "delivered \(a) + \(b)")
+        #expect(receiver.requests.count == 12)
+        #expect(Set(receiver.requests.compactMap { $0.headers["bollard-delivery"] }).count == 12, "no notification posted twice")
+        #expect(try store.webhooks().first?.pending == 0)
+    }
+
+    @Test("a claimed notification is not due to another instance until its lease ends; then it is, so a crash loses nothing")
+    func claimLeaseEnds() throws {
+        _ = try store.addWebhook(id: "council", url: "http://127.0.0.1:9/x")
+        try store.save(DemoFleet.permit(3, zone: "casco-viejo", now: Date()))
+        let other = try CentralStore(path: path)
+        let now = Date().addingTimeInterval(1)
+        let claimed = try #require(try store.claimDueWebhookDelivery(now: now, lease: 60))
+        #expect(try other.claimDueWebhookDelivery(now: now, lease: 60) == nil)
+        #expect(try other.claimDueWebhookDelivery(now: now.addingTimeInterval(59), lease: 60) == nil)
+        #expect(try other.claimDueWebhookDelivery(now: now.addingTimeInterval(61), lease: 60)?.id == claimed.id)
     }
 
     @Test("a permit change reaches a receiver signed with its secret; refused twice, it is retried until accepted, and failures show meanwhile")

@@ -17,6 +17,8 @@ final class Cluster {
     let port: Int
     var central: Process?
     var edges: [String: Process] = [:]
+    /// Further `bollard-central run` processes on the same data folder (failover tests), by port.
+    var otherCentrals: [Int: Process] = [:]
     private var centralLaunches = 0
 
     init() throws {
@@ -26,7 +28,7 @@ final class Cluster {
     }
 
     deinit {
-        for process in [central].compactMap({ $0 }) + Array(edges.values) where process.isRunning {
+        for process in [central].compactMap({ $0 }) + Array(edges.values) + Array(otherCentrals.values) where process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
@@ -112,12 +114,14 @@ final class Cluster {
 
     /// Starts a gate; `allowInjection` (on by default here: most tests feed reads by injection) sets `--allow-injection`;
     /// `socket` names the diagnostics socket when `extra` moves it elsewhere.
+    /// `centralEndpoints`, when given, replaces `--central-endpoint` with `central_endpoints` (failover order).
     func startEdge(
         _ id: String, extra: [String] = [], heartbeatInterval: Double = 0.2, environment: [String: String] = [:], allowInjection: Bool = true,
-        socket: String? = nil
+        socket: String? = nil, centralEndpoints: [String]? = nil
     ) throws {
+        let central = centralEndpoints.map { ["--set", "central_endpoints=" + $0.joined(separator: ", ")] } ?? ["--central-endpoint", endpoint]
         let arguments = [
-            "run", "--gate-id", id, "--zone", "casco-viejo", "--data-dir", edgeData(id), "--central-endpoint", endpoint,
+            "run", "--gate-id", id, "--zone", "casco-viejo", "--data-dir", edgeData(id)] + central + [
             "--heartbeat-interval", String(heartbeatInterval), "--log-level", "info",
         ] + (allowInjection ? ["--allow-injection"] : []) + extra
         edges[id] = try launch("bollard-edge", arguments, log: edgeData(id) + ".log", environment: environment)
@@ -133,7 +137,7 @@ final class Cluster {
         if signal == SIGKILL || signal == SIGTERM { process.waitUntilExit() }
     }
 
-    private func launch(_ tool: String, _ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
+    func launch(_ tool: String, _ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = Self.binDirectory.appendingPathComponent(tool)
         process.arguments = arguments

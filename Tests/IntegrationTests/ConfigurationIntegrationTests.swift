@@ -44,6 +44,27 @@ final class ConfigurationIntegrationTests {
         ("gate_id = g1\n", ["--set", "camera_gain=loud"], [:], "--set camera_gain: camera_gain = 'loud' is not allowed; allowed: auto, or an integer in 0...10000"),
         ("gate_id = g1\n", [], ["BOLLARD_EDGE_DIRECTION": "up"], "environment BOLLARD_EDGE_DIRECTION: direction = 'up' is not allowed; allowed: one of entry, exit"),
         ("gate_id = g1\n", [], ["BOLLARD_EDGE_GATEID": "x"], "environment BOLLARD_EDGE_GATEID: unknown key 'gateid' (value 'x'); did you mean 'gate_id'?"),
+        // Issue 13, point 3: several central endpoints.
+        (
+            "gate_id = g1\ncentral_endpoints = tcp://a:7700, tcp://b\n", [], [:],
+            ":2: central_endpoints = 'tcp://a:7700, tcp://b' is not allowed; allowed: a comma-separated list of tcp://HOST:PORT or ipc://PATH, or empty (entry 2 'tcp://b': no port: write tcp://HOST:PORT)"
+        ),
+        (
+            "gate_id = g1\ncentral_endpoints = tcp://a:7700, tcp://a:7700\n", [], [:],
+            ":2: central_endpoints = 'tcp://a:7700, tcp://a:7700' is not allowed; allowed: a comma-separated list of tcp://HOST:PORT or ipc://PATH, or empty (entry 2 'tcp://a:7700' is listed twice)"
+        ),
+        (
+            "gate_id = g1\ncentral_endpoints = tcp://a:7700, tcp://b:7700\ncentral_public_key_files = /k/a.pub\n", [], [:],
+            ":3: central_public_key_files = '/k/a.pub' does not fit: 1 key file for 2 central endpoints; give one per endpoint, in the same order, or one shared central_public_key_file"
+        ),
+        (
+            "gate_id = g1\ncentral_endpoint = tcp://a:7700\ncentral_endpoints = tcp://a:7700, tcp://b:7700\n", [], [:],
+            ":3: central_endpoints = 'tcp://a:7700, tcp://b:7700' does not fit: central_endpoint is set too; list every central in central_endpoints and remove central_endpoint"
+        ),
+        (
+            "gate_id = g1\ncentral_endpoints = tcp://a:7700, tcp://b:7700\n", ["--set", "central_public_key_files=/k/a.pub, /k/b.pub", "--central-public-key-file", "/k/c.pub"], [:],
+            "--set central_public_key_files: central_public_key_files = '/k/a.pub, /k/b.pub' does not fit: central_public_key_file is set too"
+        ),
     ] as [(String, [String], [String: String], String)])
     func edgeErrors(_ text: String, _ flags: [String], _ environment: [String: String], _ message: String) throws {
         let file = try write("edge.conf", text)
@@ -55,6 +76,17 @@ final class ConfigurationIntegrationTests {
         }
         // Nothing was created for a configuration that was refused.
         #expect(!FileManager.default.fileExists(atPath: folder + "/data"))
+    }
+
+    @Test("bollard-edge: two central endpoints with a key file each read well, and check-config lists both")
+    func severalCentralEndpoints() throws {
+        let file = try write(
+            "edge.conf", "gate_id = g1\ncentral_endpoints = tcp://a:7700, tcp://b:7700\ncentral_public_key_files = /k/a.pub, /k/b.pub\n")
+        let result = try run("bollard-edge", ["check-config", "--config", file])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("central tcp://a:7700, tcp://b:7700"))
+        #expect(result.output.contains("central_endpoints = tcp://a:7700, tcp://b:7700  # \(file):2\n"))
+        #expect(result.output.contains("central_public_key_files = /k/a.pub, /k/b.pub  # \(file):3\n"))
     }
 
     @Test("A file missing or unreadable is a configuration error too (exit 78)")

@@ -8,6 +8,8 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sen
     public struct Problem: CustomStringConvertible, Equatable, Sendable {
         public enum Kind: String, Sendable {
             case unreadableFile, malformedLine, unknownKey, duplicateKey, badValue, missingKey
+            /// A value that is allowed alone but does not fit with another key's.
+            case conflict
         }
 
         public var kind: Kind
@@ -33,6 +35,8 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sen
                 return "\(origin): duplicate key '\(key ?? "")' = '\(shownValue)'" + (detail.map { "; \($0)" } ?? "")
             case .badValue:
                 return "\(origin): \(key ?? "") = '\(shownValue)' is not allowed; allowed: \(allowed ?? "?")" + (detail.map { " (\($0))" } ?? "")
+            case .conflict:
+                return "\(origin): \(key ?? "") = '\(shownValue)' does not fit: \(detail ?? "?")"
             case .missingKey:
                 return "\(origin): missing required key '\(key ?? "")'; allowed: \(allowed ?? "?")" + (detail.map { "; \($0)" } ?? "")
             }

@@ -20,12 +20,29 @@ public struct ConfigurationReader<Root: Sendable>: Sendable {
     public let defaults: Root
     /// `BOLLARD_EDGE_`: `BOLLARD_EDGE_GATE_ID` sets `gate_id`.
     public let environmentPrefix: String
+    /// Rules between keys (a list whose length must match another's), checked once every key
+    /// read well; given the configuration and the names of the keys that were set.
+    public let consistency: (@Sendable (Root, Set<String>) -> [Conflict])?
 
-    public init(program: String, keys: [ConfigurationKey<Root>], defaults: Root, environmentPrefix: String) {
+    /// Keys whose values do not fit together: reported at `key` (where it was set), with why.
+    public struct Conflict: Sendable, Equatable {
+        public var key: String
+        public var detail: String
+        public init(key: String, detail: String) {
+            self.key = key
+            self.detail = detail
+        }
+    }
+
+    public init(
+        program: String, keys: [ConfigurationKey<Root>], defaults: Root, environmentPrefix: String,
+        consistency: (@Sendable (Root, Set<String>) -> [Conflict])? = nil
+    ) {
         self.program = program
         self.keys = keys
         self.defaults = defaults
         self.environmentPrefix = environmentPrefix
+        self.consistency = consistency
     }
 
     /// A value from the command line, with the flag that gave it.
@@ -158,6 +175,14 @@ public struct ConfigurationReader<Root: Sendable>: Sendable {
                     .init(
                         kind: .missingKey, origin: fileName, key: key.name, allowed: key.allowed,
                         detail: "set '\(key.name) = …' in the file, or \(variable)"))
+            }
+        }
+        if problems.isEmpty, let consistency {
+            for conflict in consistency(root, Set(origins.keys)) {
+                problems.append(
+                    .init(
+                        kind: .conflict, origin: origins[conflict.key] ?? fileName, key: conflict.key,
+                        value: key(named: conflict.key)?.render(root), detail: conflict.detail))
             }
         }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
