@@ -91,7 +91,7 @@ OCR_READER   ?= characters
 OCR_BENCH_MODEL ?=
 OCR_MODEL_ARG := $(if $(OCR_BENCH_MODEL),--model $(OCR_BENCH_MODEL),)
 
-.PHONY: train-ocr train-reader bench-recognition ocr-venv ocr-fonts ocr-spanish-set ocr-heldout-sets
+.PHONY: train-ocr train-reader calibrate-reader bench-recognition ocr-venv ocr-fonts ocr-spanish-set ocr-heldout-sets ocr-calib-sets
 
 $(OCR_STAMP): $(OCR_PY_DIR)/requirements.txt
 	python3 -m venv $(OCR_VENV)
@@ -125,8 +125,9 @@ train-ocr: $(OCR_STAMP) ocr-fonts
 # The whole-plate reader (CNN + CTC, issue 9) on one thread with PyTorch (CPU wheel;
 # Edge/Training/requirements-reader.txt), about 15 minutes of rendering and 25 of
 # training on a busy box; written with the character ensemble of the packaged model
-# as a format version 2 file, the candidate the reader's tests and docs use (the
-# packaged model stays version 1 while recognition_reader defaults to characters).
+# as a format version 2 file, then calibrated (calibrate-reader, version 3): the
+# candidate the reader's tests and docs use (the packaged model stays version 1 while
+# recognition_reader defaults to characters).
 OCR_READER_MODEL := Tests/Fixtures/PlateRecognition/plates-reader.bmodel
 train-reader: $(OCR_STAMP) ocr-fonts
 	$(OCR_VENV)/bin/pip install -q -r $(OCR_PY_DIR)/requirements-reader.txt
@@ -134,6 +135,32 @@ train-reader: $(OCR_STAMP) ocr-fonts
 	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 nice -n 19 ../../$(OCR_PY) train_reader.py --seed 21 --plates 40000 --epochs 8 --max-minutes 35 \
 	  --base ../../$(OCR_MODEL) --out ../../$(OCR_BENCH)/plates.bmodel.reader --cache ../../$(OCR_BENCH)/reader-chunks
 	mv $(OCR_BENCH)/plates.bmodel.reader $(OCR_READER_MODEL)
+	$(MAKE) calibrate-reader
+
+# Rendered calibration sets for the whole-plate reader's confidence, each with its own
+# seed: never the benchmark sets below, never photographs.
+OCR_CALIB_SETS := calib-spanish calib-regulation calib-mixed calib-hd
+ocr-calib-sets: $(OCR_STAMP) ocr-fonts
+	@test -f $(OCR_BENCH)/calib-spanish/labels.csv || \
+	  (cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 ../../$(OCR_PY) render_scenes.py --out ../../$(OCR_BENCH)/calib-spanish --count 300 --seed 6101 --layout spanish)
+	@test -f $(OCR_BENCH)/calib-regulation/labels.csv || \
+	  (cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 ../../$(OCR_PY) render_scenes.py --out ../../$(OCR_BENCH)/calib-regulation --count 300 --seed 6102 --layout spanish --style regulation)
+	@test -f $(OCR_BENCH)/calib-mixed/labels.csv || \
+	  (cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 ../../$(OCR_PY) render_scenes.py --out ../../$(OCR_BENCH)/calib-mixed --count 400 --seed 6103 --layout mixed)
+	@test -f $(OCR_BENCH)/calib-hd/labels.csv || \
+	  (cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 ../../$(OCR_PY) render_scenes.py --out ../../$(OCR_BENCH)/calib-hd --count 100 --seed 6104 --layout spanish --size 1280 720)
+
+# Fit the whole-plate reader's confidence calibration (Edge/Training/calibrate_reader.py)
+# on what the release build reads in the calibration sets, and write it into the
+# candidate model file (format version 3, weights unchanged). About a minute.
+calibrate-reader: ocr-calib-sets
+	swift build -c release --product bollard-edge --scratch-path $(OCR_RELEASE)
+	@for s in $(OCR_CALIB_SETS); do \
+	  $(OCR_RELEASE)/release/bollard-edge recognize --reader whole-plate --model $(OCR_READER_MODEL) --json --evidence $(OCR_BENCH)/$$s/*.jpg \
+	    > $(OCR_BENCH)/$$s.evidence.jsonl || exit 1; done
+	cd $(OCR_PY_DIR) && ../../$(OCR_PY) calibrate_reader.py --base ../../$(OCR_READER_MODEL) --out ../../$(OCR_BENCH)/plates-reader.calibrated \
+	  $(foreach s,$(OCR_CALIB_SETS),--set ../../$(OCR_BENCH)/$(s)/labels.csv ../../$(OCR_BENCH)/$(s).evidence.jsonl)
+	mv $(OCR_BENCH)/plates-reader.calibrated $(OCR_READER_MODEL)
 
 # The rendered Spanish benchmark set (fixed seed, never used for training).
 ocr-spanish-set: $(OCR_STAMP) ocr-fonts

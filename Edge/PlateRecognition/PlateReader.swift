@@ -1,6 +1,6 @@
 /// The whole-plate reader's weights: a small CNN whose last layer gives, for each
 /// column group of the rectified strip, a distribution over `0-9A-Z` and a CTC blank.
-/// Read from a version 2 model file (`RecognitionModel.reader`); trained by
+/// Read from a version 2 or 3 model file (`RecognitionModel.reader`); trained by
 /// Edge/Training/train_reader.py, batch normalisation already folded in.
 struct ReaderModel: Sendable {
     struct Conv: Sendable {
@@ -21,6 +21,9 @@ struct ReaderModel: Sendable {
     let blank: Int
     let layers: [Conv]
     let command: String
+    /// The fitted mapping from a read's evidence to its confidence (format version 3);
+    /// nil in a version 2 file, whose reads keep the squared product of peaks.
+    var calibration: ReaderCalibration? = nil
 
     /// Output shape (channels, rows, columns) after each layer, from the input size;
     /// nil when a layer would leave no pixels.
@@ -33,6 +36,42 @@ struct ReaderModel: Sendable {
             out.append((l.outputs, h, w))
         }
         return out
+    }
+}
+
+/// The whole-plate reader's confidence, fitted offline on a rendered calibration set of
+/// its own seed (Edge/Training/calibrate_reader.py) and stored in the model file:
+/// a score, linear in the logarithms of the read's character probabilities, mapped
+/// through a monotone piecewise-linear table. The caps (layouts outside the list,
+/// skipped or unread glyphs, light-on-dark) still apply afterwards.
+struct ReaderCalibration: Sendable, Equatable {
+    /// Coefficients of log(product of character probabilities), log(least probability), the
+    /// skipped column's mass, and a constant.
+    var logProbability: Float, logMinimum: Float, skipped: Float, bias: Float
+    /// (score, confidence) with increasing scores and non-decreasing confidences in [0, 1].
+    var knots: [(score: Float, confidence: Float)]
+    var command: String
+
+    static func == (a: Self, b: Self) -> Bool {
+        a.logProbability == b.logProbability && a.logMinimum == b.logMinimum && a.skipped == b.skipped && a.bias == b.bias
+            && a.command == b.command && a.knots.map(\.score) == b.knots.map(\.score) && a.knots.map(\.confidence) == b.knots.map(\.confidence)
+    }
+
+    func score(_ e: WholePlateEvidence) -> Float {
+        let floor: Double = 1e-6  // a probability of zero would make the score minus infinity
+        return logProbability * Float(log(max(e.probability, floor))) + logMinimum * Float(log(max(e.minimum, floor)))
+            + skipped * Float(e.skipped) + bias
+    }
+
+    func confidence(_ e: WholePlateEvidence) -> Float {
+        let s = score(e)
+        guard let first = knots.first, let last = knots.last else { return 0 }
+        if s <= first.score { return first.confidence }
+        if s >= last.score { return last.confidence }
+        for (a, b) in zip(knots, knots.dropFirst()) where s <= b.score {
+            return a.confidence + (b.confidence - a.confidence) * (s - a.score) / (b.score - a.score)
+        }
+        return last.confidence
     }
 }
 
@@ -68,8 +107,9 @@ final class PlateReader {
     }
 
     /// A decoded read: per character its class distribution (alphabet order, then
-    /// the blank's mass in the last slot), and the largest non-blank mass of any
-    /// column decoded as blank (a character the best path may have skipped).
+    /// the blank's mass in the last slot), and the largest mass, in a column decoded as
+    /// blank, of a character other than its decoded neighbours (one the best path may
+    /// have skipped).
     struct Decoded {
         var characters: [[Float]]
         var skippedMass: Float
@@ -246,8 +286,10 @@ final class PlateReader {
     /// CTC best path over per-column probabilities (columns x classes, blank = `blank`).
     static func decode(_ probabilities: [Float], columns: Int, classes: Int, blank: Int) -> Decoded {
         var characters: [[Float]] = []
+        var classOf: [Int] = []
         var peaks: [Int] = []
-        var skipped: Float = 0
+        // blank columns: the row and the number of characters decoded before it
+        var blanks: [(row: [Float], before: Int)] = []
         var previous = blank
         var peak: Float = -1
         for t in 0..<columns {
@@ -255,12 +297,11 @@ final class PlateReader {
             var best = 0
             for k in 1..<classes where row[k] > row[best] { best = k }
             if best == blank {
-                var nonBlank: Float = 0
-                for k in 0..<classes where k != blank { nonBlank = max(nonBlank, row[k]) }
-                skipped = max(skipped, nonBlank)
+                blanks.append((row, characters.count))
                 previous = blank
                 continue
             }
+            if best != previous { classOf.append(best) }
             if best != previous {
                 characters.append(row)
                 peaks.append(t)
@@ -271,6 +312,14 @@ final class PlateReader {
                 peak = row[best]
             }
             previous = best
+        }
+        // A blank column's character mass counts as a skipped character unless it is the
+        // class of the character just before or after it: the tail of a glyph's own peak,
+        // which CTC spreads over the columns beside it, is not a second glyph.
+        var skipped: Float = 0
+        for (row, before) in blanks {
+            let neighbours = [before - 1, before].filter { classOf.indices.contains($0) }.map { classOf[$0] }
+            for k in 0..<classes where k != blank && !neighbours.contains(k) { skipped = max(skipped, row[k]) }
         }
         return Decoded(characters: characters, skippedMass: skipped, columns: peaks, width: columns)
     }

@@ -9,14 +9,35 @@ public struct PlateCandidate: Sendable, Equatable, Codable {
     /// The plate's box in the pixels of the image given to `recognize`.
     public var box: PlateBox
     public var layout: PlateLayout
+    /// What the whole-plate reader's confidence was computed from (nil for the character
+    /// reader): printed by `bollard-edge recognize --evidence` to fit its calibration offline.
+    public var evidence: WholePlateEvidence?
 
-    public init(text: String, characterConfidences: [Double], confidence: Double, box: PlateBox, layout: PlateLayout) {
+    public init(text: String, characterConfidences: [Double], confidence: Double, box: PlateBox, layout: PlateLayout, evidence: WholePlateEvidence? = nil) {
         self.text = text
         self.characterConfidences = characterConfidences
         self.confidence = confidence
         self.box = box
         self.layout = layout
+        self.evidence = evidence
     }
+}
+
+/// The raw measures behind a whole-plate read's confidence, before calibration and caps.
+public struct WholePlateEvidence: Sendable, Equatable, Codable {
+    /// Product of the chosen characters' probabilities (each from its CTC peak column).
+    public var probability: Double
+    /// The least of them.
+    public var minimum: Double
+    /// Largest character mass in a column the best path decoded as blank.
+    public var skipped: Double
+    /// Characters left out because no glyph-sized blob stands under them.
+    public var droppedUnsupported: Bool
+    /// Glyph-sized blobs on the row's line that no read character maps to (a lost glyph).
+    public var unreadGlyphs: Int
+    public var inverted: Bool
+    /// Another binarisation read a different text at the same place (capped at 0.8).
+    public var disputed = false
 }
 
 /// Finds and reads plates in grayscale frames.
@@ -42,7 +63,7 @@ public final class PlateRecognizer {
     }
 
     /// How rows are read: glyph by glyph (the MLP ensemble over each blob), or at once
-    /// by the whole-plate CNN with CTC (model file version 2), which needs no
+    /// by the whole-plate CNN with CTC (model file version 2 or 3), which needs no
     /// segmentation, so gaps, touching glyphs and the EU band do not break a row.
     public enum Reader: String, Sendable, CaseIterable {
         case characters
@@ -150,7 +171,10 @@ public final class PlateRecognizer {
             var candidate = candidate
             // Another binarisation read something else here: one of them lost or merged a glyph.
             let disputed = found.contains { $0.candidate.box.iou(candidate.box) > 0.2 && $0.candidate.text != candidate.text }
-            if disputed { candidate.confidence = min(candidate.confidence, Double(ConfidenceCalibration.capIrregular)) }
+            if disputed {
+                candidate.confidence = min(candidate.confidence, Double(ConfidenceCalibration.capIrregular))
+                candidate.evidence?.disputed = true
+            }
             kept.append(candidate)
             if kept.count == configuration.maxPlates { break }
         }
@@ -412,42 +436,119 @@ extension PlateRecognizer {
             }
         }
         guard var reading = PlateSyntax.read(decoded.characters) else { return nil }
+        // Where each read character stands in the image: its CTC peak column mapped back.
+        let side = reader.model.side * fh
+        let x0 = window.0 - side, span = window.1 - window.0 + 2 * side
+        let xs = decoded.columns.map { x0 + (Float($0) + 0.5) / Float(decoded.width) * span }
+        var keptXs = xs
         var droppedUnsupported = false
         if reading.layout == .other {
             // A character where no glyph-sized blob stands (an emblem in the gap, the
             // band's letters, a sticker) may be left out if that gives a known layout.
-            let side = reader.model.side * fh
-            let x0 = window.0 - side, span = window.1 - window.0 + 2 * side
-            let supported = decoded.columns.map { t -> Bool in
-                let x = x0 + (Float(t) + 0.5) / Float(decoded.width) * span
-                return passBlobs.contains { b in
+            let supported = xs.map { x -> Bool in
+                passBlobs.contains { b in
                     Float(b.height) >= 0.75 * fh && Float(b.height) <= 1.25 * fh
                         && abs(Float(b.maxY + 1) - (slope * b.centerX + intercept)) <= 0.25 * fh
                         && x >= Float(b.minX) - 0.3 * fh && x <= Float(b.maxX + 1) + 0.3 * fh
                 }
             }
-            let kept = decoded.characters.indices.filter { supported[$0] }.map { decoded.characters[$0] }
+            let keptIndices = decoded.characters.indices.filter { supported[$0] }
+            let kept = keptIndices.map { decoded.characters[$0] }
             if kept.count < decoded.characters.count, decoded.characters.count - kept.count <= 2,
                let shorter = PlateSyntax.read(kept), shorter.layout != .other
             {
                 reading = shorter
+                keptXs = keptIndices.map { xs[$0] }
                 droppedUnsupported = true
             }
         }
-        var confidence = powf(reading.probability, ConfidenceCalibration.exponent)
+        let unread = Self.unreadGlyphs(passBlobs, characterXs: keptXs, in: image, slope: slope, intercept: intercept, h: fh, from: window.0, to: window.1)
+        let evidence = WholePlateEvidence(
+            probability: Double(reading.probability), minimum: Double(reading.charConfidences.min() ?? 0),
+            skipped: Double(decoded.skippedMass), droppedUnsupported: droppedUnsupported, unreadGlyphs: unread, inverted: inverted)
+        var confidence = reader.model.calibration?.confidence(evidence) ?? powf(reading.probability, ConfidenceCalibration.exponent)
         if droppedUnsupported { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         if reading.layout == .other || inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
         // A column the best path left blank that was close to a character: one may be missing.
         if decoded.skippedMass > ConfidenceCalibration.skippedCharacter { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
+        // A glyph on the row that no character came from: the network may have lost a narrow
+        // one (B7848IW read B7848W), and what is left can still be a valid plate.
+        if unread > 0 { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         let spanX = Int(xa.rounded(.down)), spanEnd = Int(xb.rounded(.up))
         let candidate = PlateCandidate(
             text: reading.text,
             characterConfidences: reading.charConfidences.map { Double($0) },
             confidence: Double(confidence),
             box: PlateBox(x: max(0, spanX - h / 2) * factor, y: box.y, width: (spanEnd - spanX + h) * factor, height: box.height),
-            layout: reading.layout
+            layout: reading.layout,
+            evidence: evidence
         )
         return (candidate, reading.score)
+    }
+}
+
+extension PlateRecognizer {
+    /// Glyph-sized blobs on the row's line between `from` and `to` that no read character
+    /// maps to: the inverse of the rule on unsupported characters. Each character claims
+    /// the blob nearest to it (within 0.6 h); a blob overlapping a claimed one by half its
+    /// width is the same glyph found twice. A blob beyond the outer characters counts only
+    /// when plate-light stands just outside it too (a lost first or last glyph); the dark
+    /// band or the background past the plate's end, darker than the plate next to it,
+    /// is often cut at glyph height and is not a glyph.
+    static func unreadGlyphs(_ blobs: [Blob], characterXs: [Float], in image: GrayImage, slope: Float, intercept: Float, h: Float, from: Float, to: Float) -> Int {
+        let glyphs = blobs.filter { b in
+            abs(Float(b.height) - h) <= 0.2 * h && abs(Float(b.maxY + 1) - (slope * b.centerX + intercept)) <= 0.2 * h
+                && b.centerX >= from && b.centerX <= to
+        }
+        guard !glyphs.isEmpty, let first = characterXs.min(), let last = characterXs.max() else { return 0 }
+        var claimed = [Bool](repeating: false, count: glyphs.count)
+        for x in characterXs {
+            var best = -1
+            var distance = 0.6 * h
+            for (i, b) in glyphs.enumerated() {
+                let d = x < Float(b.minX) ? Float(b.minX) - x : (x > Float(b.maxX + 1) ? x - Float(b.maxX + 1) : 0)
+                if d < distance || (d == distance && best >= 0 && abs(b.centerX - x) < abs(glyphs[best].centerX - x)) {
+                    best = i
+                    distance = d
+                }
+            }
+            if best >= 0 { claimed[best] = true }
+        }
+        // the plate's light level: the brighter half of the band the claimed glyphs stand in
+        var light: [UInt8] = []
+        for (i, b) in glyphs.enumerated() where claimed[i] {
+            for y in b.minY...b.maxY {
+                for x in b.minX...b.maxX { light.append(image.pixels[y * image.width + x]) }
+            }
+        }
+        light.sort()
+        let plateLight = light.isEmpty ? 255 : Float(light[light.count * 3 / 4])
+        func mean(_ x0: Int, _ x1: Int, _ y0: Int, _ y1: Int) -> Float? {
+            let xa = max(0, x0), xb = min(image.width - 1, x1), ya = max(0, y0), yb = min(image.height - 1, y1)
+            guard xa <= xb, ya <= yb else { return nil }
+            var sum = 0
+            for y in ya...yb {
+                for x in xa...xb { sum += Int(image.pixels[y * image.width + x]) }
+            }
+            return Float(sum) / Float((xb - xa + 1) * (yb - ya + 1))
+        }
+        var unread = 0
+        for (i, b) in glyphs.enumerated() where !claimed[i] {
+            let twice = glyphs.indices.contains { j in
+                guard claimed[j] else { return false }
+                let overlap = min(b.maxX, glyphs[j].maxX) - max(b.minX, glyphs[j].minX) + 1
+                return Float(overlap) >= 0.5 * Float(min(b.width, glyphs[j].width))
+            }
+            if twice { continue }
+            if b.centerX < first || b.centerX > last {
+                let reach = max(2, Int(0.15 * h))
+                let outside = b.centerX < first ? mean(b.minX - reach, b.minX - 1, b.minY, b.maxY) : mean(b.maxX + 1, b.maxX + reach, b.minY, b.maxY)
+                guard let outside, let inside = mean(b.minX, b.maxX, b.minY, b.maxY) else { continue }
+                if outside < inside + 0.5 * (plateLight - inside) { continue }
+            }
+            unread += 1
+        }
+        return unread
     }
 }
 

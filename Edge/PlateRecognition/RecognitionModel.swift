@@ -9,7 +9,7 @@ import Foundation
 /// weights. Layout (little-endian), written by Edge/Training/model_file.py:
 ///
 ///     0    8 bytes  magic "BOLLOCR\0"
-///     8    u32      format version (1, or 2 with the whole-plate reader)
+///     8    u32      format version (1; 2 with the whole-plate reader; 3 with its calibration)
 ///     12   u32      header length N
 ///     16   N bytes  JSON: alphabet, input [w, h], members [{layers [[in, out]…], command}],
 ///                   payload_bytes, payload_sha256
@@ -18,11 +18,13 @@ import Foundation
 ///
 /// Version 2's header adds `reader`: input [w, h], window [top, bottom, side], blank,
 /// command, and its conv layers [{in, out, kh, kw, ph, pw, relu, pool [h, w]}].
+/// Version 3's reader adds `calibration`: {score: {log_probability, log_minimum, skipped,
+/// bias}, knots [[score, confidence]…], command}, the fitted confidence mapping.
 public struct RecognitionModel: Sendable {
     public static let magic: [UInt8] = Array("BOLLOCR\0".utf8)
     /// The newest format this build reads; version 1 (no whole-plate reader) still loads.
-    public static let formatVersion: UInt32 = 2
-    public static let supportedVersions: ClosedRange<UInt32> = 1...2
+    public static let formatVersion: UInt32 = 3
+    public static let supportedVersions: ClosedRange<UInt32> = 1...3
     /// Name of the packaged copy, an SwiftPM resource of this module.
     public static let packagedName = "plates.bmodel"
 
@@ -31,13 +33,17 @@ public struct RecognitionModel: Sendable {
     /// Hex SHA-256 of the weights, as checked at load.
     public let payloadSHA256: String
     let members: [CharacterModel]
-    /// The whole-plate reader (format version 2), nil in a version 1 file.
+    /// The whole-plate reader (format version 2 or 3), nil in a version 1 file.
     let reader: ReaderModel?
 
     /// Whether the file carries the whole-plate reader.
     public var hasWholePlateReader: Bool { reader != nil }
     /// The reader's training command, as the header records it.
     public var readerCommand: String? { reader?.command }
+    /// Whether the reader's confidence is calibrated (format version 3).
+    public var hasCalibratedReader: Bool { reader?.calibration != nil }
+    /// The command that fitted the reader's calibration, as the header records it.
+    public var calibrationCommand: String? { reader?.calibration?.command }
 
     /// Reads and checks a model file; every failure is a `RecognitionModelError` naming the file.
     public static func load(contentsOf url: URL) throws(RecognitionModelError) -> RecognitionModel {
@@ -84,10 +90,13 @@ public struct RecognitionModel: Sendable {
             floatsNeeded += layers.reduce(0) { $0 + $1[0] * $1[1] + $1[1] }
         }
         if version == 1, header.reader != nil { throw fail(.malformedHeader(reason: "a version 1 file cannot carry a reader")) }
-        if version >= 2, header.reader == nil { throw fail(.malformedHeader(reason: "version 2 without its reader")) }
+        if version >= 2, header.reader == nil { throw fail(.malformedHeader(reason: "version \(version) without its reader")) }
+        if version == 2, header.reader?.calibration != nil { throw fail(.malformedHeader(reason: "a version 2 file cannot carry a calibration")) }
+        if version >= 3, header.reader?.calibration == nil { throw fail(.malformedHeader(reason: "version 3 without the reader's calibration")) }
         var readerShell: ReaderModel?
         if let r = header.reader {
             readerShell = try checkedReader(r, fail: fail)
+            if let c = r.calibration { readerShell?.calibration = try checkedCalibration(c, fail: fail) }
             floatsNeeded += r.layers.reduce(0) { $0 + $1.out * $1.in * $1.kh * $1.kw + $1.out }
         }
         guard header.payloadBytes == floatsNeeded * 4 else {
@@ -127,7 +136,7 @@ public struct RecognitionModel: Sendable {
                     weights: weights, bias: floats(l.outputs))
             }
             reader = ReaderModel(width: shell.width, height: shell.height, top: shell.top, bottom: shell.bottom, side: shell.side,
-                                 blank: shell.blank, layers: layers, command: shell.command)
+                                 blank: shell.blank, layers: layers, command: shell.command, calibration: shell.calibration)
         }
         return RecognitionModel(commands: header.members.map(\.command), payloadSHA256: digest, members: members, reader: reader)
     }
@@ -157,6 +166,26 @@ public struct RecognitionModel: Sendable {
         }
         return ReaderModel(width: r.input[0], height: r.input[1], top: Float(r.window[0]), bottom: Float(r.window[1]), side: Float(r.window[2]),
                            blank: r.blank, layers: convs, command: r.command)
+    }
+
+    /// The calibration table checked: finite coefficients, at least two knots, scores
+    /// strictly increasing, confidences in [0, 1] and never decreasing (a higher score
+    /// must never mean a lower confidence).
+    private static func checkedCalibration(_ c: Header.Reader.Calibration, fail: (RecognitionModelError.Cause) -> RecognitionModelError) throws(RecognitionModelError) -> ReaderCalibration {
+        func bad(_ detail: String) -> RecognitionModelError { fail(.malformedHeader(reason: "reader calibration: \(detail)")) }
+        let s = c.score
+        guard [s.logProbability, s.logMinimum, s.skipped, s.bias].allSatisfy({ $0.isFinite && abs($0) <= 1e4 }) else { throw bad("score coefficients not finite") }
+        guard (2...256).contains(c.knots.count), c.knots.allSatisfy({ $0.count == 2 && $0[0].isFinite && $0[1].isFinite }) else {
+            throw bad("\(c.knots.count) knots; 2 to 256 pairs [score, confidence] expected")
+        }
+        for (a, b) in zip(c.knots, c.knots.dropFirst()) {
+            guard b[0] > a[0] else { throw bad("scores not strictly increasing at \(b[0])") }
+            guard b[1] >= a[1] else { throw bad("confidence decreases at score \(b[0])") }
+        }
+        guard c.knots.allSatisfy({ (0...1).contains($0[1]) }) else { throw bad("a confidence outside [0, 1]") }
+        return ReaderCalibration(
+            logProbability: Float(s.logProbability), logMinimum: Float(s.logMinimum), skipped: Float(s.skipped), bias: Float(s.bias),
+            knots: c.knots.map { (Float($0[0]), Float($0[1])) }, command: c.command)
     }
 
     /// Where the packaged copy is looked for: the SwiftPM resource bundle beside the
@@ -217,6 +246,20 @@ public struct RecognitionModel: Sendable {
             var blank: Int
             var command: String
             var layers: [Layer]
+            var calibration: Calibration?
+
+            struct Calibration: Decodable {
+                struct Score: Decodable {
+                    var logProbability: Double, logMinimum: Double, skipped: Double, bias: Double
+                    enum CodingKeys: String, CodingKey {
+                        case logProbability = "log_probability", logMinimum = "log_minimum", skipped, bias
+                    }
+                }
+
+                var score: Score
+                var knots: [[Double]]
+                var command: String
+            }
         }
 
         var members: [Member]

@@ -24,6 +24,18 @@ the header gains
 and the payload, after the members, per reader layer: W (out x in x kh x kw) then b,
 float32. A version 1 file (no reader) is still read.
 
+Format version 3 adds the reader's confidence calibration (calibrate_reader.py) to
+the reader's header, the payload unchanged:
+
+                            "calibration": {"score": {"log_probability": a, "log_minimum": b,
+                                                      "skipped": c, "bias": d},
+                                            "knots": [[score, confidence], ...],
+                                            "command": "calibrate_reader.py ..."}
+
+score = a ln(product of character probabilities) + b ln(least of them) + c skipped + d,
+mapped piecewise-linearly through the knots (scores strictly increasing, confidences
+non-decreasing in [0, 1]).
+
 The Swift reader is Edge/PlateRecognition/RecognitionModel.swift; both must agree.
 """
 import hashlib
@@ -35,6 +47,7 @@ import numpy as np
 MAGIC = b"BOLLOCR\0"
 VERSION = 1
 VERSION_READER = 2
+VERSION_CALIBRATED = 3
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 INPUT = (20, 32)
 
@@ -71,8 +84,8 @@ def read(path):
     if data[:8] != MAGIC:
         raise ValueError(f"{path}: not a model file")
     version, n = struct.unpack("<II", data[8:16])
-    if version not in (VERSION, VERSION_READER):
-        raise ValueError(f"{path}: format version {version}, expected {VERSION} or {VERSION_READER}")
+    if version not in (VERSION, VERSION_READER, VERSION_CALIBRATED):
+        raise ValueError(f"{path}: format version {version}, expected {VERSION} to {VERSION_CALIBRATED}")
     header = json.loads(data[16:16 + n])
     payload = data[16 + n:]
     if len(payload) != header["payload_bytes"] or hashlib.sha256(payload).hexdigest() != header["payload_sha256"]:
@@ -128,3 +141,18 @@ def replace_member(path, index, member):
         missing = [i + 1 for i, m in enumerate(members) if m is None]
         raise ValueError(f"{path}: train members {missing} first (members are numbered from 1)")
     write(path, members)
+
+
+def write_calibrated(base, path, calibration):
+    """Writes a version 3 file: `base` (version 2 or 3, with a reader) with the reader's
+    calibration set to `calibration` (the dict described above); weights unchanged."""
+    data = open(base, "rb").read()
+    read(base)  # checks magic, version, hash and layer table
+    version, n = struct.unpack("<II", data[8:16])
+    header = json.loads(data[16:16 + n])
+    if version < VERSION_READER or "reader" not in header:
+        raise ValueError(f"{base}: no whole-plate reader to calibrate")
+    header["reader"]["calibration"] = calibration
+    head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    with open(path, "wb") as f:
+        f.write(MAGIC + struct.pack("<II", VERSION_CALIBRATED, len(head)) + head + data[16 + n:])

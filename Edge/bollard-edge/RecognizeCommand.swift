@@ -32,11 +32,14 @@ struct RecognizeCommand: ParsableCommand {
     @Option(help: "The recogniser's model file (default: the packaged plates.bmodel).")
     var model: String?
 
-    @Option(help: "How rows are read: characters (glyph by glyph) or whole-plate (the CNN reader of a version 2 model file).")
+    @Option(help: "How rows are read: characters (glyph by glyph) or whole-plate (the CNN reader of a version 2 or 3 model file).")
     var reader: PlateRecognizer.Reader = .characters
 
     @Flag(help: ArgumentHelp("Print the detector's rows and character guesses (tuning aid).", visibility: .hidden))
     var explain = false
+
+    @Flag(help: ArgumentHelp("With --json: add each whole-plate read's evidence (for fitting its calibration offline).", visibility: .hidden))
+    var evidence = false
 
     @Argument(help: "Image files (JPEG, PGM, PPM).")
     var images: [String] = []
@@ -94,7 +97,8 @@ struct RecognizeCommand: ParsableCommand {
                 let list = plates.map { p in
                     "{\"text\": \(jsonString(p.text)), \"confidence\": \(format(p.confidence, 4)), "
                         + "\"box\": [\(p.box.x), \(p.box.y), \(p.box.width), \(p.box.height)], "
-                        + "\"chars\": [\(p.characterConfidences.map { format($0, 3) }.joined(separator: ", "))]}"
+                        + "\"chars\": [\(p.characterConfidences.map { format($0, 3) }.joined(separator: ", "))]"
+                        + (evidence ? evidenceJSON(p) : "") + "}"
                 }
                 print("{\"image\": \(jsonString(path)), \"ms\": \(format(ms, 2)), \"plates\": [\(list.joined(separator: ", "))]}")
             } else {
@@ -119,6 +123,13 @@ extension RecognizeCommand {
             throw ExitCode(1)
         }
     }
+}
+
+/// `, "evidence": {…}` for a whole-plate read, with its layout; nothing for a character read.
+private func evidenceJSON(_ p: PlateCandidate) -> String {
+    guard let e = p.evidence else { return "" }
+    return ", \"layout\": \(jsonString("\(p.layout)")), \"evidence\": {\"probability\": \(format(e.probability, 6)), \"minimum\": \(format(e.minimum, 6)), "
+        + "\"skipped\": \(format(e.skipped, 4)), \"dropped\": \(e.droppedUnsupported), \"unread\": \(e.unreadGlyphs), \"inverted\": \(e.inverted), \"disputed\": \(e.disputed)}"
 }
 
 private func format(_ value: Double, _ digits: Int) -> String {

@@ -108,7 +108,7 @@ import Testing
         #expect(Self.cause(magic) == .notAModelFile)
         var version = bytes
         version[8] = 9
-        #expect(Self.cause(version) == .unsupportedVersion(found: 9, supported: 2))
+        #expect(Self.cause(version) == .unsupportedVersion(found: 9, supported: 3))
         let alphabet = try Self.withHeader(bytes) { $0["alphabet"] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXY" }
         #expect(Self.cause(alphabet) == .alphabetMismatch(found: "0123456789ABCDEFGHIJKLMNOPQRSTUVWXY"))
         var header = bytes
