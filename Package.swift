@@ -172,6 +172,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tests/Benchmarks",
+            exclude: ["bench-http.sh"],
             swiftSettings: swiftSettings
         ),
 
