@@ -147,7 +147,16 @@ extension CentralStore {
     /// notification to be tried again when the lease ends (at least once, never lost).
     /// `excluding`: notifications already attempted in this pass (one attempt each per pass).
     public func claimDueWebhookDelivery(now: Date, lease: TimeInterval, excluding: Set<Int64> = []) throws -> WebhookDelivery? {
-        try database.writeWithoutTransaction { db in
+        // Most passes find nothing due: ask a reader first, so that an idle outbox costs no write
+        // lock every second (the lock every instance's ingest needs).
+        let nowMs = Int64(now.timeIntervalSince1970 * 1000)
+        let anyDue = try database.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM webhook_outbox WHERE delivered_ms IS NULL AND next_attempt_ms <= ?)",
+                arguments: [nowMs]) ?? false
+        }
+        guard anyDue else { return nil }
+        return try database.writeWithoutTransaction { db in
             var claimed: WebhookDelivery?
             // IMMEDIATE: the write lock is taken before the read, so two instances cannot both see the row as due.
             try db.inTransaction(.immediate) {
@@ -158,7 +167,7 @@ extension CentralStore {
                         JOIN webhooks w ON w.id = o.webhook_id
                         WHERE o.delivered_ms IS NULL AND o.next_attempt_ms <= ?
                         AND o.id NOT IN (SELECT value FROM json_each(?)) ORDER BY o.next_attempt_ms, o.id LIMIT 1
-                        """, arguments: [Int64(now.timeIntervalSince1970 * 1000), "[" + excluding.map(String.init).joined(separator: ",") + "]"])
+                        """, arguments: [nowMs, "[" + excluding.map(String.init).joined(separator: ",") + "]"])
                 if let row {
                     try db.execute(
                         sql: "UPDATE webhook_outbox SET next_attempt_ms = ? WHERE id = ?",

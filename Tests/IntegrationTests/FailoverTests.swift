@@ -100,6 +100,60 @@ struct FailoverTests {
         #expect(cluster.log(cluster.edgeData("gate-a") + ".log").contains("failing over to the next central endpoint"))
     }
 
+    /// A host that vanishes, or a network that fails, closes no connection: the gate's
+    /// messages may still arrive while nothing comes back. The partition here is a relay that
+    /// keeps passing the gate's bytes to the first instance and drops every answer.
+    @Test("the network to one central instance fails with its connection open: the gate moves within 10 s, and events that instance stored without its acknowledgement reaching the gate are stored once")
+    func failoverAcrossAPartition() throws {
+        let cluster = try Cluster()
+        try cluster.startCentral()
+        let portB = try Cluster.freePort()
+        try cluster.startCentralInstance(port: portB)
+        let portA = try #require(Int(cluster.endpoint.split(separator: ":").last ?? ""))
+        let partition = try PartitionProxy(to: portA)
+        defer { partition.close() }
+        let (a, b) = (partition.endpoint, "tcp://127.0.0.1:\(portB)")
+        try cluster.prepareEdge("gate-a")
+        try cluster.startEdge("gate-a", heartbeatInterval: 1, centralEndpoints: [a, b])
+        try cluster.waitUntil("gate-a connected", timeout: 20) { try cluster.edgeStatus("gate-a").connected }
+
+        var seqs: [Int64] = []
+        func injectOne() throws { seqs.append(try #require(try cluster.inject("gate-a", Self.plate(seqs.count)).eventSeq)) }
+        for _ in 0..<100 { try injectOne() }
+        try cluster.waitUntil("the first 100 acknowledged", timeout: 20) { try cluster.edgeStatus("gate-a").health.bufferDepth == 0 }
+        partition.cutAnswers()
+        let cutAt = Date()
+        for _ in 0..<20 { try injectOne() }
+        Thread.sleep(forTimeInterval: 1)
+        // The first instance stored what the gate sent after the cut; the gate heard no acknowledgement.
+        let storedUnacknowledged = try cluster.centralEventSeqs(gate: "gate-a").count - 100
+        #expect(storedUnacknowledged > 0, "the cut came before any upload: the test proves nothing")
+        #expect(try cluster.edgeStatus("gate-a").health.bufferDepth >= storedUnacknowledged)
+        var movedAfter: Double?
+        while Date().timeIntervalSince(cutAt) < 20 {
+            try injectOne()  // stored by the first instance; its acknowledgements are lost
+            let status = try cluster.edgeStatus("gate-a")
+            if status.connected, status.centralEndpoint == b {
+                movedAfter = Date().timeIntervalSince(cutAt)
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let moved = try #require(movedAfter, "gate-a never moved off the partitioned central")
+        print("partition: gate moved to the second instance \(String(format: "%.2f", moved)) s after the answers stopped")
+        #expect(moved <= 10, "moved after \(moved) s")
+        for _ in 0..<50 { try injectOne() }
+        try cluster.waitUntil("gate-a's buffer drained at the second central", timeout: 30) {
+            try cluster.edgeStatus("gate-a").health.bufferDepth == 0
+        }
+        let tally = try cluster.centralEventTally(gate: "gate-a")
+        #expect(tally.total == seqs.count && tally.distinct == seqs.count, "\(tally) for \(seqs.count) events")
+        #expect(try cluster.centralEventSeqs(gate: "gate-a") == seqs.sorted())
+        #expect(try cluster.centralConflictCount() == 0)
+        #expect(try cluster.edgeStatus("gate-a").failovers == 1)
+        print("partition: \(storedUnacknowledged) events stored by the first instance without the gate hearing it; each stored once")
+    }
+
     @Test("two central instances started at once on a new data folder both serve, and a permit change reaches gates on both within a second")
     func twoInstancesShareOneFolder() throws {
         let cluster = try Cluster()
