@@ -180,6 +180,9 @@ enum ScaleBench {
             }
             let elapsed = seconds(.now - start)
             gates.update { $0.releaseBacklog = false }
+            let boards = gates.snapshot()
+            let resent = boards.reduce(0) { $0 + $1.resentBatches }
+            let moved = boards.filter { $0.failovers > 0 }.count
             let cpu = zip(pids.map(cpuSeconds), cpuBefore).map { $0 - $1 }
             let rate = Double(acked) / elapsed
             let relation = rate >= ingestFloor ? "above" : "below"
@@ -188,6 +191,8 @@ enum ScaleBench {
             print("          [floor ≥ \(Int(ingestFloor)) events/s is set for PostgreSQL with 2 instances; this SQLite figure is \(relation) it]")
             print("          CPU during ingest: central " + cpu.map { String(format: "%.1f s", $0) }.joined(separator: " + ")
                 + String(format: ", simulated gates %.1f s, over %.1f s wall on %d cores", cpuSeconds(getpid()) - benchBefore, elapsed, ProcessInfo.processInfo.activeProcessorCount))
+            print("          batches sent again (no ack within 5 s, or after a reconnect): \(resent) more than the \(options.gates * ((options.eventsPerGate + 255) / 256)) batches of the backlog"
+                + (instances > 1 ? "; gates that moved to the other instance during ingest: \(moved)" : ""))
         }
 
         // MARK: Propagation: a change written to central's database as the CLI does, until every gate holds it.
@@ -231,6 +236,7 @@ enum ScaleBench {
             let before = gates.snapshot()
             let onA = before.indices.filter { specs[$0].endpoints[before[$0].endpoint] == endpoints[0] }
             let failoversBefore = before.map(\.failovers)
+            print("  before the kill: \(onA.count) gates on instance A, \(before.count - onA.count) on B (half list A first; \(before.filter { $0.failovers > 0 }.count) gates had moved since start)")
             let killedAt = ContinuousClock.now
             kill(centrals[0].processIdentifier, SIGKILL)
             centrals[0].waitUntilExit()

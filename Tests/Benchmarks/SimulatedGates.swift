@@ -47,6 +47,8 @@ struct GateBoard: Sendable {
     /// `error` replies and undecodable frames from central, and the last of them.
     var errors = 0
     var lastError: String?
+    /// Event batches sent again because no ack came within the upload timeout (5 s), or after a reconnect.
+    var resentBatches = 0
 }
 
 final class GateBoardCell: Sendable {
@@ -90,6 +92,9 @@ final class SimulatedGate {
     var firstAckSinceSwitch: ContinuousClock.Instant?
     var errors = 0
     var lastError: String?
+    /// The highest first seq of a batch sent so far: a batch starting at or below it is a resend.
+    var highestBatchSent: Int64 = 0
+    var resentBatches = 0
 
     init(spec: SimulatedGateSpec, board: GateBoardCell, context: ZMQContext, number: Int) throws {
         self.spec = spec
@@ -240,7 +245,11 @@ final class SimulatedGate {
                 } else {
                     frame = WireCodec.encode(GateMessage.events(Array(pending[pendingHead..<end]), origin: spec.origin))
                 }
-                if send(frame) { machine.batchSent(pending[pendingHead..<end].map(\.seq), now: .now) }
+                if send(frame) {
+                    machine.batchSent(pending[pendingHead..<end].map(\.seq), now: .now)
+                    if first <= highestBatchSent { resentBatches += 1 }
+                    highestBatchSent = max(highestBatchSent, first)
+                }
             case .adoptWelcome(let welcome):
                 welcomed = true
                 // As a real gate: never number an event central already holds for this origin (§5.3 rule 7).
@@ -317,6 +326,7 @@ final class SimulatedGate {
             board.backlogWaiting = backlog.count
             board.errors = errors
             board.lastError = lastError
+            board.resentBatches = resentBatches
         }
         heldAt.removeAll(keepingCapacity: true)
     }
