@@ -79,6 +79,13 @@ enum ScaleBench {
             failover rule (docs/protocol.md §5.1 rule 6, GateSyncStateMachine.failoverDue): a gate moves to its next endpoint when \
             central has not answered for 3 heartbeats (1 s each) and the socket monitor says the connection is down, or for 5 s whatever the monitor says
             """)
+        // Each simulated gate holds several descriptors (its socket, its monitor's two PAIRs, the
+        // TCP connection): 300 of them exceed the usual soft limit of 1,024.
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
         var problems: [String] = []
         if options.store == "sqlite" {
             for instances in options.instances {

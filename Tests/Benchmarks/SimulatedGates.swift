@@ -130,8 +130,8 @@ final class SimulatedGate {
 
     /// Connects to the endpoint the state machine uses, with a real gate's socket options.
     func connect() throws {
-        socket?.close()
-        monitor?.close()
+        // Closed and forgotten first: should the new socket fail, the loop polls none rather than a closed one.
+        close()
         socketsMade += 1
         let socket = try ZMQSocket(context: context, type: .dealer)
         try socket.makeCurveClient(serverPublicKey: spec.centralPublicKey, publicKey: spec.keys.publicKey, secretKey: spec.keys.secretKey)
@@ -373,8 +373,13 @@ final class GateFleet: Sendable {
 
     private func drive(_ numbers: [Int]) {
         do {
-            let context = try ZMQContext()
-            let gates = try numbers.map { try SimulatedGate(spec: specs[$0], board: boards[$0], context: context, number: $0) }
+            // A context per 50 gates: each gate holds three ZeroMQ sockets (its DEALER and both ends of its
+            // monitor), more after a move, and a context refuses its 1,024th socket (EMFILE).
+            var contexts: [ZMQContext] = []
+            let gates = try numbers.enumerated().map { offset, number in
+                if offset % 50 == 0 { contexts.append(try ZMQContext()) }
+                return try SimulatedGate(spec: specs[number], board: boards[number], context: contexts[contexts.count - 1], number: number)
+            }
             for gate in gates { try gate.connect() }
             while true {
                 let orders = self.orders.withLock { $0 }
