@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEBIAN_PACKAGES := libzmq3-dev libv4l-dev libsqlite3-dev libturbojpeg0-dev zlib1g-dev pkg-config python3 python3-zmq python3-cryptography python3-venv faketime libcurl4 chromium wrk curl systemd binutils libcurl4-openssl-dev
 BIN_DEBUG := .build/debug
 
-.PHONY: deps build test demo bench-sync bench-capture bench-http release install deb
+.PHONY: deps build test demo bench-sync bench-scale bench-capture bench-http release install deb
 
 ## Debian packages for the C libraries (installed only when missing).
 deps:
@@ -58,6 +58,16 @@ bench-sync: deps
 	$(SWIFT) build -c release --product bollard-bench
 	$(SWIFT) build -c release --product bollard-edge
 	.build/release/bollard-bench sync
+
+## Scale benchmark (issue 13): 300 simulated gates (in-process CURVE clients speaking the real protocol)
+## against 1, then 2 `bollard-central run` instances sharing one SQLite data folder: durable events/s,
+## permit change → all gates p50/p99, failover time after SIGKILL, every event stored once.
+## SCALE_ARGS passes options, e.g. SCALE_ARGS="--instances 2 --changes 30".
+SCALE_ARGS ?=
+bench-scale: deps
+	$(SWIFT) build -c release --product bollard-bench
+	$(SWIFT) build -c release --product bollard-central
+	.build/release/bollard-bench scale $(SCALE_ARGS)
 
 ## Control centre benchmark (issue 10): p50/p99 of the dashboard and the gate and violation list APIs
 ## with 30 gates and 1,000,000 stored events, wrk against a release build.

@@ -168,8 +168,10 @@ let package = Package(
         .executableTarget(
             name: "BollardBench",
             dependencies: [
-                "Domain", "WireProtocol", "ZMQ", "CentralCore", "EdgeCore", "BollardSupport", "Capture", "PlateRecognition",
+                "Domain", "WireProtocol", "ZMQ", "CentralCore", "EdgeCore", "BollardSupport", "Capture", "PlateRecognition", "Evidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // `scale` counts central's rows itself (each event stored once).
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/Benchmarks",
             exclude: ["bench-http.sh"],

@@ -17,12 +17,16 @@ if arguments.first == "capture" {
     try CaptureBench.run(arguments: Array(arguments))
     exit(0)
 }
+if arguments.first == "scale" {
+    try ScaleBench.run(arguments: Array(arguments))
+    exit(0)
+}
 if arguments.first == "gate-memory" {
     try GateMemoryBench.run(arguments: Array(arguments))
     exit(0)
 }
 guard arguments.first == "sync" || arguments.first == "decision" else {
-    print("usage: bollard-bench sync [--gates N] [--events N] [--changes N]\n       bollard-bench decision\n       bollard-bench gate-memory [--permits N]\n       bollard-bench capture [--frames N] [--keep DIR]")
+    print("usage: bollard-bench sync [--gates N] [--events N] [--changes N]\n       bollard-bench decision\n       \(ScaleBench.usage)\n       bollard-bench gate-memory [--permits N]\n       bollard-bench capture [--frames N] [--keep DIR]")
     exit(2)
 }
 
