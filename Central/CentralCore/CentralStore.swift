@@ -418,8 +418,10 @@ public final class CentralStore: Sendable {
                     continue
                 }
                 let record = EventRecord(gateID: gateID, origin: origin, event: event, received: now)
-                let key: [String: any DatabaseValueConvertible] = ["gate_id": gateID, "origin": origin, "seq": event.seq]
-                if let held = try EventRecord.fetchOne(db, key: key), held.row.sameContent(as: record.row) { continue }
+                // A batch sent again after a lost ack repeats every event: keep this lookup prepared too.
+                let held = try EventRecord.fetchOne(
+                    db.cachedStatement(sql: "SELECT * FROM events WHERE gate_id = ? AND origin = ? AND seq = ?"), arguments: [gateID, origin, event.seq])
+                if let held, held.row.sameContent(as: record.row) { continue }
                 conflicts.append(event.seq)
                 // A conflict re-sent after a lost ack is kept once.
                 let known = try ConflictRecord
