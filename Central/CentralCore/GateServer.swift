@@ -208,6 +208,13 @@ struct ServerLoop {
             let previous = health[gateID]
             health[gateID] = (Date(), previous?.health)
             healthDirty.insert(gateID)
+            // A heartbeat is answered at once, ahead of the gate's queued batches: it costs two
+            // reads, and a gate left unanswered for seconds behind a busy round (300 gates
+            // uploading sealed backlogs) would count central as gone and fail over.
+            // (Peeked only in small frames: a batch is not parsed twice.)
+            if message.frames[1].count <= 8_192, WireCodec.peekType(message.frames[1]) == "heartbeat" {
+                if handle(gateID: gateID, routingID: routingID, payload: message.frames[1]) { continue }
+            }
             var inbox = inboxes[gateID] ?? []
             if inbox.isEmpty { waiting.append(gateID) }
             if inbox.count >= limits.inboxCapacity {
