@@ -234,6 +234,10 @@ public struct GateSyncStateMachine: Sendable {
     public mutating func transport(up: Bool) {
         // A hello sent before the handshake finished was not queued (ZMQ_IMMEDIATE): send it now.
         if up, awaitingHandshake { lastHello = nil }
+        // libzmq reconnected on its own (a dropped TCP connection): central sees a new routing
+        // id and cannot push to this gate until it speaks. Speak at once rather than at the next
+        // heartbeat, which may be a minute away; the ack also shows any change missed meanwhile.
+        if up, transportDown { lastHeartbeat = nil }
         awaitingHandshake = !up
         transportDown = !up
     }

@@ -33,6 +33,19 @@ import WireProtocol
         _ = m.received(.heartbeatAck(headSeq: head, serverTimeMilliseconds: wall), now: at(time), wallClockMilliseconds: wall)
     }
 
+    @Test("a connection libzmq re-established on its own is announced by a heartbeat at once, not at the next interval")
+    func reconnectAnnouncedAtOnce() {
+        var m = Machine(configuration: .init(heartbeatInterval: .seconds(60)), held: 0, endpointCount: 1, now: start)
+        m.transport(up: true)
+        _ = m.tick(now: at(0))  // hello and the first heartbeat
+        heartbeatAck(&m, at: 0.1)
+        #expect(!m.tick(now: at(1)).contains(.sendHeartbeat), "the next heartbeat is a minute away")
+        m.transport(up: false)
+        m.transport(up: true)
+        #expect(m.tick(now: at(2)).contains(.sendHeartbeat), "central must learn the new connection to push to it")
+        #expect(!m.tick(now: at(3)).contains(.sendHeartbeat), "once")
+    }
+
     @Test("with one endpoint the gate never fails over: after 10 s of silence it only renews its socket")
     func oneEndpointOnlyRenews() {
         var m = connected(endpoints: 1)
