@@ -135,12 +135,8 @@ public final class SyncClient: Sendable {
     /// The inproc address the `number`th socket's monitor reports on (unique within the context).
     static func monitorAddress(_ number: Int) -> String { "inproc://sync-monitor-\(number)" }
 
-    /// A DEALER connected to central number `central`, with our keys and options, and the monitor PAIR its connection events arrive on.
-    func makeSocket(_ context: ZMQContext, monitorAddress: String, central: Int) throws -> (socket: ZMQSocket, monitor: ZMQSocket) {
-        let socket = try ZMQSocket(context: context, type: .dealer)
-        try socket.makeCurveClient(
-            serverPublicKey: centrals[central].publicKey, publicKey: credentials.publicKey,
-            secretKey: credentials.secretKey)
+    /// The options of a gate's socket to central (the scale bench's simulated gates use them too).
+    public static func applyGateSocketOptions(_ socket: ZMQSocket) throws {
         // Queue nothing for a peer that is not connected: what we send while
         // offline is stale by the time we reconnect, and events stay in SQLite anyway.
         try socket.setOption(ZMQOption.immediate, Int32(1))
@@ -149,6 +145,15 @@ public final class SyncClient: Sendable {
         try socket.setOption(ZMQOption.heartbeatInterval, Int32(1000))
         try socket.setOption(ZMQOption.heartbeatTimeout, Int32(3000))
         try socket.setOption(ZMQOption.maxMessageSize, Int64(ProtocolVersion.maxTransportFrameBytes))
+    }
+
+    /// A DEALER connected to central number `central`, with our keys and options, and the monitor PAIR its connection events arrive on.
+    func makeSocket(_ context: ZMQContext, monitorAddress: String, central: Int) throws -> (socket: ZMQSocket, monitor: ZMQSocket) {
+        let socket = try ZMQSocket(context: context, type: .dealer)
+        try socket.makeCurveClient(
+            serverPublicKey: centrals[central].publicKey, publicKey: credentials.publicKey,
+            secretKey: credentials.secretKey)
+        try Self.applyGateSocketOptions(socket)
         // Watched before connecting, so the first refusal is seen too (issue: say why a gate cannot connect).
         let monitor = try socket.monitor(
             address: monitorAddress,

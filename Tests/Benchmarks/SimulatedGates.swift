@@ -135,12 +135,7 @@ final class SimulatedGate {
         socketsMade += 1
         let socket = try ZMQSocket(context: context, type: .dealer)
         try socket.makeCurveClient(serverPublicKey: spec.centralPublicKey, publicKey: spec.keys.publicKey, secretKey: spec.keys.secretKey)
-        try socket.setOption(ZMQOption.immediate, Int32(1))
-        try socket.setOption(ZMQOption.reconnectInterval, Int32(100))
-        try socket.setOption(ZMQOption.reconnectIntervalMax, Int32(2000))
-        try socket.setOption(ZMQOption.heartbeatInterval, Int32(1000))
-        try socket.setOption(ZMQOption.heartbeatTimeout, Int32(3000))
-        try socket.setOption(ZMQOption.maxMessageSize, Int64(ProtocolVersion.maxTransportFrameBytes))
+        try SyncClient.applyGateSocketOptions(socket)  // the real gate's, so the bench measures what gates see
         let monitor = try socket.monitor(
             address: "inproc://scale-monitor-\(number)-\(socketsMade)",
             events: [.connected, .connectRetried, .disconnected, .handshakeSucceeded, .handshakeFailedNoDetail, .handshakeFailedProtocol, .handshakeFailedAuth])
