@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 
-// Leases on background jobs, so that work which must happen once (webhook delivery,
-// the maximum-stay pass, retention) runs on one central instance at a time however
-// many share the store. The upsert below is the same text in SQLite and PostgreSQL.
+// Leases on background jobs, so that a pass which must run once (retention, the
+// maximum-stay pass) runs on one central instance at a time however many share the
+// store; webhook notifications are claimed row by row instead (CentralStore+Webhooks).
+// The upsert below is the same text in SQLite and PostgreSQL.
 
 /// A job's lease as the store holds it.
 public struct JobLeaseRecord: Sendable, Equatable {

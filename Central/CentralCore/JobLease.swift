@@ -1,3 +1,4 @@
+import BollardSupport
 import Foundation
 import Logging
 
@@ -34,6 +35,13 @@ public struct JobLease: Sendable {
             logger.error("job lease not claimed", metadata: ["job": "\(job)", "error": "\(error)"])
             return false
         }
+    }
+
+    /// `claim()` off the cooperative pool (it writes to the store): whether a service may run
+    /// its pass now. A service without a lease always may.
+    static func mayRun(_ lease: JobLease?) async -> Bool {
+        guard let lease else { return true }
+        return (try? await BlockingWork.run { lease.claim() }) ?? false
     }
 
     public func release() {

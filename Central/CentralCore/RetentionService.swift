@@ -34,7 +34,7 @@ public struct RetentionService: Service, CustomStringConvertible {
 
     public func run() async throws {
         await progress.repeating(every: interval) {
-            if let lease, (try? await BlockingWork.run { lease.claim() }) != true { return }
+            guard await JobLease.mayRun(lease) else { return }
             await purge()
         }
         lease?.release()

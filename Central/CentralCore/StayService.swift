@@ -26,7 +26,7 @@ public struct StayService: Service, CustomStringConvertible {
 
     public func run() async throws {
         await progress.repeating(every: interval) { [store, logger, lease] in
-            if let lease, (try? await BlockingWork.run { lease.claim() }) != true { return }
+            guard await JobLease.mayRun(lease) else { return }
             do {
                 // Event times are wall-clock times, so the rule's "now" is too.
                 let made = try await BlockingWork.run { try store.settleStays(now: Date()) }
