@@ -129,8 +129,9 @@ extension EdgeConfiguration {
             example: "/usr/share/bollard-edge/plates.bmodel"),
         .custom(
             "recognition_reader", \.recognitionReader, allowed: "characters or whole-plate",
-            doc: "How plate rows are read: characters (the per-character ensemble, the default) or whole-plate (the CNN+CTC reader; "
-                + "needs a model file that carries it, docs/recognition.md).",
+            doc: "How plate rows are read: whole-plate (the CNN+CTC reader, the default; its confident reads are cross-checked by the "
+                + "character ensemble; needs a model file that carries it, as the packaged one does) or characters (the ensemble alone). "
+                + "docs/recognition.md.",
             parse: { PlateRecognizer.Reader(rawValue: $0) }, render: { $0.rawValue }),
         .optionalPath(
             "camera_device", \.cameraDevice,

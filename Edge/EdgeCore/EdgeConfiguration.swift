@@ -62,9 +62,9 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var frameIntervalMilliseconds = 100
     /// The recogniser's model file (`plates.bmodel`); nil = the copy packaged with the build.
     public var recognitionModel: String?
-    /// How rows are read: `characters` (glyph by glyph, the default) or `whole-plate`
-    /// (the CNN reader, which the model file must carry: format version 2 or 3).
-    public var recognitionReader: PlateRecognizer.Reader = .characters
+    /// How rows are read: `whole-plate` (the CNN reader, the default; the model file must
+    /// carry it: format version 2 or 3) or `characters` (glyph by glyph).
+    public var recognitionReader: PlateRecognizer.Reader = .wholePlate
     /// A V4L2 camera (`/dev/video0`) or a `.y4m` recording played as one; nil = no camera.
     public var cameraDevice: String?
     public var cameraWidth = 640

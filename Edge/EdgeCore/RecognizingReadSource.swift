@@ -100,7 +100,7 @@ public struct RecognizingReadSource: PlateReadSource {
     /// - Parameter reader: how rows are read (`recognition_reader`).
     /// - Parameter onFrame: called for every frame, so health can report the last frame time.
     public init(
-        frames: any FrameSource, model: RecognitionModel? = nil, source: ReadSource = .camera, reader: PlateRecognizer.Reader = .characters,
+        frames: any FrameSource, model: RecognitionModel? = nil, source: ReadSource = .camera, reader: PlateRecognizer.Reader = .wholePlate,
         onFrame: @escaping @Sendable () -> Void = {}, keepFrame: (@Sendable (CapturedFrame) -> Void)? = nil
     ) {
         self.frames = frames

@@ -38,6 +38,12 @@ public struct WholePlateEvidence: Sendable, Equatable, Codable {
     public var inverted: Bool
     /// Another binarisation read a different text at the same place (capped at 0.8).
     public var disputed = false
+    /// What the glyph-by-glyph ensemble read on the same row, and its confidence, when the
+    /// whole-plate read would be acted on alone (nil otherwise, or when it read nothing).
+    public var characterText: String?
+    public var characterConfidence: Double?
+    /// The two readers disagree on a read the ensemble found in a known layout (capped at 0.8).
+    public var readersDisagree = false
 }
 
 /// Finds and reads plates in grayscale frames.
@@ -57,7 +63,7 @@ public final class PlateRecognizer {
         /// Also look for light characters on a dark plate (never reported as confident).
         public var readsLightOnDark = true
         /// How a row of glyphs found by the blob detector is read.
-        public var reader: Reader = .characters
+        public var reader: Reader = .wholePlate
 
         public init() {}
     }
@@ -320,7 +326,35 @@ public final class PlateRecognizer {
 
     /// The row read as it is and with its over-wide blobs cut; the syntax score decides.
     private func read(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool) -> (candidate: PlateCandidate, score: Float)? {
-        if let plateReader { return readWhole(row: row, in: image, factor: factor, inverted: inverted, reader: plateReader) }
+        if let plateReader {
+            guard var read = readWhole(row: row, in: image, factor: factor, inverted: inverted, reader: plateReader) else { return nil }
+            crossCheck(&read.candidate, row: row, in: image, factor: factor, inverted: inverted)
+            return read
+        }
+        return readCharacters(row: row, in: image, factor: factor, inverted: inverted)
+    }
+
+    /// A whole-plate read that would be acted on alone is held against the glyph-by-glyph
+    /// ensemble's read of the same row. The two are independent models with different
+    /// failure modes (the CNN can turn an I next to digits into a 1 and a European plate
+    /// into a valid Spanish provincial one; the ensemble loses glyphs it cannot segment):
+    /// when the ensemble reads a different text in a known layout with confidence of its own,
+    /// one of them is wrong and a person should look. An ensemble that reads nothing, or
+    /// only an unknown layout, is no evidence against the reader.
+    private func crossCheck(_ candidate: inout PlateCandidate, row: [Blob], in image: GrayImage, factor: Int, inverted: Bool) {
+        guard candidate.confidence >= ConfidenceCalibration.actAlone else { return }
+        guard let other = readCharacters(row: row, in: image, factor: factor, inverted: inverted)?.candidate else { return }
+        candidate.evidence?.characterText = other.text
+        candidate.evidence?.characterConfidence = other.confidence
+        let sameText = PlateSyntax.sameReading(other.text, candidate.text)
+        if !sameText, other.layout != .other, other.confidence >= ConfidenceCalibration.crossCheckEvidence {
+            candidate.confidence = min(candidate.confidence, Double(ConfidenceCalibration.capIrregular))
+            candidate.evidence?.readersDisagree = true
+        }
+    }
+
+    /// The glyph-by-glyph read: the row as it is and with its over-wide blobs cut; the syntax score decides.
+    private func readCharacters(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool) -> (candidate: PlateCandidate, score: Float)? {
         let whole = read(row: row, in: image, factor: factor, inverted: inverted, splitting: false)
         guard let cut = read(row: row, in: image, factor: factor, inverted: inverted, splitting: true) else { return whole }
         guard let whole else { return cut }
@@ -567,6 +601,11 @@ enum ConfidenceCalibration {
     static let skippedCharacter: Float = 0.3
     /// A read this confident ends the search for more binarisations.
     static let earlyExit: Double = 0.95
+    /// The gate acts on a read this confident without a person looking (the review threshold).
+    static let actAlone: Double = 0.9
+    /// The ensemble's confidence from which its differing read counts against the
+    /// whole-plate reader's (fitted on the rendered calibration sets, docs/recognition.md).
+    static let crossCheckEvidence: Double = 0.5
 
     static func confidence(reading: SyntaxReading, blobs: [Blob], rowLength: Int) -> Float {
         var c = powf(reading.probability, exponent)

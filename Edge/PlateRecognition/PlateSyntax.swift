@@ -65,6 +65,11 @@ enum PlateSyntax {
         "TF", "TO", "V", "VA", "VI", "Z", "ZA",
     ]
 
+    /// Two reads of one plate say the same thing: O and 0 are one glyph on most plates.
+    static func sameReading(_ a: String, _ b: String) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { x, y in x == y || (x == "O" && y == "0") || (x == "0" && y == "O") }
+    }
+
     /// Best reading of a row of character distributions (each alphabet.count + 1 long,
     /// alphabet order `0-9A-Z`, then reject). O and 0 share their mass: plates of
     /// most countries treat them as one glyph, and the layout decides which to print.

@@ -33,7 +33,7 @@ struct RecognizeCommand: ParsableCommand {
     var model: String?
 
     @Option(help: "How rows are read: characters (glyph by glyph) or whole-plate (the CNN reader of a version 2 or 3 model file).")
-    var reader: PlateRecognizer.Reader = .characters
+    var reader: PlateRecognizer.Reader = .wholePlate
 
     @Flag(help: ArgumentHelp("Print the detector's rows and character guesses (tuning aid).", visibility: .hidden))
     var explain = false
@@ -129,7 +129,10 @@ extension RecognizeCommand {
 private func evidenceJSON(_ p: PlateCandidate) -> String {
     guard let e = p.evidence else { return "" }
     return ", \"layout\": \(jsonString("\(p.layout)")), \"evidence\": {\"probability\": \(format(e.probability, 6)), \"minimum\": \(format(e.minimum, 6)), "
-        + "\"skipped\": \(format(e.skipped, 4)), \"dropped\": \(e.droppedUnsupported), \"unread\": \(e.unreadGlyphs), \"inverted\": \(e.inverted), \"disputed\": \(e.disputed)}"
+        + "\"skipped\": \(format(e.skipped, 4)), \"dropped\": \(e.droppedUnsupported), \"unread\": \(e.unreadGlyphs), \"inverted\": \(e.inverted), \"disputed\": \(e.disputed), "
+        + "\"disagree\": \(e.readersDisagree)"
+        + (e.characterText.map { ", \"character_text\": \(jsonString($0))" } ?? "")
+        + (e.characterConfidence.map { ", \"character_confidence\": \(format($0, 4))" } ?? "") + "}"
 }
 
 private func format(_ value: Double, _ digits: Int) -> String {

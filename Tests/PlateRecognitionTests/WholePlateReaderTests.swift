@@ -24,7 +24,7 @@ import Testing
         return out
     }
 
-    /// The packaged (version 1) file turned into a version 2 file with the tiny reader;
+    /// The packaged file's character ensemble (its reader dropped) made into a version 2 file with the tiny reader;
     /// `edit` may change the reader's header, `extraFloats` the number of weights appended.
     static func version2(layers: [[String: Any]] = tinyLayers, input: [Int] = [32, 8], weights: [Float]? = nil, version: UInt8 = 2,
                          edit: (inout [String: Any]) -> Void = { _ in }) throws -> [UInt8] {
@@ -32,7 +32,11 @@ import Testing
         let bytes = [UInt8](try Data(contentsOf: url))
         let n = Int(bytes[12]) | Int(bytes[13]) << 8 | Int(bytes[14]) << 16 | Int(bytes[15]) << 24
         var header = try #require(try JSONSerialization.jsonObject(with: Data(bytes[16..<(16 + n)])) as? [String: Any])
-        var payload = Array(bytes[(16 + n)...])
+        var floats = 0
+        for member in try #require(header["members"] as? [[String: Any]]) {
+            for layer in try #require(member["layers"] as? [[Int]]) { floats += layer[0] * layer[1] + layer[1] }
+        }
+        var payload = Array(bytes[(16 + n)..<(16 + n + 4 * floats)])
         for w in weights ?? tinyWeights(layers) {
             let bits = w.bitPattern
             payload += [UInt8(bits & 0xff), UInt8(bits >> 8 & 0xff), UInt8(bits >> 16 & 0xff), UInt8(bits >> 24)]
@@ -359,13 +363,12 @@ import Testing
     }
 }
 
-/// The trained whole-plate reader (Fixtures/PlateRecognition/plates-reader.bmodel, the
-/// candidate model of docs/recognition.md; not the packaged one, which stays version 1
-/// until the reader is switched on) on rendered Spanish plates in the regulation layout
+/// The trained whole-plate reader (the packaged model file, version 3: the character
+/// ensemble, the reader and its calibration) on rendered Spanish plates in the regulation layout
 /// (frames, screws, IR grey, motion blur; Fixtures/PlateRecognition/regulation, never trained on).
 @Suite struct WholePlateRegressionTests {
     static func candidateModel() throws -> RecognitionModel {
-        try RecognitionModel.load(contentsOf: Fixtures.directory.appendingPathComponent("plates-reader.bmodel"))
+        try RecognitionModel.packaged()
     }
 
     @Test("The trained reader's file is version 3: it records its training command and its calibration's")
