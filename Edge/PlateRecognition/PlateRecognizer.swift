@@ -346,8 +346,7 @@ public final class PlateRecognizer {
         guard let other = readCharacters(row: row, in: image, factor: factor, inverted: inverted)?.candidate else { return }
         candidate.evidence?.characterText = other.text
         candidate.evidence?.characterConfidence = other.confidence
-        let sameText = PlateSyntax.sameReading(other.text, candidate.text)
-        if !sameText, other.layout != .other, other.confidence >= ConfidenceCalibration.crossCheckEvidence {
+        if ConfidenceCalibration.readersDisagree(whole: candidate.text, characters: other) {
             candidate.confidence = min(candidate.confidence, Double(ConfidenceCalibration.capIrregular))
             candidate.evidence?.readersDisagree = true
         }
@@ -606,6 +605,12 @@ enum ConfidenceCalibration {
     /// The ensemble's confidence from which its differing read counts against the
     /// whole-plate reader's (fitted on the rendered calibration sets, docs/recognition.md).
     static let crossCheckEvidence: Double = 0.5
+
+    /// The ensemble's read of a row counts against the whole-plate reader's: another text
+    /// (O and 0 as one), in a known layout, read with some confidence of its own.
+    static func readersDisagree(whole text: String, characters other: PlateCandidate) -> Bool {
+        !PlateSyntax.sameReading(other.text, text) && other.layout != .other && other.confidence >= crossCheckEvidence
+    }
 
     static func confidence(reading: SyntaxReading, blobs: [Blob], rowLength: Int) -> Float {
         var c = powf(reading.probability, exponent)
