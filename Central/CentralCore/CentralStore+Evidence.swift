@@ -1,3 +1,4 @@
+import Crypto
 import Evidence
 import Foundation
 import GRDB
@@ -148,10 +149,12 @@ extension CentralStore {
     /// Checks and records the seal of events just stored (in their order, so
     /// that one batch chains within itself). Nothing is refused: an event
     /// whose seal does not hold is kept, acknowledged and reported.
-    static func recordSeals(of events: [Event], gateID: String, origin: String, _ db: Database) throws {
+    static func recordSeals(of events: [Event], gateID: String, origin: String, checked: SealChecks? = nil, _ db: Database) throws {
         guard !events.isEmpty else { return }
-        let key = try String.fetchOne(db, sql: "SELECT signing_key FROM gates WHERE id = ?", arguments: [gateID])
-            .flatMap(SigningKey.publicKey(base64:))
+        let keyText = try String.fetchOne(db, sql: "SELECT signing_key FROM gates WHERE id = ?", arguments: [gateID])
+        // Checked before the transaction with the key central held then; a key changed in
+        // between (rare: a re-registration) means checking again here, under the lock.
+        let checks = checked?.keyText == keyText ? checked! : SealChecks(events, origin: origin, keyText: keyText)
         let previousHash = try db.cachedStatement(sql: "SELECT hash FROM event_seals WHERE gate_id = ? AND origin = ? AND seq = ?")
         let insert = try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO event_seals (gate_id, origin, seq, hash, prev, sig, images, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -159,30 +162,79 @@ extension CentralStore {
         let encoder = JSONEncoder()
         var problems: [SealStatus: Int] = [:]
         for event in events {
+            let check = checks.bySeq[event.seq] ?? SealChecks.check(event, origin: origin, key: checks.key)
             let status: SealStatus
-            if event.signature == nil {
-                status = .unsigned
-            } else if let key {
-                if EventSeal.signatureProblem(of: event, origin: origin, publicKey: key) != nil {
-                    status = .badSignature
-                } else if let before = try String.fetchOne(previousHash, arguments: [gateID, origin, event.seq - 1]),
+            switch check.signature {
+            case .unsigned: status = .unsigned
+            case .noKey: status = .unverified
+            case .doesNotVerify: status = .badSignature
+            case .verifies:
+                if let before = try String.fetchOne(previousHash, arguments: [gateID, origin, event.seq - 1]),
                     before != (event.previousHash ?? EventSeal.genesis)
                 {
                     status = .chainBreak
                 } else {
                     status = .valid
                 }
-            } else {
-                status = .unverified
             }
             let images = try event.images.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
             try insert.execute(arguments: [
-                gateID, origin, event.seq, EventSeal.hash(of: event, origin: origin), event.previousHash, event.signature, images,
+                gateID, origin, event.seq, check.hash, event.previousHash, event.signature, images,
                 status.rawValue,
             ])
             if status != .valid, db.changesCount > 0 { problems[status, default: 0] += 1 }
         }
         try tallySealProblems(problems, gateID: gateID, db)
+    }
+
+    /// The part of checking a batch's seals that needs no database: each event's hash and
+    /// whether its signature verifies with the gate's key. Ed25519 verification is the
+    /// largest cost of ingest, so it runs before the write transaction (another writer, the
+    /// other central instance, is not held up by it) and, for a large batch, on every core.
+    struct SealChecks: Sendable {
+        enum Signature: Sendable { case unsigned, noKey, doesNotVerify, verifies }
+        struct Check: Sendable {
+            var hash: String
+            var signature: Signature
+        }
+        /// The gate's signing key as stored when checked (base64), nil when it has none.
+        let keyText: String?
+        let key: Curve25519.Signing.PublicKey?
+        var bySeq: [Int64: Check] = [:]
+
+        init(_ events: [Event], origin: String, keyText: String?) {
+            self.keyText = keyText
+            key = keyText.flatMap(SigningKey.publicKey(base64:))
+            let key = key
+            var checks = [Check?](repeating: nil, count: events.count)
+            let workers = events.count >= 64 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
+            if workers == 1 {
+                for (i, event) in events.enumerated() { checks[i] = Self.check(event, origin: origin, key: key) }
+            } else {
+                checks.withUnsafeMutableBufferPointer { buffer in
+                    nonisolated(unsafe) let out = buffer
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                        var i = w
+                        while i < events.count {
+                            out[i] = Self.check(events[i], origin: origin, key: key)
+                            i += workers
+                        }
+                    }
+                }
+            }
+            for (event, check) in zip(events, checks) { bySeq[event.seq] = check }
+        }
+
+        static func check(_ event: Event, origin: String, key: Curve25519.Signing.PublicKey?) -> Check {
+            let payload = EventSeal.payload(of: event, origin: origin)
+            let hash = EventSeal.hexDigest(payload)
+            guard let text = event.signature else { return Check(hash: hash, signature: .unsigned) }
+            guard let key else { return Check(hash: hash, signature: .noKey) }
+            guard let signature = Data(base64Encoded: text), signature.count == 64, key.isValidSignature(signature, for: payload) else {
+                return Check(hash: hash, signature: .doesNotVerify)
+            }
+            return Check(hash: hash, signature: .verifies)
+        }
     }
 
     /// The seal status of one stored event; nil when central holds no seal for it (stored before revision 4).

@@ -397,7 +397,12 @@ public final class CentralStore: Sendable {
     /// (a gate database restored from an old backup) is a conflict, kept with
     /// its own row so nothing a gate decided is lost.
     public func commit(events: [Event], from gateID: String, origin: String) throws -> Stored {
-        try database.write { db in
+        // Hashes and signatures are checked before the write lock is taken (see SealChecks).
+        let keyText = try database.read { db in
+            try String.fetchOne(db, sql: "SELECT signing_key FROM gates WHERE id = ?", arguments: [gateID])
+        }
+        let checked = SealChecks(events, origin: origin, keyText: keyText)
+        return try database.write { db in
             let now = Self.nowMilliseconds()
             var conflicts: [Int64] = []
             var inserted: [Event] = []
@@ -430,7 +435,7 @@ public final class CentralStore: Sendable {
                 try record.conflict.insert(db)
             }
             try Self.tally(inserted.lazy.map { ($0.atMilliseconds, $0.kind.rawValue) }, db)
-            try Self.recordSeals(of: inserted, gateID: gateID, origin: origin, db)
+            try Self.recordSeals(of: inserted, gateID: gateID, origin: origin, checked: checked, db)
             try recordStays(db, events: inserted, gateID: gateID, origin: origin)
             return Stored(seqs: events.map(\.seq), conflicts: conflicts)
         }
