@@ -189,8 +189,8 @@ extension CentralStore {
 
     /// The part of checking a batch's seals that needs no database: each event's hash and
     /// whether its signature verifies with the gate's key. Ed25519 verification is the
-    /// largest cost of ingest, so it runs before the write transaction (another writer, the
-    /// other central instance, is not held up by it) and, for a large batch, on every core.
+    /// largest cost of ingest, so it runs before the write transaction: another writer (the
+    /// other central instance, the CLI) is not held up by it.
     struct SealChecks: Sendable {
         enum Signature: Sendable { case unsigned, noKey, doesNotVerify, verifies }
         struct Check: Sendable {
@@ -206,23 +206,7 @@ extension CentralStore {
             self.keyText = keyText
             key = keyText.flatMap(SigningKey.publicKey(base64:))
             let key = key
-            var checks = [Check?](repeating: nil, count: events.count)
-            let workers = events.count >= 64 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
-            if workers == 1 {
-                for (i, event) in events.enumerated() { checks[i] = Self.check(event, origin: origin, key: key) }
-            } else {
-                checks.withUnsafeMutableBufferPointer { buffer in
-                    nonisolated(unsafe) let out = buffer
-                    DispatchQueue.concurrentPerform(iterations: workers) { w in
-                        var i = w
-                        while i < events.count {
-                            out[i] = Self.check(events[i], origin: origin, key: key)
-                            i += workers
-                        }
-                    }
-                }
-            }
-            for (event, check) in zip(events, checks) { bySeq[event.seq] = check }
+            for event in events { bySeq[event.seq] = Self.check(event, origin: origin, key: key) }
         }
 
         static func check(_ event: Event, origin: String, key: Curve25519.Signing.PublicKey?) -> Check {

@@ -5,8 +5,8 @@ import Foundation
 import Testing
 import WireProtocol
 
-/// Seals are checked before the write transaction, on every core for a large batch
-/// (CentralStore.SealChecks): the statuses must be the ones a check under the lock gives.
+/// Seals are checked before the write transaction (CentralStore.SealChecks): the statuses
+/// must be the ones a check under the lock gives.
 @Suite struct SealChecksTests {
     let store: CentralStore
     let key = SigningKey()
@@ -30,7 +30,7 @@ import WireProtocol
         }
     }
 
-    @Test("in a batch large enough to be checked on several threads, each event gets its own status: one forged among 200 is the only bad one")
+    @Test("checked before the transaction, each event of a batch keeps its own status: one forged among 200 is the only bad one")
     func largeBatchStatusesStayWithTheirEvents() throws {
         try store.setSigningKey(gateID: gate.id, publicKey: key.publicKeyBase64)
         var events = try chain(1...200, key: key)
