@@ -513,8 +513,8 @@ def render_two_line_plate(rng, lines, country, style, font_path, extras=True):
     for li, items in enumerate(laid):
         y_line = margin_y + li * (char_px + line_gap)
         x = left + margin_x + (text_w - widths[li]) // 2
-        if band == "top" and li == 0:
-            eu_band(x, y_line, x + band_w, y_line + char_px, country)
+        if band == "top" and li == 0:  # the top half of the plate, as on French square plates
+            eu_band(x, margin_y // 2, x + band_w, y_line + char_px + line_gap // 2, country)
             x += band_w + margin_x // 2
         prev_char = False
         for c, im, adv in items:
@@ -538,7 +538,7 @@ def render_two_line_plate(rng, lines, country, style, font_path, extras=True):
             d.rectangle((x + spacing, hy - char_px * 0.04, x + spacing + gap * 0.4, hy + char_px * 0.04), fill=int(fg))
     if right_band:
         rx = W - band_w - margin_x // 2
-        d.rectangle((rx, margin_y, rx + band_w, margin_y + char_px), fill=int(rng.uniform(40, 100)))
+        d.rectangle((rx, margin_y // 2, rx + band_w, margin_y + char_px + line_gap // 2), fill=int(rng.uniform(40, 100)))
         sf = ImageFont.truetype(font_path, max(6, int(char_px * 0.35)))
         d.text((rx + band_w * 0.1, margin_y + char_px * 0.55), f"{int(rng.integers(1, 96)):02d}", font=sf, fill=230)
     if extras and rng.random() < 0.4:  # screws: between the lines near the ends, or at the top corners
