@@ -298,8 +298,11 @@ enum RowGrouper {
     /// `blobs` between them. Each line joins at most one pair, the tightest first.
     static func stacks(_ lines: [[Blob]], among blobs: [Blob]) -> [(top: Int, bottom: Int)] {
         struct Extent { var minX: Float, maxX: Float, h: Float }
+        // A line's glyph height is its lower median: the blobs beside the glyphs that link into
+        // a short line (the EU band, a department band) are taller than the glyphs, never shorter.
         let extents = lines.map { line in
-            Extent(minX: Float(line.map(\.minX).min() ?? 0), maxX: Float((line.map(\.maxX).max() ?? 0) + 1), h: line.isEmpty ? 0 : medianHeight(line))
+            let hs = line.map(\.height).sorted()
+            return Extent(minX: Float(line.map(\.minX).min() ?? 0), maxX: Float((line.map(\.maxX).max() ?? 0) + 1), h: hs.isEmpty ? 0 : Float(hs[(hs.count - 1) / 2]))
         }
         var candidates: [(top: Int, bottom: Int, cost: Float)] = []
         for t in lines.indices where lines[t].count >= 2 {
