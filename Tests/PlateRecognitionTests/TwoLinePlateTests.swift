@@ -42,6 +42,12 @@ import Testing
     func shortTopLineStacks() {
         #expect(stacked(line(70, 50, 2) + line(40, 50 + 28 + 5, 5)).map { [$0.top.count, $0.bottom.count] } == [[2, 5]])
         #expect(stacked(line(40, 50, 4) + line(50, 50 + 28, 3)).count == 1)
+        // the French top line as the blob finder sees it: two glyphs between the EU band and
+        // the department band, both taller than the glyphs and linked into the line
+        let band = { (x: Int) in Blob(minX: x, minY: 50 - 3, maxX: x + 15, maxY: 50 + 28 + 2, area: 400) }
+        let top = [band(40)] + line(70, 50, 2) + [band(120)]
+        #expect(RowGrouper.lines(top).map(\.count) == [4])
+        #expect(stacked(top + line(40, 50 + 28 + 5, 5)).map { [$0.top.count, $0.bottom.count] } == [[4, 5]])
     }
 
     @Test("Lines side by side, far apart, of other heights, barely overlapping or with text between do not stack")
