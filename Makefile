@@ -100,7 +100,7 @@ OCR_READER   ?= whole-plate
 OCR_BENCH_MODEL ?=
 OCR_MODEL_ARG := $(if $(OCR_BENCH_MODEL),--model $(OCR_BENCH_MODEL),)
 
-.PHONY: train-ocr train-reader calibrate-reader bench-recognition ocr-venv ocr-fonts ocr-spanish-set ocr-heldout-sets ocr-calib-sets
+.PHONY: train-ocr train-reader calibrate-reader bench-recognition ocr-venv ocr-fonts ocr-spanish-set ocr-heldout-sets ocr-two-line-set ocr-calib-sets
 
 $(OCR_STAMP): $(OCR_PY_DIR)/requirements.txt
 	python3 -m venv $(OCR_VENV)
@@ -188,10 +188,17 @@ ocr-heldout-sets: $(OCR_STAMP) ocr-fonts
 	@test -f $(OCR_BENCH)/mixed/labels.csv || \
 	  (cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 ../../$(OCR_PY) render_scenes.py --out ../../$(OCR_BENCH)/mixed --count 300 --seed 4242 --layout mixed)
 
+# Two-line (square) plates, never trained on, seed 7070 used for nothing else: Spanish
+# motorcycle plates (NNNN over LLL), French (LL over NNN-LL) and British (LLNN over LLL)
+# square plates with frames, screws, IR and motion blur (render_scenes.py --layout two-line).
+ocr-two-line-set: $(OCR_STAMP) ocr-fonts
+	@test -f $(OCR_BENCH)/two-line/labels.csv || \
+	  (cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 ../../$(OCR_PY) render_scenes.py --out ../../$(OCR_BENCH)/two-line --count 200 --seed 7070 --layout two-line)
+
 # Release build, then the scorer's line for the dev set and the rendered sets, plus throughput.
 # OCR_READER=characters measures the character ensemble alone (the default is
 # whole-plate, the gate's reader, with its cross-check).
-bench-recognition: ocr-spanish-set ocr-heldout-sets
+bench-recognition: ocr-spanish-set ocr-heldout-sets ocr-two-line-set
 	swift build -c release --product bollard-edge --scratch-path $(OCR_RELEASE)
 	@mkdir -p $(OCR_BENCH)
 	@$(OCR_RELEASE)/release/bollard-edge recognize --reader $(OCR_READER) $(OCR_MODEL_ARG) --json $(OCR_DEV_SET)/*.jpg > $(OCR_BENCH)/dev.jsonl
@@ -202,6 +209,8 @@ bench-recognition: ocr-spanish-set ocr-heldout-sets
 	@echo "rendered Spanish, regulation style (seed 2025, 200 images):"; $(OCR_SCORER) $(OCR_BENCH)/regulation/labels.csv $(OCR_BENCH)/regulation.jsonl | tail -1
 	@$(OCR_RELEASE)/release/bollard-edge recognize --reader $(OCR_READER) $(OCR_MODEL_ARG) --json $(OCR_BENCH)/mixed/*.jpg > $(OCR_BENCH)/mixed.jsonl
 	@echo "rendered mixed European (seed 4242, 300 images):"; $(OCR_SCORER) $(OCR_BENCH)/mixed/labels.csv $(OCR_BENCH)/mixed.jsonl | tail -1
+	@$(OCR_RELEASE)/release/bollard-edge recognize --reader $(OCR_READER) $(OCR_MODEL_ARG) --json $(OCR_BENCH)/two-line/*.jpg > $(OCR_BENCH)/two-line.jsonl
+	@echo "rendered two-line plates (seed 7070, 200 images):"; $(OCR_SCORER) $(OCR_BENCH)/two-line/labels.csv $(OCR_BENCH)/two-line.jsonl | tail -1
 	@echo "reads at >= 0.9 (acted on without review):"; python3 $(OCR_PY_DIR)/confident_share.py $(OCR_DEV_SET)/labels.csv $(OCR_BENCH)/dev.jsonl \
-	  $(foreach s,spanish regulation mixed,$(OCR_BENCH)/$(s)/labels.csv $(OCR_BENCH)/$(s).jsonl)
+	  $(foreach s,spanish regulation mixed two-line,$(OCR_BENCH)/$(s)/labels.csv $(OCR_BENCH)/$(s).jsonl)
 	@cat $(OCR_BENCH)/dev.jsonl $(OCR_BENCH)/spanish.jsonl | python3 -c 'import sys,json; ms=[json.loads(l)["ms"] for l in sys.stdin if "\"ms\"" in l]; print(f"throughput: {len(ms)} images in {sum(ms):.0f} ms of recognition = {1000*len(ms)/sum(ms):.1f} images/s on one thread")'

@@ -227,6 +227,13 @@ final class BlobFinder {
 /// similar height and baseline; mutual links form chains.
 enum RowGrouper {
     static func rows(_ blobs: [Blob], minimumLength: Int = 4) -> [[Blob]] {
+        lines(blobs).filter { $0.count >= minimumLength }
+    }
+
+    /// Chains of neighbouring glyphs, joined across group gaps, of any length. Rows are
+    /// those of four or more; a shorter one is read only as a line of a two-line plate
+    /// (`stacks`): three consonants alone are no plate, nor two stray blobs.
+    static func lines(_ blobs: [Blob]) -> [[Blob]] {
         let sorted = blobs.sorted { $0.minX < $1.minX }
         let n = sorted.count
         var next = [Int](repeating: -1, count: n)
@@ -272,7 +279,70 @@ enum RowGrouper {
             }
             chains.append(row)
         }
-        return joinGroups(chains).filter { $0.count >= minimumLength }
+        return joinGroups(chains)
+    }
+
+    /// Widest space between the lines of a two-line plate, in glyph heights (a Spanish
+    /// motorcycle plate leaves about a fifth of a height; twice that and more is something else).
+    static let maxLineGap: Float = 0.8
+    /// Most blobs two stacked lines may hold: the longest two-line layout (7) and two more
+    /// that the reading may leave out at the lines' ends (the EU and department bands beside
+    /// the top line of a French square plate are glyph-sized blobs on its line).
+    static let maxStackedLength = 10
+
+    /// Lines that stand one above the other as the two lines of a square plate, as index
+    /// pairs into `lines`, top first. A pair must overlap horizontally by at least half the
+    /// shorter line, have glyphs of the same height (within 20 %), a gap between them from
+    /// -0.1 to `maxLineGap` heights (measured across the overlap, along the lines' tilt), hold
+    /// 2 + 3 to `maxStackedLength` blobs together, and have no other glyph-sized blob of
+    /// `blobs` between them. Each line joins at most one pair, the tightest first.
+    static func stacks(_ lines: [[Blob]], among blobs: [Blob]) -> [(top: Int, bottom: Int)] {
+        struct Extent { var minX: Float, maxX: Float, h: Float }
+        // A line's glyph height is its lower median: the blobs beside the glyphs that link into
+        // a short line (the EU band, a department band) are taller than the glyphs, never shorter.
+        let extents = lines.map { line in
+            let hs = line.map(\.height).sorted()
+            return Extent(minX: Float(line.map(\.minX).min() ?? 0), maxX: Float((line.map(\.maxX).max() ?? 0) + 1), h: hs.isEmpty ? 0 : Float(hs[(hs.count - 1) / 2]))
+        }
+        var candidates: [(top: Int, bottom: Int, cost: Float)] = []
+        for t in lines.indices where lines[t].count >= 2 {
+            let top = lines[t], et = extents[t]
+            for b in lines.indices where b != t && lines[b].count >= 2 {
+                let bottom = lines[b], eb = extents[b]
+                guard top.count + bottom.count <= maxStackedLength, max(top.count, bottom.count) >= 3 else { continue }
+                let h = max(et.h, eb.h)
+                guard h <= 1.2 * min(et.h, eb.h) else { continue }
+                // the bottom line must start below the top line's middle before any finer test
+                guard bottom[0].centerY > top[0].centerY + 0.5 * h, bottom[0].centerY < top[0].centerY + 3 * h else { continue }
+                let left = max(et.minX, eb.minX), right = min(et.maxX, eb.maxX)
+                guard right - left >= 0.5 * min(et.maxX - et.minX, eb.maxX - eb.minX) else { continue }
+                // both lines' edges carried to the middle of the overlap along the longer line's tilt
+                let cx = (left + right) / 2
+                let s = slope(top.count >= bottom.count ? top : bottom)
+                let topBottom = top.map { Float($0.maxY + 1) - s * ($0.centerX - cx) }.reduce(0, +) / Float(top.count)
+                let bottomTop = bottom.map { Float($0.minY) - s * ($0.centerX - cx) }.reduce(0, +) / Float(bottom.count)
+                let gap = bottomTop - topBottom
+                guard gap >= -0.1 * h, gap <= maxLineGap * h else { continue }
+                // nothing glyph-sized between the lines (a third line, a sticker); the plate's
+                // frame, around both lines, is a blob too but far taller than a glyph
+                let between = blobs.contains { o in
+                    let y = o.centerY - s * (o.centerX - cx)
+                    return Float(o.height) >= 0.5 * h && Float(o.height) <= 1.5 * h && o.centerX > left && o.centerX < right
+                        && y > topBottom && y < bottomTop
+                }
+                if between { continue }
+                candidates.append((t, b, abs(gap) / h + h / min(et.h, eb.h) - 1))
+            }
+        }
+        candidates.sort { $0.cost < $1.cost }
+        var used = Set<Int>()
+        var out: [(top: Int, bottom: Int)] = []
+        for c in candidates where !used.contains(c.top) && !used.contains(c.bottom) {
+            used.insert(c.top)
+            used.insert(c.bottom)
+            out.append((c.top, c.bottom))
+        }
+        return out
     }
 
     /// Widest gap between two groups of one plate, in glyph heights. Spanish plates

@@ -141,9 +141,7 @@ public final class PlateRecognizer {
             finder.threshold = threshold
             let blobs = finder.blobs(in: work)
             passBlobs = blobs
-            for row in RowGrouper.rows(blobs) {
-                if let read = read(row: row, in: work, factor: factor, inverted: false) { found.append(read) }
-            }
+            readLines(RowGrouper.lines(blobs), among: blobs, in: work, factor: factor, inverted: false, into: &found)
             if !finder.pieces.isEmpty { withPieces.append((blobs, finder.pieces)) }
             // A clean, confident read: the other binarisations would only find it again.
             confident = found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit })
@@ -154,8 +152,8 @@ public final class PlateRecognizer {
         if !confident {
             for (blobs, pieces) in withPieces {
                 passBlobs = blobs + pieces
-                for row in RowGrouper.rows(blobs + pieces) where row.contains(where: { pieces.contains($0) }) {
-                    if let read = read(row: row, in: work, factor: factor, inverted: false) { found.append(read) }
+                readLines(RowGrouper.lines(blobs + pieces), among: blobs + pieces, in: work, factor: factor, inverted: false, into: &found) { line in
+                    line.contains(where: { pieces.contains($0) })
                 }
                 if found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit }) { break }
             }
@@ -167,9 +165,7 @@ public final class PlateRecognizer {
             for i in negative.pixels.indices { negative.pixels[i] = 255 - negative.pixels[i] }
             finder.threshold = Self.passes[0]
             passBlobs = finder.blobs(in: negative)
-            for row in RowGrouper.rows(passBlobs) {
-                if let read = read(row: row, in: negative, factor: factor, inverted: true) { found.append(read) }
-            }
+            readLines(RowGrouper.lines(passBlobs), among: passBlobs, in: negative, factor: factor, inverted: true, into: &found)
         }
         found.sort { $0.score > $1.score }
         var kept: [PlateCandidate] = []
@@ -187,6 +183,28 @@ public final class PlateRecognizer {
         return kept
     }
 
+    /// Reads one binarisation's lines: first the pairs that stand one above the other as a
+    /// two-line plate (read glyph by glyph whichever reader is configured), then every row
+    /// of four or more that is not a line of a two-line plate already read (its top line
+    /// alone would be a digit group or a part, and would dispute the whole). With `only`,
+    /// just the rows and pairs holding a line it accepts.
+    private func readLines(_ lines: [[Blob]], among blobs: [Blob], in image: GrayImage, factor: Int, inverted: Bool,
+                           into found: inout [(candidate: PlateCandidate, score: Float)], only: (([Blob]) -> Bool)? = nil) {
+        var taken = Set<Int>()
+        for (t, b) in RowGrouper.stacks(lines, among: blobs) {
+            if let only, !only(lines[t]) && !only(lines[b]) { continue }
+            if let read = readStacked(top: lines[t], bottom: lines[b], in: image, factor: factor, inverted: inverted) {
+                found.append(read)
+                taken.insert(t)
+                taken.insert(b)
+            }
+        }
+        for (index, row) in lines.enumerated() where row.count >= 4 && !taken.contains(index) {
+            if let only, !only(row) { continue }
+            if let read = read(row: row, in: image, factor: factor, inverted: inverted) { found.append(read) }
+        }
+    }
+
     /// A human-readable trace of the pipeline (rows, blobs, top classes), for tuning on synthetic data.
     public func explain(_ image: GrayImage) -> String {
         let factor = max(1, (image.width + configuration.maxAnalysisWidth - 1) / configuration.maxAnalysisWidth)
@@ -200,8 +218,11 @@ public final class PlateRecognizer {
             for b in blobs { out += "blob \(b.minX) \(b.minY) \(b.width) \(b.height) pass \(index)\n" }
             let pieces = finder.pieces
             for p in pieces { out += "piece \(p.minX) \(p.minY) \(p.width) \(p.height) pass \(index)\n" }
-            for row in RowGrouper.rows(blobs) + RowGrouper.rows(blobs + pieces).filter({ $0.contains(where: { pieces.contains($0) }) }) {
-                out += "row of \(row.count) (pass \(index)):"
+            let lines = RowGrouper.lines(blobs)
+            let stacked = RowGrouper.stacks(lines, among: blobs).map { [(lines[$0.top], "top"), (lines[$0.bottom], "bottom")] }
+            let rows = RowGrouper.rows(blobs).map { ($0, "row") } + RowGrouper.rows(blobs + pieces).filter({ $0.contains(where: { pieces.contains($0) }) }).map { ($0, "row") }
+            for (row, kind) in stacked.flatMap({ $0 }) + rows {
+                out += "\(kind == "row" ? "row" : "two-line \(kind)") of \(row.count) (pass \(index)):"
                 for blob in row {
                     classifier.sample(work, x0: Float(blob.minX), y0: Float(blob.minY), x1: Float(blob.maxX + 1), y1: Float(blob.maxY + 1), into: &crop)
                     classifier.classify(crop, probabilities: &probabilities)
@@ -220,12 +241,15 @@ public final class PlateRecognizer {
     /// geometry; a blob of the row's height on its baseline is kept unless the model
     /// is sure, because real fonts differ from rendered ones and a dropped character
     /// is a confident misread. Its reject mass then lowers the read's confidence.
-    func classify(row: [Blob], in image: GrayImage, splitting: Bool = false) -> (chars: [(blob: Blob, p: [Float], fits: Bool)], droppedFitting: Int, didSplit: Bool) {
+    ///
+    /// `glyphHeight` is the height a glyph of the row should have, when more than the row
+    /// knows it (both lines of a two-line plate); by default the median of the row's blobs.
+    func classify(row: [Blob], in image: GrayImage, splitting: Bool = false, glyphHeight: Float? = nil) -> (chars: [(blob: Blob, p: [Float], fits: Bool)], droppedFitting: Int, didSplit: Bool) {
         var out: [(blob: Blob, p: [Float], fits: Bool)] = []
         var droppedFitting = 0
         let reject = CharacterModel.rejectClass
         let heights = row.map { Float($0.height) }.sorted()
-        let medianHeight = heights[heights.count / 2]
+        let medianHeight = glyphHeight ?? heights[heights.count / 2]
         // Glyphs that touch (blur, bold dies, tight spacing) arrive as one blob wider
         // than any single glyph: the splitting variant cuts it at its lightest columns.
         var pieces: [Blob] = []
@@ -397,6 +421,78 @@ public final class PlateRecognizer {
         let cutFitting = chars.indices.contains { !range.contains($0) && chars[$0].fits }
         // Cut glyphs are a guess about where one character ends.
         if droppedFitting > 0 || cutFitting || didSplit { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
+        let candidate = PlateCandidate(
+            text: reading.text,
+            characterConfidences: reading.charConfidences.map { Double($0) },
+            confidence: Double(confidence),
+            box: box,
+            layout: reading.layout
+        )
+        return (candidate, reading.score)
+    }
+}
+
+extension PlateRecognizer {
+    /// A two-line plate: each line classified as a row of its own (its own height and
+    /// baseline decide which blobs fit), then both read as one text, top line first, under
+    /// the two-line layouts only. As for a row, a line may leave out up to two blobs at its
+    /// ends that do not fit it (two in all), and the variant with over-wide blobs cut must
+    /// score three times better to win.
+    func readStacked(top: [Blob], bottom: [Blob], in image: GrayImage, factor: Int, inverted: Bool) -> (candidate: PlateCandidate, score: Float)? {
+        let whole = readStacked(top: top, bottom: bottom, in: image, factor: factor, inverted: inverted, splitting: false)
+        guard let cut = readStacked(top: top, bottom: bottom, in: image, factor: factor, inverted: inverted, splitting: true) else { return whole }
+        guard let whole else { return cut }
+        return cut.score > 3 * whole.score ? cut : whole
+    }
+
+    private func readStacked(top: [Blob], bottom: [Blob], in image: GrayImage, factor: Int, inverted: Bool, splitting: Bool) -> (candidate: PlateCandidate, score: Float)? {
+        // Both lines have one glyph height: a short line's median may be a band's or a screw's.
+        let allHeights = (top + bottom).map { Float($0.height) }.sorted()
+        let glyphHeight = allHeights[allHeights.count / 2]
+        let upper = classify(row: top, in: image, splitting: splitting, glyphHeight: glyphHeight)
+        let lower = classify(row: bottom, in: image, splitting: splitting, glyphHeight: glyphHeight)
+        if splitting, !upper.didSplit, !lower.didSplit { return nil }
+        guard upper.chars.count >= 2, lower.chars.count >= 2 else { return nil }
+        /// Windows of a line: all of it, or less up to two blobs at its ends that do not fit.
+        func windows(_ chars: [(blob: Blob, p: [Float], fits: Bool)]) -> [Range<Int>] {
+            var out: [Range<Int>] = []
+            for length in max(2, chars.count - 2)...chars.count {
+                for start in 0...(chars.count - length) {
+                    let range = start..<(start + length)
+                    if chars.indices.contains(where: { !range.contains($0) && chars[$0].fits }) { continue }
+                    out.append(range)
+                }
+            }
+            return out
+        }
+        var best: (reading: SyntaxReading, upper: Range<Int>, lower: Range<Int>)?
+        for ru in windows(upper.chars) {
+            for rl in windows(lower.chars) where (upper.chars.count - ru.count) + (lower.chars.count - rl.count) <= 2 {
+                let probabilities = upper.chars[ru].map(\.p) + lower.chars[rl].map(\.p)
+                guard let reading = PlateSyntax.read(probabilities, topLine: ru.count) else { continue }
+                if best == nil || reading.score > best!.reading.score { best = (reading, ru, rl) }
+            }
+        }
+        guard let (reading, ru, rl) = best else { return nil }
+        let lines = [upper.chars[ru].map(\.blob), lower.chars[rl].map(\.blob)]
+        let blobs = lines[0] + lines[1]
+        let minX = blobs.map(\.minX).min()!, maxX = blobs.map(\.maxX).max()!
+        let minY = blobs.map(\.minY).min()!, maxY = blobs.map(\.maxY).max()!
+        let heights = blobs.map(\.height).sorted()
+        let h = heights[heights.count / 2]
+        let box = PlateBox(
+            x: max(0, minX - h / 2) * factor,
+            y: max(0, minY - h / 4) * factor,
+            width: (maxX - minX + 1 + h) * factor,
+            height: (maxY - minY + 1 + h / 2) * factor
+        )
+        var confidence = ConfidenceCalibration.confidence(reading: reading, lines: lines, rowLength: top.count + bottom.count)
+        if inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
+        let cutFitting = upper.chars.indices.contains { !ru.contains($0) && upper.chars[$0].fits }
+            || lower.chars.indices.contains { !rl.contains($0) && lower.chars[$0].fits }
+        if upper.droppedFitting + lower.droppedFitting > 0 || cutFitting || upper.didSplit || lower.didSplit {
+            confidence = min(confidence, ConfidenceCalibration.capIrregular)
+        }
         let candidate = PlateCandidate(
             text: reading.text,
             characterConfidences: reading.charConfidences.map { Double($0) },
@@ -613,16 +709,23 @@ enum ConfidenceCalibration {
     }
 
     static func confidence(reading: SyntaxReading, blobs: [Blob], rowLength: Int) -> Float {
+        confidence(reading: reading, lines: [blobs], rowLength: rowLength)
+    }
+
+    /// The same for the lines of a two-line plate: heights must agree across both lines,
+    /// bottoms along each line.
+    static func confidence(reading: SyntaxReading, lines: [[Blob]], rowLength: Int) -> Float {
         var c = powf(reading.probability, exponent)
         if reading.layout == .other { c = min(c, capOtherLayout) }
         // Heights or baselines that wander suggest a merged or broken character.
+        let blobs = lines.flatMap { $0 }
         let hs = blobs.map { Float($0.height) }
         let mean = hs.reduce(0, +) / Float(hs.count)
         let spread = hs.map { abs($0 - mean) }.max()! / mean
-        let bottoms = blobs.map { Float($0.maxY) }
         var slopeResidual: Float = 0
-        if blobs.count >= 3 {
-            let xs = blobs.map { $0.centerX }
+        for line in lines where line.count >= 3 {
+            let bottoms = line.map { Float($0.maxY) }
+            let xs = line.map { $0.centerX }
             let mx = xs.reduce(0, +) / Float(xs.count), my = bottoms.reduce(0, +) / Float(bottoms.count)
             var sxy: Float = 0, sxx: Float = 0
             for (x, y) in zip(xs, bottoms) {

@@ -44,6 +44,22 @@ struct PlatePattern {
         }
         return p
     }()
+
+    /// Two-line (square) plates, with the number of characters on the top line. Read top
+    /// line first, they give the same text as the one-line plate of their country. There is
+    /// no "other" two-line layout: two short lines of unknown form are more often two
+    /// stickers or a dealer's lettering than a plate.
+    static let twoLine: [(pattern: PlatePattern, topLine: Int)] = {
+        let d = Slot.digit, l = Slot.letter, c = Slot.consonant
+        return [
+            // Spanish motorcycle plate and square car plate: NNNN over three consonants
+            (PlatePattern(slots: [d, d, d, d, c, c, c], layout: .spanish, prior: 1.0), 4),
+            // French square plate: AB- over 123-CD
+            (PlatePattern(slots: [l, l, d, d, d, l, l], layout: .european, prior: 0.8), 2),
+            // British square plate: AB12 over CDE
+            (PlatePattern(slots: [l, l, d, d, l, l, l], layout: .european, prior: 0.8), 4),
+        ]
+    }()
 }
 
 struct SyntaxReading {
@@ -76,70 +92,86 @@ enum PlateSyntax {
     static func read(_ probabilities: [[Float]]) -> SyntaxReading? {
         let n = probabilities.count
         guard n >= 4, n <= 8 else { return nil }
-        let alphabet = CharacterModel.alphabet
-        let zero = 0, oh = alphabet.firstIndex(of: "O")!
         var best: SyntaxReading?
         for pattern in PlatePattern.all where pattern.slots.count == n {
-            var text = ""
-            var confidences: [Float] = []
-            var product: Float = 1
-            for (i, slot) in pattern.slots.enumerated() {
-                let p = probabilities[i]
-                var bestIndex = -1
-                var bestP: Float = -1
-                for k in 0..<alphabet.count {
-                    let ch = alphabet[k]
-                    let isDigit = k < 10
-                    switch slot {
-                    case .digit: if !isDigit { continue }
-                    case .letter: if isDigit { continue }
-                    case .consonant: if !consonants.contains(ch) { continue }
-                    case .any: break
-                    }
-                    var v = p[k]
-                    if k == zero || k == oh { v = p[zero] + p[oh] }
-                    if v > bestP || (v == bestP && k == oh && slot == .any && p[oh] > p[zero]) {
-                        bestP = v
-                        bestIndex = k
-                    }
-                }
-                if slot == .any, bestIndex == zero || bestIndex == oh { bestIndex = p[oh] > p[zero] ? oh : zero }
-                text.append(alphabet[bestIndex])
-                confidences.append(bestP)
-                product *= bestP
-            }
-            // A bare group of digits is not a plate in any layout: it is most often the
-            // digit half of a Spanish plate whose letter group was not found.
-            if pattern.layout == .other, !text.contains(where: { $0.isLetter && $0 != "O" }) { continue }
-            if pattern.layout == .spanishProvincial {
-                // The prefix is a province code, not any letters (NA, not NK).
-                let length = pattern.slots.prefix { $0 == .letter }.count
-                var bestCode = ""
-                var bestCodeP: [Float] = []
-                var bestProduct: Float = -1
-                for code in provinceCodes where code.count == length {
-                    let ps = code.enumerated().map { i, ch -> Float in
-                        let k = alphabet.firstIndex(of: ch)!
-                        return k == oh ? probabilities[i][oh] + probabilities[i][zero] : probabilities[i][k]
-                    }
-                    let prod = ps.reduce(1, *)
-                    if prod > bestProduct {
-                        bestProduct = prod
-                        bestCode = code
-                        bestCodeP = ps
-                    }
-                }
-                product = product / confidences.prefix(length).reduce(1, *) * bestProduct
-                text = bestCode + text.dropFirst(length)
-                confidences.replaceSubrange(0..<length, with: bestCodeP)
-            }
-            // Each character read with p above 0.8 raises the score: a row that lost a
-            // character to the detector must not win by having fewer factors.
-            let score = product * pattern.prior * powf(1 / 0.8, Float(n))
-            if best == nil || score > best!.score {
-                best = SyntaxReading(text: text, charConfidences: confidences, layout: pattern.layout, score: score, probability: product)
-            }
+            guard let reading = read(probabilities, as: pattern) else { continue }
+            if best == nil || reading.score > best!.score { best = reading }
         }
         return best
+    }
+
+    /// Best reading of a two-line plate: the top line's `topLine` character distributions,
+    /// then the bottom line's. Only the two-line layouts whose top line is that long apply.
+    static func read(_ probabilities: [[Float]], topLine: Int) -> SyntaxReading? {
+        var best: SyntaxReading?
+        for (pattern, top) in PlatePattern.twoLine where top == topLine && pattern.slots.count == probabilities.count {
+            guard let reading = read(probabilities, as: pattern) else { continue }
+            if best == nil || reading.score > best!.score { best = reading }
+        }
+        return best
+    }
+
+    /// The best text under one pattern, or nil when the pattern refuses it.
+    private static func read(_ probabilities: [[Float]], as pattern: PlatePattern) -> SyntaxReading? {
+        let n = probabilities.count
+        let alphabet = CharacterModel.alphabet
+        let zero = 0, oh = alphabet.firstIndex(of: "O")!
+        var text = ""
+        var confidences: [Float] = []
+        var product: Float = 1
+        for (i, slot) in pattern.slots.enumerated() {
+            let p = probabilities[i]
+            var bestIndex = -1
+            var bestP: Float = -1
+            for k in 0..<alphabet.count {
+                let ch = alphabet[k]
+                let isDigit = k < 10
+                switch slot {
+                case .digit: if !isDigit { continue }
+                case .letter: if isDigit { continue }
+                case .consonant: if !consonants.contains(ch) { continue }
+                case .any: break
+                }
+                var v = p[k]
+                if k == zero || k == oh { v = p[zero] + p[oh] }
+                if v > bestP || (v == bestP && k == oh && slot == .any && p[oh] > p[zero]) {
+                    bestP = v
+                    bestIndex = k
+                }
+            }
+            if slot == .any, bestIndex == zero || bestIndex == oh { bestIndex = p[oh] > p[zero] ? oh : zero }
+            text.append(alphabet[bestIndex])
+            confidences.append(bestP)
+            product *= bestP
+        }
+        // A bare group of digits is not a plate in any layout: it is most often the
+        // digit half of a Spanish plate whose letter group was not found.
+        if pattern.layout == .other, !text.contains(where: { $0.isLetter && $0 != "O" }) { return nil }
+        if pattern.layout == .spanishProvincial {
+            // The prefix is a province code, not any letters (NA, not NK).
+            let length = pattern.slots.prefix { $0 == .letter }.count
+            var bestCode = ""
+            var bestCodeP: [Float] = []
+            var bestProduct: Float = -1
+            for code in provinceCodes where code.count == length {
+                let ps = code.enumerated().map { i, ch -> Float in
+                    let k = alphabet.firstIndex(of: ch)!
+                    return k == oh ? probabilities[i][oh] + probabilities[i][zero] : probabilities[i][k]
+                }
+                let prod = ps.reduce(1, *)
+                if prod > bestProduct {
+                    bestProduct = prod
+                    bestCode = code
+                    bestCodeP = ps
+                }
+            }
+            product = product / confidences.prefix(length).reduce(1, *) * bestProduct
+            text = bestCode + text.dropFirst(length)
+            confidences.replaceSubrange(0..<length, with: bestCodeP)
+        }
+        // Each character read with p above 0.8 raises the score: a row that lost a
+        // character to the detector must not win by having fewer factors.
+        let score = product * pattern.prior * powf(1 / 0.8, Float(n))
+        return SyntaxReading(text: text, charConfidences: confidences, layout: pattern.layout, score: score, probability: product)
     }
 }

@@ -409,3 +409,147 @@ def crop_char(img, box):
     m = v.mean()
     s = v.std()
     return ((v - m) / (s + 8.0)).astype(np.float32)
+
+
+# ---------------------------------------------------------------- two-line (square) plates
+
+def two_line_text(rng):
+    """Lines (each a list of groups) and country of a two-line plate, as three real square
+    layouts print them:
+
+    - Spanish motorcycle plate (220 x 160 mm) and the square car plate ("ordinaria alta",
+      340 x 220 mm): the four digits on the top line, the three consonants below, the
+      blue EU band with `E` down the whole left edge; read as the current `NNNNLLL`.
+    - French square plate: `AB-` on the top line (EU band with `F` to its left, the
+      department band to its right), `123-CD` below; read `AB123CD`.
+    - British square plate: `AB12` over `CDE` (yellow at the rear), mostly without a band.
+    """
+    r = rng.random()
+    if r < 0.6:
+        return [[_pick(rng, DIGITS, 4)], [_pick(rng, CONSONANTS, 3)]], "E", "spanish"
+    if r < 0.8:
+        return [[_pick(rng, LETTERS, 2)], [_pick(rng, DIGITS, 3), _pick(rng, LETTERS, 2)]], "F", "french"
+    return [[_pick(rng, LETTERS, 2) + _pick(rng, DIGITS, 2)], [_pick(rng, LETTERS, 3)]], "GB", "british"
+
+
+def render_two_line_plate(rng, lines, country, style, font_path, extras=True):
+    """Draw a flat two-line plate; returns (gray image float32 0..255, list of (char, box)),
+    the top line's characters first. Only for the two-line sets (its own random draws:
+    no single-line set changes). Spanish glyphs take the regulation cell (narrow M and W,
+    as `render_plate(spanish_style=True)`); the line gap is 0.12-0.35 character heights."""
+    char_px = int(rng.integers(40, 70))
+    spanish = style == "spanish"
+    cell = char_px * rng.uniform(0.54, 0.62) if spanish else None
+    spacing = int(char_px * (rng.uniform(0.05, 0.12) if spanish else rng.uniform(0.08, 0.2)))
+    gap = int(char_px * rng.uniform(0.3, 0.6))
+    laid = []  # per line: [(char or None for a gap, image, advance)]
+    for groups in lines:
+        items = []
+        for gi, g in enumerate(groups):
+            if gi:
+                items.append((None, None, gap))
+            for c in g:
+                if spanish and c in "MW" and rng.random() < 0.8:
+                    im = drawn_glyph(rng, c, width=(0.5, 0.6))
+                elif c in DRAWN and rng.random() < 0.5:
+                    im = drawn_glyph(rng, c)
+                else:
+                    im = glyph(font_path, c)
+                w = max(1, int(round(im.width * char_px / im.height * rng.uniform(0.95, 1.05))))
+                adv = w
+                if spanish:
+                    w = min(w, int(cell * rng.uniform(0.96, 1.0)))
+                    adv = max(w, int(cell))
+                items.append((c, im.resize((w, char_px), Image.BILINEAR), adv))
+        laid.append(items)
+
+    def line_width(items):
+        total, prev_char = 0, False
+        for c, _, adv in items:
+            if c is None:
+                total += adv
+                prev_char = False
+            else:
+                total += (spacing if prev_char else 0) + adv
+                prev_char = True
+        return total
+
+    widths = [line_width(items) for items in laid]
+    line_gap = int(char_px * rng.uniform(0.12, 0.35))
+    margin_x = int(char_px * rng.uniform(0.2, 0.45))
+    margin_y = int(char_px * rng.uniform(0.12, 0.25))
+    band_w = int(char_px * rng.uniform(0.45, 0.6))
+    # where the EU band stands: down the whole left edge (Spain, older British plates),
+    # beside the top line only (France), or nowhere (most British plates)
+    band = "full" if spanish else ("top" if style == "french" else ("full" if rng.random() < 0.3 else None))
+    right_band = style == "french"
+    left = band_w if band == "full" else 0
+    text_w = max(widths)
+    W = left + 2 * margin_x + text_w + (band_w if band == "top" else 0) + (band_w if right_band else 0)
+    H = 2 * char_px + line_gap + 2 * margin_y
+    yellow = rng.random() < (0.5 if style == "british" else 0.08)
+    bg = float(rng.uniform(200, 250)) if not yellow else float(rng.uniform(170, 215))
+    fg = float(rng.uniform(5, 50))
+    plate = Image.new("L", (W, H), int(bg))
+    d = ImageDraw.Draw(plate)
+    if rng.random() < 0.8:
+        bw = max(1, int(char_px * rng.uniform(0.03, 0.07)))
+        d.rectangle((0, 0, W - 1, H - 1), outline=int(fg), width=bw)
+
+    def eu_band(x0, y0, x1, y1, label):
+        d.rectangle((x0, y0, x1, y1), fill=int(rng.uniform(40, 100)))  # EU blue seen in grey
+        bw_ = x1 - x0
+        sf = ImageFont.truetype(font_path, max(6, int(char_px * 0.35)))
+        d.text((x0 + bw_ * 0.15, y0 + (y1 - y0) * 0.6), label, font=sf, fill=230)
+        for k in range(12):
+            a = 2 * np.pi * k / 12
+            cx = x0 + bw_ / 2 + np.cos(a) * bw_ * 0.28
+            cy = y0 + (y1 - y0) * 0.3 + np.sin(a) * bw_ * 0.28
+            d.ellipse((cx - 1, cy - 1, cx + 1, cy + 1), fill=220)
+
+    if band == "full":
+        eu_band(0, 0, band_w, H - 1, country)
+    boxes = []
+    for li, items in enumerate(laid):
+        y_line = margin_y + li * (char_px + line_gap)
+        x = left + margin_x + (text_w - widths[li]) // 2
+        if band == "top" and li == 0:  # the top half of the plate, as on French square plates
+            eu_band(x, margin_y // 2, x + band_w, y_line + char_px + line_gap // 2, country)
+            x += band_w + margin_x // 2
+        prev_char = False
+        for c, im, adv in items:
+            if c is None:
+                hy = y_line + char_px // 2
+                if style == "french":  # the hyphen between the digits and the letters
+                    d.rectangle((x + adv * 0.3, hy - char_px * 0.04, x + adv * 0.7, hy + char_px * 0.04), fill=int(fg))
+                x += adv
+                prev_char = False
+                continue
+            if prev_char:
+                x += spacing
+            y = y_line + int(rng.integers(-1, 2))
+            gx = x + (adv - im.width) // 2
+            plate.paste(int(fg), (gx, y, gx + im.width, y + im.height), im)
+            boxes.append((c, (gx, y, gx + im.width, y + im.height)))
+            x += adv
+            prev_char = True
+        if style == "french" and li == 0:  # hyphen after the top line's letters, then the department band
+            hy = y_line + char_px // 2
+            d.rectangle((x + spacing, hy - char_px * 0.04, x + spacing + gap * 0.4, hy + char_px * 0.04), fill=int(fg))
+    if right_band:
+        rx = W - band_w - margin_x // 2
+        d.rectangle((rx, margin_y // 2, rx + band_w, margin_y + char_px + line_gap // 2), fill=int(rng.uniform(40, 100)))
+        sf = ImageFont.truetype(font_path, max(6, int(char_px * 0.35)))
+        d.text((rx + band_w * 0.1, margin_y + char_px * 0.55), f"{int(rng.integers(1, 96)):02d}", font=sf, fill=230)
+    if extras and rng.random() < 0.4:  # screws: between the lines near the ends, or at the top corners
+        r = char_px * rng.uniform(0.04, 0.08)
+        shade = int(rng.uniform(60, 200))
+        sy = margin_y + char_px + line_gap / 2 if rng.random() < 0.5 else margin_y * 0.5
+        for sx in (left + margin_x * 0.5, W - margin_x * 0.5):
+            d.ellipse((sx - r, sy - r, sx + r, sy + r), fill=shade, outline=int(fg))
+    r = rng.random()
+    if r < 0.25:
+        plate = plate.filter(ImageFilter.MinFilter(3 if char_px < 55 else 5))
+    elif r < 0.4:
+        plate = plate.filter(ImageFilter.MaxFilter(3))
+    return np.asarray(plate, dtype=np.float32), boxes

@@ -2,6 +2,11 @@
 
     python render_scenes.py --out DIR --count 200 --seed 2024 [--layout spanish] [--plates-per-image 1] [--group-gap 1.3 1.9]
         [--style regulation]
+    python render_scenes.py --out DIR --count 200 --seed 7070 --layout two-line
+
+`--layout two-line` renders square plates (plates.render_two_line_plate) with frames, screws,
+IR grey and motion blur; it draws from the random stream in its own way, so the sets of the
+other layouts are unchanged by it.
 
 Writes DIR/scene_NNNN.jpg (or .pgm with --pgm) and DIR/labels.csv in the format of
 shared/datasets/*/labels.csv: image,x,y,width,height,plate (one row per plate).
@@ -45,22 +50,37 @@ def render_scene(rng, fonts, layout, n_plates, size=(640, 480), gap_range=(0.35,
     img = background(rng, w, h)
     labels = []
     occupied = []
+    two_line = layout == "two-line"
     for _ in range(n_plates):
-        groups, country = plate_text(rng, layout)
-        if regulation:
-            # Spanish plates as the regulation draws them (narrow M and W, E band, wide
-            # group gap, screws), frames and dealer surrounds; other layouts as before.
-            spanish = country == "E"
-            flat, boxes = P.render_plate(rng, groups, country, fonts[rng.integers(len(fonts))],
-                                         gap_range=(0.3, 2.0) if spanish else gap_range, spanish_style=spanish, extras=True)
+        if two_line:
+            # Square plates: drawn with their own random draws, frames and surrounds as in the
+            # regulation style; IR and motion blur below (extras). Sized by their character
+            # height (15-36 px at 640 x 480: a motorcycle plate's glyphs are smaller than a car's).
+            lines, country, style = P.two_line_text(rng)
+            flat, boxes = P.render_two_line_plate(rng, lines, country, style, fonts[rng.integers(len(fonts))])
             if rng.random() < 0.5:
                 flat, boxes = P.surround(rng, flat, boxes, fonts)
+            char_h = boxes[0][1][3] - boxes[0][1][1]
+            char_target = rng.uniform(15, 36) * w / 640
         else:
-            flat, boxes = P.render_plate(rng, groups, country, fonts[rng.integers(len(fonts))], gap_range=gap_range)
+            groups, country = plate_text(rng, layout)
+            if regulation:
+                # Spanish plates as the regulation draws them (narrow M and W, E band, wide
+                # group gap, screws), frames and dealer surrounds; other layouts as before.
+                spanish = country == "E"
+                flat, boxes = P.render_plate(rng, groups, country, fonts[rng.integers(len(fonts))],
+                                             gap_range=(0.3, 2.0) if spanish else gap_range, spanish_style=spanish, extras=True)
+                if rng.random() < 0.5:
+                    flat, boxes = P.surround(rng, flat, boxes, fonts)
+            else:
+                flat, boxes = P.render_plate(rng, groups, country, fonts[rng.integers(len(fonts))], gap_range=gap_range)
         ph, pw = flat.shape
         for _attempt in range(20):
-            target_w = rng.uniform(110, 260) if n_plates == 1 else rng.uniform(100, 190)
-            quad = P.random_quad(rng, pw, ph, target_w / pw, max_rot_deg=7, persp=0.12)
+            if two_line:
+                quad = P.random_quad(rng, pw, ph, char_target / char_h, max_rot_deg=7, persp=0.12)
+            else:
+                target_w = rng.uniform(110, 260) if n_plates == 1 else rng.uniform(100, 190)
+                quad = P.random_quad(rng, pw, ph, target_w / pw, max_rot_deg=7, persp=0.12)
             qmin, qmax = quad.min(0), quad.max(0)
             ox = rng.uniform(-qmin[0] + 5, w - qmax[0] - 5)
             oy = rng.uniform(-qmin[1] + 5, h - qmax[1] - 5)
@@ -75,7 +95,7 @@ def render_scene(rng, fonts, layout, n_plates, size=(640, 480), gap_range=(0.35,
         text = "".join(c for c, _ in boxes)
         x0, y0, x1, y1 = [int(round(v)) for v in box]
         labels.append((x0, y0, x1 - x0, y1 - y0, text))
-    img = P.degrade(rng, img, strength=0.8, extras=regulation)
+    img = P.degrade(rng, img, strength=0.8, extras=regulation or two_line)
     return img, labels
 
 
@@ -84,7 +104,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--seed", type=int, default=2024)
-    ap.add_argument("--layout", default="spanish", choices=["spanish", "mixed"])
+    ap.add_argument("--layout", default="spanish", choices=["spanish", "mixed", "two-line"],
+                    help="two-line: square plates (Spanish motorcycle NNNN over LLL, French LL over NNN-LL, British LLNN over LLL)")
     ap.add_argument("--plates-per-image", type=int, default=1)
     ap.add_argument("--pgm", action="store_true")
     ap.add_argument("--size", type=int, nargs=2, default=[640, 480])
