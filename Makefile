@@ -100,7 +100,7 @@ OCR_READER   ?= whole-plate
 OCR_BENCH_MODEL ?=
 OCR_MODEL_ARG := $(if $(OCR_BENCH_MODEL),--model $(OCR_BENCH_MODEL),)
 
-.PHONY: train-ocr train-reader calibrate-reader bench-recognition ocr-venv ocr-fonts ocr-spanish-set ocr-heldout-sets ocr-two-line-set ocr-calib-sets
+.PHONY: train-ocr package-ensemble train-reader calibrate-reader bench-recognition ocr-venv ocr-fonts ocr-spanish-set ocr-heldout-sets ocr-two-line-set ocr-calib-sets
 
 $(OCR_STAMP): $(OCR_PY_DIR)/requirements.txt
 	python3 -m venv $(OCR_VENV)
@@ -126,13 +126,19 @@ ocr-fonts:
 train-ocr: $(OCR_STAMP) ocr-fonts
 	@mkdir -p $(OCR_BENCH) && rm -f $(OCR_BENCH)/plates.bmodel.new
 	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
-	  --seed 7 --plates 20000 --epochs 12 --hidden 256 128 --member 1 --out ../../$(OCR_BENCH)/plates.bmodel.new
+	  --seed 7 --plates 20000 --epochs 12 --hidden 256 128 --regulation-share 0.5 --member 1 --out ../../$(OCR_BENCH)/plates.bmodel.new
 	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
-	  --seed 11 --plates 30000 --epochs 14 --hidden 384 192 --member 2 --out ../../$(OCR_BENCH)/plates.bmodel.new
+	  --seed 11 --plates 30000 --epochs 14 --hidden 384 192 --regulation-share 0.5 --member 2 --out ../../$(OCR_BENCH)/plates.bmodel.new
 	cd $(OCR_PY_DIR) && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ../../$(OCR_PY) train_ocr.py \
-	  --seed 13 --plates 30000 --epochs 14 --hidden 384 192 --w-apex 0.0 0.55 --member 3 --out ../../$(OCR_BENCH)/plates.bmodel.new
+	  --seed 13 --plates 30000 --epochs 14 --hidden 384 192 --w-apex 0.0 0.55 --regulation-share 0.5 --member 3 --out ../../$(OCR_BENCH)/plates.bmodel.new
 	mv $(OCR_BENCH)/plates.bmodel.new $(OCR_ENSEMBLE)
-	@echo "character ensemble in $(OCR_ENSEMBLE); make train-reader puts it, with the reader, into $(OCR_MODEL)"
+	@echo "character ensemble in $(OCR_ENSEMBLE): make package-ensemble puts it into $(OCR_MODEL) (keeping the reader), make train-reader trains a new reader on it"
+
+# The ensemble that train-ocr wrote, in place of the packaged one; the packaged reader and its
+# calibration are kept byte for byte (Edge/Training/model_file.py with-members).
+package-ensemble:
+	cd $(OCR_PY_DIR) && ../../$(OCR_PY) model_file.py with-members ../../$(OCR_MODEL) ../../$(OCR_ENSEMBLE) ../../$(OCR_BENCH)/plates.bmodel.packaged
+	mv $(OCR_BENCH)/plates.bmodel.packaged $(OCR_MODEL)
 
 # The whole-plate reader (CNN + CTC, issue 9) on one thread with PyTorch (CPU wheel;
 # Edge/Training/requirements-reader.txt), about 15 minutes of rendering and 25 of

@@ -700,7 +700,7 @@ enum ConfidenceCalibration {
     static let actAlone: Double = 0.9
     /// The ensemble's confidence from which its differing read counts against the
     /// whole-plate reader's (fitted on the rendered calibration sets, docs/recognition.md).
-    static let crossCheckEvidence: Double = 0.5
+    static let crossCheckEvidence: Double = 0.2
 
     /// The ensemble's read of a row counts against the whole-plate reader's: another text
     /// (O and 0 as one), in a known layout, read with some confidence of its own.

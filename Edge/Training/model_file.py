@@ -156,3 +156,31 @@ def write_calibrated(base, path, calibration):
     head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
     with open(path, "wb") as f:
         f.write(MAGIC + struct.pack("<II", VERSION_CALIBRATED, len(head)) + head + data[16 + n:])
+
+
+def with_members(base, members_path, path):
+    """Writes `base` (any version; its reader and calibration, if any, kept byte for byte)
+    with the character ensemble of `members_path` in place of its own: a retrained ensemble
+    goes into the packaged file without training the reader again."""
+    data = open(base, "rb").read()
+    read(base)  # checks magic, version, hash and layer table
+    version, n = struct.unpack("<II", data[8:16])
+    header = json.loads(data[16:16 + n])
+    old = sum(4 * (a * b + b) for m in header["members"] for a, b in m["layers"])
+    members = read(members_path)
+    payload = b"".join(m["payload"] for m in members) + data[16 + n + old:]
+    header["members"] = [{"layers": m["layers"], "command": m["command"]} for m in members]
+    header["payload_bytes"] = len(payload)
+    header["payload_sha256"] = hashlib.sha256(payload).hexdigest()
+    head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    with open(path, "wb") as f:
+        f.write(MAGIC + struct.pack("<II", version, len(head)) + head + payload)
+    read(path)
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) == 5 and sys.argv[1] == "with-members":
+        with_members(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        sys.exit("usage: python model_file.py with-members BASE MEMBERS OUT")

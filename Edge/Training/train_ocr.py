@@ -19,12 +19,15 @@ import model_file as M
 import plates as P
 
 
-def make_samples(rng, n_plates, fonts):
+def make_samples(rng, n_plates, fonts, regulation_share=0.0):
     X, Y = [], []
     for i in range(n_plates):
         groups, country = P.random_text(rng, spanish_share=0.45)
         font = fonts[rng.integers(len(fonts))]
-        flat, boxes = P.render_plate(rng, groups, country, font)
+        # Spanish plates in the regulation cell (narrow M and W, screws, the E band), as
+        # Bilbao's cameras see them; drawn only when asked, so older members' streams hold.
+        regulation = regulation_share > 0 and country == "E" and rng.uniform() < regulation_share
+        flat, boxes = P.render_plate(rng, groups, country, font, spanish_style=regulation, extras=regulation)
         ph, pw = flat.shape
         char_h = boxes[0][1][3] - boxes[0][1][1]
         target = rng.uniform(9, 46)
@@ -154,6 +157,8 @@ def main():
     ap.add_argument("--member", type=int, default=1, help="ensemble member number, from 1 (its place in the model file)")
     ap.add_argument("--cache", default="")
     ap.add_argument("--w-apex", type=float, nargs=2, default=list(P.W_APEX), help="range of W's middle apex height")
+    ap.add_argument("--regulation-share", type=float, default=0.0,
+                    help="share of Spanish plates drawn in the regulation cell (narrow M and W); 0 keeps older streams")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     P.W_APEX = tuple(a.w_apex)
@@ -164,7 +169,7 @@ def main():
         d = np.load(a.cache)
         X, Y = d["X"], d["Y"]
     else:
-        X, Y = make_samples(rng, a.plates, fonts)
+        X, Y = make_samples(rng, a.plates, fonts, a.regulation_share)
         if a.cache:
             np.savez(a.cache, X=X, Y=Y)
     print(f"{len(X)} crops in {time.time() - t0:.0f}s; reject share {np.mean(Y == P.REJECT):.2f}", flush=True)
@@ -185,7 +190,10 @@ def main():
     pv = model.predict(Xv)
     chars = Yv != P.REJECT
     print(f"held-out: char acc {np.mean(pv[chars] == Yv[chars]):.4f}, reject recall {np.mean(pv[~chars] == P.REJECT):.4f}")
-    command = f"train_ocr.py --seed {a.seed} --plates {a.plates} --epochs {a.epochs} --hidden {' '.join(map(str, a.hidden))} --w-apex {a.w_apex[0]} {a.w_apex[1]} --member {a.member}"
+    command = f"train_ocr.py --seed {a.seed} --plates {a.plates} --epochs {a.epochs} --hidden {' '.join(map(str, a.hidden))} --w-apex {a.w_apex[0]} {a.w_apex[1]}"
+    if a.regulation_share > 0:
+        command += f" --regulation-share {a.regulation_share}"
+    command += f" --member {a.member}"
     export_model(model, a.out, a.member, command)
 
 
