@@ -44,6 +44,10 @@ public struct WholePlateEvidence: Sendable, Equatable, Codable {
     public var characterConfidence: Double?
     /// The two readers disagree on a read the ensemble found in a known layout (capped at 0.8).
     public var readersDisagree = false
+    /// Another known layout's text for the same characters, and its syntax score over the
+    /// read's (capped at 0.8 from `ConfidenceCalibration.layoutRival`).
+    public var rivalText: String?
+    public var rivalRatio: Double = 0
 }
 
 /// Finds and reads plates in grayscale frames.
@@ -365,7 +369,7 @@ public final class PlateRecognizer {
     /// when the ensemble reads a different text in a known layout with confidence of its own,
     /// one of them is wrong and a person should look. An ensemble that reads nothing, or
     /// only an unknown layout, is no evidence against the reader.
-    private func crossCheck(_ candidate: inout PlateCandidate, row: [Blob], in image: GrayImage, factor: Int, inverted: Bool) {
+    func crossCheck(_ candidate: inout PlateCandidate, row: [Blob], in image: GrayImage, factor: Int, inverted: Bool) {
         guard candidate.confidence >= ConfidenceCalibration.actAlone else { return }
         guard let other = readCharacters(row: row, in: image, factor: factor, inverted: inverted)?.candidate else { return }
         candidate.evidence?.characterText = other.text
@@ -592,9 +596,11 @@ extension PlateRecognizer {
             }
         }
         let unread = Self.unreadGlyphs(passBlobs, characterXs: keptXs, in: image, slope: slope, intercept: intercept, h: fh, from: window.0, to: window.1)
-        let evidence = WholePlateEvidence(
+        var evidence = WholePlateEvidence(
             probability: Double(reading.probability), minimum: Double(reading.charConfidences.min() ?? 0),
             skipped: Double(decoded.skippedMass), droppedUnsupported: droppedUnsupported, unreadGlyphs: unread, inverted: inverted)
+        evidence.rivalText = reading.rivalText
+        evidence.rivalRatio = Double(reading.rivalRatio)
         var confidence = reader.model.calibration?.confidence(evidence) ?? powf(reading.probability, ConfidenceCalibration.exponent)
         if droppedUnsupported { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         if reading.layout == .other || inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
@@ -603,6 +609,8 @@ extension PlateRecognizer {
         // A glyph on the row that no character came from: the network may have lost a narrow
         // one (B7848IW read B7848W), and what is left can still be a valid plate.
         if unread > 0 { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
+        // The same characters make another valid plate nearly as well: the layout guessed a glyph.
+        if reading.rivalRatio >= ConfidenceCalibration.layoutRival { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         let spanX = Int(xa.rounded(.down)), spanEnd = Int(xb.rounded(.up))
         let candidate = PlateCandidate(
             text: reading.text,
@@ -701,6 +709,10 @@ enum ConfidenceCalibration {
     /// The ensemble's confidence from which its differing read counts against the
     /// whole-plate reader's (fitted on the rendered calibration sets, docs/recognition.md).
     static let crossCheckEvidence: Double = 0.2
+    /// A read whose characters make another known layout's plate with at least this share of
+    /// its syntax score is a guess between two plates (fitted on the rendered calibration
+    /// sets, docs/recognition.md).
+    static let layoutRival: Float = 0.01
 
     /// The ensemble's read of a row counts against the whole-plate reader's: another text
     /// (O and 0 as one), in a known layout, read with some confidence of its own.

@@ -68,6 +68,11 @@ struct SyntaxReading {
     var layout: PlateLayout
     var score: Float  // prior x product of probabilities
     var probability: Float  // product of probabilities
+    /// The best other text under another known layout, and its score over this one's: the
+    /// same glyphs read as two valid plates (an I or a 1 at a group boundary makes Slovak
+    /// `BA 268 IM` or Spanish `BA 2681 M`); 0 when no other layout comes close at all.
+    var rivalText: String? = nil
+    var rivalRatio: Float = 0
 }
 
 enum PlateSyntax {
@@ -92,10 +97,17 @@ enum PlateSyntax {
     static func read(_ probabilities: [[Float]]) -> SyntaxReading? {
         let n = probabilities.count
         guard n >= 4, n <= 8 else { return nil }
-        var best: SyntaxReading?
+        var readings: [SyntaxReading] = []
         for pattern in PlatePattern.all where pattern.slots.count == n {
-            guard let reading = read(probabilities, as: pattern) else { continue }
-            if best == nil || reading.score > best!.score { best = reading }
+            if let reading = read(probabilities, as: pattern) { readings.append(reading) }
+        }
+        guard var best = readings.max(by: { $0.score < $1.score }) else { return nil }
+        for other in readings where other.layout != .other && !sameReading(other.text, best.text) && best.score > 0 {
+            let ratio = other.score / best.score
+            if ratio > best.rivalRatio {
+                best.rivalRatio = ratio
+                best.rivalText = other.text
+            }
         }
         return best
     }

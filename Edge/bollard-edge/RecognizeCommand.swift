@@ -130,7 +130,8 @@ private func evidenceJSON(_ p: PlateCandidate) -> String {
     guard let e = p.evidence else { return "" }
     return ", \"layout\": \(jsonString("\(p.layout)")), \"evidence\": {\"probability\": \(format(e.probability, 6)), \"minimum\": \(format(e.minimum, 6)), "
         + "\"skipped\": \(format(e.skipped, 4)), \"dropped\": \(e.droppedUnsupported), \"unread\": \(e.unreadGlyphs), \"inverted\": \(e.inverted), \"disputed\": \(e.disputed), "
-        + "\"disagree\": \(e.readersDisagree)"
+        + "\"disagree\": \(e.readersDisagree), \"rival_ratio\": \(format(e.rivalRatio, 6))"
+        + (e.rivalText.map { ", \"rival_text\": \(jsonString($0))" } ?? "")
         + (e.characterText.map { ", \"character_text\": \(jsonString($0))" } ?? "")
         + (e.characterConfidence.map { ", \"character_confidence\": \(format($0, 4))" } ?? "") + "}"
 }
