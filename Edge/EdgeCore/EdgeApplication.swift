@@ -65,7 +65,8 @@ public enum EdgeApplication {
         let centrals = try loadCentrals(configuration: configuration)
         let sync = SyncClient(
             centrals: centrals, credentials: credentials, controller: controller,
-            heartbeatInterval: configuration.heartbeatInterval, gateID: configuration.gateID, logger: logger)
+            heartbeatInterval: configuration.heartbeatInterval, gateID: configuration.gateID, logger: logger,
+            evidenceChunkBytes: configuration.evidenceChunkKiB << 10)
         var sources: [(name: String, source: any PlateReadSource)] = []
         if let replay = configuration.replayFile { sources.append(("replay", ReplayReadSource(path: replay, logger: logger))) }
         if let folder = configuration.framesDirectory {

@@ -100,6 +100,10 @@ extension EdgeConfiguration {
             doc: "Evidence images (frame and crop of violations and reviews) kept while central cannot take them, in MiB; past it, frames of "
                 + "reviews go first, then frames of violations, then crops."),
         .number("evidence_max_age_days", \.evidenceMaxAgeDays, in: 0.01...3650, doc: "Evidence images older than this many days are dropped, delivered or not."),
+        .integer(
+            "evidence_chunk_kib", \.evidenceChunkKiB, in: 1...256,
+            doc: "The largest piece of an evidence image sent to central at once, in KiB. On a slow link (under about 30 KB/s) smaller "
+                + "pieces keep events from waiting behind one, and are answered before the gate's 10 s resend."),
         .number(
             "authorised_max_age_days", \.authorisedMaxAgeDays, in: 0.01...3650,
             doc: "Authorised passages and exits central never received are dropped after this many days (a plate is personal data)."),

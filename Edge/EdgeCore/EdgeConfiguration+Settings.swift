@@ -11,7 +11,7 @@ extension EdgeConfiguration {
             "central_public_key_file": resolvedCentralPublicKeyFile,
             "central_endpoints": resolvedCentralEndpoints.joined(separator: ", "), "central_public_key_files": resolvedCentralPublicKeyFiles.joined(separator: ", "), "key_file": resolvedKeyFile, "signing_key_file": resolvedSigningKeyFile,
             "buffer_capacity": "\(bufferCapacity)", "disk_reserve_mib": "\(diskReserveMiB)", "evidence_quota_mib": "\(evidenceQuotaMiB)",
-            "evidence_max_age_days": "\(evidenceMaxAgeDays)", "authorised_max_age_days": "\(authorisedMaxAgeDays)", "heartbeat_interval": "\(heartbeatInterval)",
+            "evidence_max_age_days": "\(evidenceMaxAgeDays)", "evidence_chunk_kib": "\(evidenceChunkKiB)", "authorised_max_age_days": "\(authorisedMaxAgeDays)", "heartbeat_interval": "\(heartbeatInterval)",
             "diagnostics_socket": resolvedDiagnosticsSocket, "diagnostics_group": diagnosticsGroup ?? "(bollard-tech if it exists, else the daemon's group)",
             "allow_injection": "\(allowInjection)", "diagnostics_show_plates": "\(diagnosticsShowPlates)",
             "replay_file": text(replayFile), "frames_dir": text(framesDirectory), "frame_interval_ms": "\(frameIntervalMilliseconds)",

@@ -39,6 +39,8 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var evidenceQuotaMiB = 512
     /// Evidence images older than this are dropped, delivered or not.
     public var evidenceMaxAgeDays: Double = 30
+    /// The largest evidence chunk sent to central, KiB (the protocol allows 256).
+    public var evidenceChunkKiB = 256
     /// Authorised passages and exits central never received are dropped past this age.
     public var authorisedMaxAgeDays: Double = 7
     /// The age and size bounds of `EventBuffer.enforce`.

@@ -72,6 +72,8 @@ public final class SyncClient: Sendable {
     private let heartbeatInterval: Mutex<Double>
     private let gateID: String
     private let logger: Logger
+    /// The largest evidence chunk this gate sends (`evidence_chunk_kib`).
+    let evidenceChunkBytes: Int
     private let linkState = Mutex(Link())
     /// The sync thread; the gate's sync service waits on it.
     public let thread: OwnedThread
@@ -88,13 +90,15 @@ public final class SyncClient: Sendable {
             heartbeatInterval: heartbeatInterval, gateID: gateID, logger: logger)
     }
 
-    /// A client that fails over between `centrals` (at least one), in that order.
+    /// A client that fails over between `centrals` (at least one), in that order, sending
+    /// evidence in pieces of at most `evidenceChunkBytes` (clamped to 1 … the protocol's limit).
     public init(
         centrals: [Central], credentials: Credentials, controller: GateController, heartbeatInterval: Double,
-        gateID: String, logger: Logger
+        gateID: String, logger: Logger, evidenceChunkBytes: Int = ProtocolVersion.maxEvidenceChunkBytes
     ) {
         precondition(!centrals.isEmpty, "at least one central endpoint")
         self.centrals = centrals
+        self.evidenceChunkBytes = min(max(1, evidenceChunkBytes), ProtocolVersion.maxEvidenceChunkBytes)
         self.credentials = credentials
         self.controller = controller
         self.heartbeatInterval = Mutex(heartbeatInterval)
@@ -366,7 +370,7 @@ public final class SyncClient: Sendable {
                     }
                     let key = EvidenceKey(origin: image.origin, seq: image.seq, role: image.role)
                     let offset = min(evidenceOffsets[key] ?? 0, image.bytes.count)
-                    let end = min(offset + ProtocolVersion.maxEvidenceChunkBytes, image.bytes.count)
+                    let end = min(offset + client.evidenceChunkBytes, image.bytes.count)
                     let chunk = EvidenceChunk(
                         origin: image.origin, seq: image.seq, role: image.role, sha256: image.sha256, totalBytes: image.bytes.count,
                         offset: offset, data: image.bytes.subdata(in: offset..<end))
