@@ -392,13 +392,19 @@ struct ServerLoop {
     /// heartbeat ack, and asks for what it lacks. Returns whether more remain.
     @discardableResult
     mutating func pushNewChanges(now: Instant) throws -> Bool {
-        guard
-            case .changes(let permits, let head) = try store.changes(
-                after: lastPushedSeq, limit: ProtocolVersion.maxPermitsPerPage, maxBytes: ProtocolVersion.maxPageBytes),
-            let last = permits.last
-        else {
-            // Nothing new, or too many to push (bulk import): gates catch up through sync.
-            lastPushedSeq = max(lastPushedSeq, try store.headSeq())
+        let permits: [Permit], head: Int64
+        switch try store.changes(after: lastPushedSeq, limit: ProtocolVersion.maxPermitsPerPage, maxBytes: ProtocolVersion.maxPageBytes) {
+        case .changes(let page, let pageHead):
+            (permits, head) = (page, pageHead)
+        case .snapshotRequired(let pageHead):
+            // Too many to push (bulk import): gates catch up through sync.
+            lastPushedSeq = max(lastPushedSeq, pageHead)
+            return false
+        }
+        // Nothing new. The head is the one read with the page: a head read again here could
+        // include a change committed in between, which would then never be pushed.
+        guard let last = permits.last else {
+            lastPushedSeq = max(lastPushedSeq, head)
             return false
         }
         let frame = WireCodec.encode(CentralMessage.changes(.init(permits: permits, headSeq: head)))

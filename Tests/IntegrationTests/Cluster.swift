@@ -32,8 +32,12 @@ final class Cluster {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        try? FileManager.default.removeItem(at: root)
+        // BOLLARD_KEEP_TEST_DIRS=1 keeps every cluster's logs and databases for a post-mortem.
+        if ProcessInfo.processInfo.environment["BOLLARD_KEEP_TEST_DIRS"] == nil { try? FileManager.default.removeItem(at: root) }
     }
+
+    /// The daemons' log level (BOLLARD_TEST_LOG_LEVEL, e.g. debug to chase an intermittent failure).
+    static let logLevel = ProcessInfo.processInfo.environment["BOLLARD_TEST_LOG_LEVEL"] ?? "info"
 
     var endpoint: String { "tcp://127.0.0.1:\(port)" }
     var centralData: String { root.appendingPathComponent("central").path }
@@ -83,7 +87,7 @@ final class Cluster {
 
     func startCentral(environment: [String: String] = [:], extra: [String] = []) throws {
         let process = try launch(
-            "bollard-central", ["run", "--data-dir", centralData, "--gate-endpoint", endpoint, "--log-level", "info"] + extra, log: centralLog,
+            "bollard-central", ["run", "--data-dir", centralData, "--gate-endpoint", endpoint, "--log-level", Self.logLevel] + extra, log: centralLog,
             environment: environment)
         central = process
         centralLaunches += 1
@@ -122,7 +126,7 @@ final class Cluster {
         let central = centralEndpoints.map { ["--set", "central_endpoints=" + $0.joined(separator: ", ")] } ?? ["--central-endpoint", endpoint]
         let arguments = [
             "run", "--gate-id", id, "--zone", "casco-viejo", "--data-dir", edgeData(id)] + central + [
-            "--heartbeat-interval", String(heartbeatInterval), "--log-level", "info",
+            "--heartbeat-interval", String(heartbeatInterval), "--log-level", Self.logLevel,
         ] + (allowInjection ? ["--allow-injection"] : []) + extra
         edges[id] = try launch("bollard-edge", arguments, log: edgeData(id) + ".log", environment: environment)
         let path = socket ?? edgeSocket(id)
