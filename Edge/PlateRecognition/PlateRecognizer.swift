@@ -408,17 +408,7 @@ public final class PlateRecognizer {
         }
         guard let (reading, range) = best else { return nil }
         let blobs = chars[range].map { $0.blob }
-        // Box: the character span with the plate's margins.
-        let minX = blobs.map(\.minX).min()!, maxX = blobs.map(\.maxX).max()!
-        let minY = blobs.map(\.minY).min()!, maxY = blobs.map(\.maxY).max()!
-        let heights = blobs.map(\.height).sorted()
-        let h = heights[heights.count / 2]
-        let box = PlateBox(
-            x: max(0, minX - h / 2) * factor,
-            y: max(0, minY - h / 4) * factor,
-            width: (maxX - minX + 1 + h) * factor,
-            height: (maxY - minY + 1 + h / 2) * factor
-        )
+        let box = Self.plateBox(around: blobs, factor: factor)
         var confidence = ConfidenceCalibration.confidence(reading: reading, blobs: blobs, rowLength: row.count)
         if inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
         // A glyph-shaped blob on the row that the model refused may be a lost character.
@@ -480,16 +470,7 @@ extension PlateRecognizer {
         guard let (reading, ru, rl) = best else { return nil }
         let lines = [upper.chars[ru].map(\.blob), lower.chars[rl].map(\.blob)]
         let blobs = lines[0] + lines[1]
-        let minX = blobs.map(\.minX).min()!, maxX = blobs.map(\.maxX).max()!
-        let minY = blobs.map(\.minY).min()!, maxY = blobs.map(\.maxY).max()!
-        let heights = blobs.map(\.height).sorted()
-        let h = heights[heights.count / 2]
-        let box = PlateBox(
-            x: max(0, minX - h / 2) * factor,
-            y: max(0, minY - h / 4) * factor,
-            width: (maxX - minX + 1 + h) * factor,
-            height: (maxY - minY + 1 + h / 2) * factor
-        )
+        let box = Self.plateBox(around: blobs, factor: factor)
         var confidence = ConfidenceCalibration.confidence(reading: reading, lines: lines, rowLength: top.count + bottom.count)
         if inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
         let cutFitting = upper.chars.indices.contains { !ru.contains($0) && upper.chars[$0].fits }
@@ -512,18 +493,27 @@ extension PlateRecognizer {
     /// Rows overlapping an already read one this much are the same plate found again.
     static let sameRow = 0.8
 
-    /// The row's strip read at once by the CNN, decoded, then held to the plate syntax.
-    fileprivate func readWhole(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool, reader: PlateReader) -> (candidate: PlateCandidate, score: Float)? {
-        let heights = row.map(\.height).sorted()
+    /// The plate around its glyphs: their span with half a glyph height of margin at the
+    /// sides and a quarter above and below, in the pixels of the image given to `recognize`.
+    static func plateBox(around blobs: [Blob], factor: Int) -> PlateBox {
+        let minX = blobs.map(\.minX).min()!, maxX = blobs.map(\.maxX).max()!
+        let minY = blobs.map(\.minY).min()!, maxY = blobs.map(\.maxY).max()!
+        let heights = blobs.map(\.height).sorted()
         let h = heights[heights.count / 2]
-        let minX = row.map(\.minX).min()!, maxX = row.map(\.maxX).max()!
-        let minY = row.map(\.minY).min()!, maxY = row.map(\.maxY).max()!
-        let box = PlateBox(
+        return PlateBox(
             x: max(0, minX - h / 2) * factor,
             y: max(0, minY - h / 4) * factor,
             width: (maxX - minX + 1 + h) * factor,
             height: (maxY - minY + 1 + h / 2) * factor
         )
+    }
+
+    /// The row's strip read at once by the CNN, decoded, then held to the plate syntax.
+    fileprivate func readWhole(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool, reader: PlateReader) -> (candidate: PlateCandidate, score: Float)? {
+        let heights = row.map(\.height).sorted()
+        let h = heights[heights.count / 2]
+        let minX = row.map(\.minX).min()!, maxX = row.map(\.maxX).max()!
+        let box = Self.plateBox(around: row, factor: factor)
         // The passes find the same plate again with a blob more or less: read it once.
         if readRows.contains(where: { $0.iou(box) > Self.sameRow }) { return nil }
         readRows.append(box)
