@@ -205,7 +205,6 @@ extension CentralStore {
         init(_ events: [Event], origin: String, keyText: String?) {
             self.keyText = keyText
             key = keyText.flatMap(SigningKey.publicKey(base64:))
-            let key = key
             for event in events { bySeq[event.seq] = Self.check(event, origin: origin, key: key) }
         }
 

@@ -23,6 +23,15 @@ public struct PlateCandidate: Sendable, Equatable, Codable {
     }
 }
 
+extension PlateCandidate {
+    /// The candidate a syntax reading makes, with its confidence and box.
+    init(_ reading: SyntaxReading, confidence: Float, box: PlateBox, evidence: WholePlateEvidence? = nil) {
+        self.init(
+            text: reading.text, characterConfidences: reading.charConfidences.map { Double($0) }, confidence: Double(confidence), box: box,
+            layout: reading.layout, evidence: evidence)
+    }
+}
+
 /// The raw measures behind a whole-plate read's confidence, before calibration and caps.
 public struct WholePlateEvidence: Sendable, Equatable, Codable {
     /// Product of the chosen characters' probabilities (each from its CTC peak column).
@@ -382,10 +391,17 @@ public final class PlateRecognizer {
 
     /// The glyph-by-glyph read: the row as it is and with its over-wide blobs cut; the syntax score decides.
     private func readCharacters(row: [Blob], in image: GrayImage, factor: Int, inverted: Bool) -> (candidate: PlateCandidate, score: Float)? {
-        let whole = read(row: row, in: image, factor: factor, inverted: inverted, splitting: false)
-        guard let cut = read(row: row, in: image, factor: factor, inverted: inverted, splitting: true) else { return whole }
+        Self.wholeOrCut { splitting in read(row: row, in: image, factor: factor, inverted: inverted, splitting: splitting) }
+    }
+
+    /// A read of glyphs as they are and with their over-wide blobs cut (`splitting`): a cut
+    /// must explain them much better to win (a wide W is not VV).
+    static func wholeOrCut(
+        _ read: (_ splitting: Bool) -> (candidate: PlateCandidate, score: Float)?
+    ) -> (candidate: PlateCandidate, score: Float)? {
+        let whole = read(false)
+        guard let cut = read(true) else { return whole }
         guard let whole else { return cut }
-        // a cut must explain the row much better (a wide W is not VV)
         return cut.score > 3 * whole.score ? cut : whole
     }
 
@@ -415,14 +431,7 @@ public final class PlateRecognizer {
         let cutFitting = chars.indices.contains { !range.contains($0) && chars[$0].fits }
         // Cut glyphs are a guess about where one character ends.
         if droppedFitting > 0 || cutFitting || didSplit { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
-        let candidate = PlateCandidate(
-            text: reading.text,
-            characterConfidences: reading.charConfidences.map { Double($0) },
-            confidence: Double(confidence),
-            box: box,
-            layout: reading.layout
-        )
-        return (candidate, reading.score)
+        return (PlateCandidate(reading, confidence: confidence, box: box), reading.score)
     }
 }
 
@@ -433,10 +442,7 @@ extension PlateRecognizer {
     /// ends that do not fit it (two in all), and the variant with over-wide blobs cut must
     /// score three times better to win.
     func readStacked(top: [Blob], bottom: [Blob], in image: GrayImage, factor: Int, inverted: Bool) -> (candidate: PlateCandidate, score: Float)? {
-        let whole = readStacked(top: top, bottom: bottom, in: image, factor: factor, inverted: inverted, splitting: false)
-        guard let cut = readStacked(top: top, bottom: bottom, in: image, factor: factor, inverted: inverted, splitting: true) else { return whole }
-        guard let whole else { return cut }
-        return cut.score > 3 * whole.score ? cut : whole
+        Self.wholeOrCut { splitting in readStacked(top: top, bottom: bottom, in: image, factor: factor, inverted: inverted, splitting: splitting) }
     }
 
     private func readStacked(top: [Blob], bottom: [Blob], in image: GrayImage, factor: Int, inverted: Bool, splitting: Bool) -> (candidate: PlateCandidate, score: Float)? {
@@ -478,14 +484,7 @@ extension PlateRecognizer {
         if upper.droppedFitting + lower.droppedFitting > 0 || cutFitting || upper.didSplit || lower.didSplit {
             confidence = min(confidence, ConfidenceCalibration.capIrregular)
         }
-        let candidate = PlateCandidate(
-            text: reading.text,
-            characterConfidences: reading.charConfidences.map { Double($0) },
-            confidence: Double(confidence),
-            box: box,
-            layout: reading.layout
-        )
-        return (candidate, reading.score)
+        return (PlateCandidate(reading, confidence: confidence, box: box), reading.score)
     }
 }
 
@@ -602,15 +601,8 @@ extension PlateRecognizer {
         // The same characters make another valid plate nearly as well: the layout guessed a glyph.
         if reading.rivalRatio >= ConfidenceCalibration.layoutRival { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         let spanX = Int(xa.rounded(.down)), spanEnd = Int(xb.rounded(.up))
-        let candidate = PlateCandidate(
-            text: reading.text,
-            characterConfidences: reading.charConfidences.map { Double($0) },
-            confidence: Double(confidence),
-            box: PlateBox(x: max(0, spanX - h / 2) * factor, y: box.y, width: (spanEnd - spanX + h) * factor, height: box.height),
-            layout: reading.layout,
-            evidence: evidence
-        )
-        return (candidate, reading.score)
+        let plate = PlateBox(x: max(0, spanX - h / 2) * factor, y: box.y, width: (spanEnd - spanX + h) * factor, height: box.height)
+        return (PlateCandidate(reading, confidence: confidence, box: plate, evidence: evidence), reading.score)
     }
 }
 
