@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        // Central's store on PostgreSQL (issue 13): CentralCore only.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: Common
@@ -131,6 +133,7 @@ let package = Package(
             dependencies: [
                 "Domain", "WireProtocol", "ZMQ", "BollardSupport", "Evidence",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -223,7 +226,7 @@ let package = Package(
         .testTarget(
             name: "CentralHTTPTests",
             dependencies: [
-                "CentralHTTP", "CentralCore", "Domain", "WireProtocol",
+                "CentralHTTP", "CentralCore", "Domain", "WireProtocol", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

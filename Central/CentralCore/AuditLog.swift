@@ -52,8 +52,8 @@ public struct AuditLog: Sendable {
     }
 
     /// Appends inside a caller's transaction, so an action and its audit entry commit together.
-    static func append(_ db: Database, actor: Actor, action: String, subject: String, reason: String) throws -> AuditEntry {
-        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    static func append(_ db: any StoreConnection, actor: Actor, action: String, subject: String, reason: String) throws -> AuditEntry {
+        let last = try StoreRow.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         var entry = AuditEntry(
             seq: (last?["seq"] as Int64? ?? 0) + 1, atMilliseconds: CentralStore.nowMilliseconds(), actor: actor.name,
             role: actor.role.rawValue, action: action, subject: subject, reason: reason,
@@ -68,14 +68,14 @@ public struct AuditLog: Sendable {
     /// Entries newest first, before `beforeSeq` when given, at most `limit`.
     public func entries(beforeSeq: Int64? = nil, limit: Int = 100) throws -> [AuditEntry] {
         try store.database.read { db in
-            try Row.fetchAll(
+            try StoreRow.fetchAll(
                 db, sql: "SELECT * FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?",
                 arguments: [beforeSeq ?? .max, limit]
             ).map(Self.entry)
         }
     }
 
-    static func entry(_ row: Row) -> AuditEntry {
+    static func entry(_ row: StoreRow) -> AuditEntry {
         AuditEntry(
             seq: row["seq"], atMilliseconds: row["at_ms"], actor: row["actor"], role: row["role"], action: row["action"],
             subject: row["subject"], reason: row["reason"], previousHash: row["prev_hash"], hash: row["hash"])
@@ -104,7 +104,7 @@ public struct AuditLog: Sendable {
             var previous = Self.genesis
             var expectedSeq: Int64 = 1
             var count = 0
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY seq")
+            let rows = try StoreRow.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY seq")
             while let row = try rows.next() {
                 let entry = Self.entry(row)
                 if entry.seq != expectedSeq { throw Break(seq: entry.seq, problem: .gap) }

@@ -15,8 +15,9 @@ public enum CentralApplication {
     public static func openStore(configuration: CentralConfiguration, logger: Logger) throws -> CentralStore {
         try PrivateFiles.makeDirectory(atPath: configuration.dataDirectory)
         return try withDataFolderLock(configuration) {
-            try PrivateFiles.prepareDatabaseFile(atPath: configuration.databasePath)
-            let store = try CentralStore(path: configuration.databasePath)
+            let location = configuration.storeLocation
+            if case .sqlite(let path) = location { try PrivateFiles.prepareDatabaseFile(atPath: path) }
+            let store = try CentralStore(location: location, postgresPoolSize: configuration.storePoolSize)
             // Ten years ahead, so the calendar never silently ends on 31 December.
             if try store.holidays().isEmpty { try store.setHolidays(.bilbaoDefault(through: 2035)) }
             if !FileManager.default.fileExists(atPath: configuration.secretKeyFile) {

@@ -174,7 +174,7 @@ extension CentralStore {
         coalesce(c.state, 'open') AS state
         """
 
-    private static func caseSummary(_ row: Row) -> CaseSummary {
+    private static func caseSummary(_ row: StoreRow) -> CaseSummary {
         let id = CaseID(gateID: row["gate_id"], origin: row["origin"], seq: row["seq"])
         let candidates = (row["candidates"] as String?).map { $0.split(separator: ",").map(String.init) } ?? []
         return CaseSummary(
@@ -196,7 +196,7 @@ extension CentralStore {
     /// A page of violations or reviews, newest first. A cursor that does not parse starts from the newest.
     public func cases(_ query: CaseQuery) throws -> CasePage {
         var conditions = ["e.kind = ?"]
-        var arguments: [any DatabaseValueConvertible] = [query.kind.rawValue]
+        var arguments: [(any StoreValueConvertible)?] = [query.kind.rawValue]
         if let gate = query.gateID {
             conditions.append("e.gate_id = ?")
             arguments.append(gate)
@@ -221,7 +221,7 @@ extension CentralStore {
             ORDER BY e.at_ms DESC, e.gate_id DESC, e.origin DESC, e.seq DESC LIMIT ?
             """
         return try database.read { db in
-            var items = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.caseSummary)
+            var items = try StoreRow.fetchAll(db, sql: sql, arguments: StoreArguments(arguments)).map(Self.caseSummary)
             var next: String?
             if items.count > query.limit {
                 items.removeLast()
@@ -264,7 +264,7 @@ extension CentralStore {
         guard let range = Self.dayRange(day) else { return [] }
         var buckets = Array(repeating: (passages: 0, violations: 0, reviews: 0), count: 24)
         try database.read { db in
-            let rows = try Row.fetchCursor(
+            let rows = try StoreRow.fetchCursor(
                 db, sql: "SELECT hour, kind, n FROM event_tallies WHERE hour >= ? AND hour < ?",
                 arguments: [Self.tallyHour(range.start), Self.tallyHour(range.end)])
             while let row = try rows.next() {
@@ -286,8 +286,8 @@ extension CentralStore {
         try database.read { db in try Self.caseDetail(id, db) }
     }
 
-    static func caseDetail(_ id: CaseID, _ db: Database) throws -> CaseDetail? {
-        guard let row = try Row.fetchOne(
+    static func caseDetail(_ id: CaseID, _ db: any StoreConnection) throws -> CaseDetail? {
+        guard let row = try StoreRow.fetchOne(
             db, sql: """
                 SELECT \(caseColumns) FROM events e
                 LEFT JOIN case_states c ON c.gate_id = e.gate_id AND c.origin = e.origin AND c.seq = e.seq
@@ -300,10 +300,10 @@ extension CentralStore {
             try String.fetchOne(db, sql: "SELECT json FROM permits WHERE id = ?", arguments: [permitID])
                 .flatMap { try? decoder.decode(Permit.self, from: Data($0.utf8)) }
         }
-        let gate = try Row.fetchOne(db, sql: "SELECT id, zone, direction FROM gates WHERE id = ?", arguments: [id.gateID]).map {
+        let gate = try StoreRow.fetchOne(db, sql: "SELECT id, zone, direction FROM gates WHERE id = ?", arguments: [id.gateID]).map {
             Gate(id: $0["id"], zone: $0["zone"], direction: Direction(rawValue: $0["direction"]) ?? .entry)
         }
-        let actions = try Row.fetchAll(
+        let actions = try StoreRow.fetchAll(
             db, sql: "SELECT * FROM case_actions WHERE gate_id = ? AND origin = ? AND seq = ? ORDER BY id",
             arguments: [id.gateID, id.origin, id.seq]
         ).map {
@@ -319,13 +319,13 @@ extension CentralStore {
     // MARK: Images
 
     /// The images table the evidence store adds (`event_images`), if this database has it.
-    static func hasImageTable(_ db: Database) throws -> Bool {
+    static func hasImageTable(_ db: any StoreConnection) throws -> Bool {
         try db.tableExists("event_images")
     }
 
-    static func imageReferences(_ id: CaseID, _ db: Database) throws -> [CaseImage] {
+    static func imageReferences(_ id: CaseID, _ db: any StoreConnection) throws -> [CaseImage] {
         guard try hasImageTable(db) else { return [] }
-        let rows = (try? Row.fetchAll(
+        let rows = (try? StoreRow.fetchAll(
             db, sql: "SELECT role FROM event_images WHERE gate_id = ? AND origin = ? AND seq = ? ORDER BY role",
             arguments: [id.gateID, id.origin, id.seq])) ?? []
         return rows.map { row in
@@ -405,7 +405,10 @@ extension CentralStore {
             }
             let now = Self.nowMilliseconds()
             try db.execute(
-                sql: "INSERT OR REPLACE INTO case_states (gate_id, origin, seq, state, updated_ms) VALUES (?, ?, ?, ?, ?)",
+                sql: """
+                    INSERT INTO case_states (gate_id, origin, seq, state, updated_ms) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (gate_id, origin, seq) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms
+                    """,
                 arguments: [id.gateID, id.origin, id.seq, state.rawValue, now])
             try db.execute(
                 sql: """
@@ -427,11 +430,11 @@ extension CentralStore {
 
     /// The decision for `plate` at the passage instant, against each exact-plate permit as it
     /// stood then (its last change at or before the passage; one created later did not exist).
-    static func redecide(plate: String, at milliseconds: Int64, gate: Gate?, _ db: Database) throws -> Decision {
+    static func redecide(plate: String, at milliseconds: Int64, gate: Gate?, _ db: any StoreConnection) throws -> Decision {
         guard let gate else { return .notAuthorised(permitID: nil, validity: nil) }
         let decoder = JSONDecoder()
         var permits: [Permit] = []
-        for row in try Row.fetchAll(db, sql: "SELECT id, seq, json FROM permits WHERE plate = ?", arguments: [plate]) {
+        for row in try StoreRow.fetchAll(db, sql: "SELECT id, seq, json FROM permits WHERE plate = ?", arguments: [plate]) {
             let permitID: String = row["id"]
             if let then = try String.fetchOne(
                 db, sql: "SELECT json FROM permit_changes WHERE permit_id = ? AND created_ms <= ? ORDER BY seq DESC LIMIT 1",

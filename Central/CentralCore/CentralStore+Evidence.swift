@@ -111,7 +111,7 @@ extension CentralStore {
     /// Compares an announced key with the one held, pinning it if none is.
     public func checkAnnouncedSigningKey(gateID: String, announced: String) throws -> AnnouncedKey {
         try database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT signing_key, signing_key_refused FROM gates WHERE id = ?", arguments: [gateID])
+            guard let row = try StoreRow.fetchOne(db, sql: "SELECT signing_key, signing_key_refused FROM gates WHERE id = ?", arguments: [gateID])
             else { return .matches }
             guard let held = row["signing_key"] as String? else {
                 try db.execute(
@@ -137,7 +137,7 @@ extension CentralStore {
     public func refusedSigningKeys() throws -> [String: String] {
         try database.read { db in
             var refused: [String: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, signing_key_refused FROM gates WHERE signing_key_refused IS NOT NULL") {
+            for row in try StoreRow.fetchAll(db, sql: "SELECT id, signing_key_refused FROM gates WHERE signing_key_refused IS NOT NULL") {
                 refused[row["id"]] = row["signing_key_refused"]
             }
             return refused
@@ -149,7 +149,7 @@ extension CentralStore {
     /// Checks and records the seal of events just stored (in their order, so
     /// that one batch chains within itself). Nothing is refused: an event
     /// whose seal does not hold is kept, acknowledged and reported.
-    static func recordSeals(of events: [Event], gateID: String, origin: String, checked: SealChecks? = nil, _ db: Database) throws {
+    static func recordSeals(of events: [Event], gateID: String, origin: String, checked: SealChecks? = nil, _ db: any StoreConnection) throws {
         guard !events.isEmpty else { return }
         let keyText = try String.fetchOne(db, sql: "SELECT signing_key FROM gates WHERE id = ?", arguments: [gateID])
         // Checked before the transaction with the key central held then; a key changed in
@@ -157,7 +157,7 @@ extension CentralStore {
         let checks = checked?.keyText == keyText ? checked! : SealChecks(events, origin: origin, keyText: keyText)
         let previousHash = try db.cachedStatement(sql: "SELECT hash FROM event_seals WHERE gate_id = ? AND origin = ? AND seq = ?")
         let insert = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO event_seals (gate_id, origin, seq, hash, prev, sig, images, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO event_seals (gate_id, origin, seq, hash, prev, sig, images, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
             """)
         let encoder = JSONEncoder()
         var problems: [SealStatus: Int] = [:]
@@ -233,7 +233,7 @@ extension CentralStore {
     public func sealProblemCounts() throws -> [String: [SealStatus: Int]] {
         try database.read { db in
             var counts: [String: [SealStatus: Int]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT gate_id, seal, n FROM seal_tallies WHERE n > 0") {
+            for row in try StoreRow.fetchAll(db, sql: "SELECT gate_id, seal, n FROM seal_tallies WHERE n > 0") {
                 guard let status = SealStatus(rawValue: row["seal"]) else { continue }
                 counts[row["gate_id"], default: [:]][status] = row["n"]
             }
@@ -254,14 +254,14 @@ extension CentralStore {
             EvidenceAck(origin: chunk.origin, seq: chunk.seq, role: chunk.role, nextOffset: next, complete: complete, error: error)
         }
         return try database.write { db in
-            let eventKey: StatementArguments = [gateID, chunk.origin, chunk.seq]
-            guard let imagesJSON = try Row.fetchOne(
+            let eventKey: StoreArguments = [gateID, chunk.origin, chunk.seq]
+            guard let imagesJSON = try StoreRow.fetchOne(
                 db, sql: "SELECT images FROM event_seals WHERE gate_id = ? AND origin = ? AND seq = ?", arguments: eventKey)
             else { return answer(0, error: "central holds no event \(chunk.seq) of origin '\(chunk.origin)'") }
             let images = (imagesJSON["images"] as String?).flatMap { try? JSONDecoder().decode([EventImageDigest].self, from: Data($0.utf8)) } ?? []
             guard let digest = images.first(where: { $0.role == chunk.role }), digest.sha256 == chunk.sha256, digest.bytes == chunk.totalBytes
             else { return answer(0, error: "event \(chunk.seq) lists no \(chunk.role) image with that sha256 and size") }
-            let imageKey: StatementArguments = eventKey + [chunk.role]
+            let imageKey: StoreArguments = eventKey + [chunk.role]
             if try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM evidence_images WHERE gate_id = ? AND origin = ? AND seq = ? AND role = ?", arguments: imageKey) ?? false
             {
@@ -289,7 +289,7 @@ extension CentralStore {
             guard actual == digest.sha256 else {
                 return answer(0, error: "the image's sha256 is \(actual), not \(digest.sha256) as the signed event says: the gate's copy is bad")
             }
-            try db.execute(sql: "INSERT OR IGNORE INTO evidence_blobs (sha256, bytes) VALUES (?, ?)", arguments: [actual, whole])
+            try db.execute(sql: "INSERT INTO evidence_blobs (sha256, bytes) VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [actual, whole])
             try db.execute(
                 sql: "INSERT INTO evidence_images (gate_id, origin, seq, role, sha256, received_ms) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: imageKey + [actual, Self.nowMilliseconds()])
@@ -302,9 +302,9 @@ extension CentralStore {
         try database.read { db in try Self.evidenceImages(db, gateID: gateID, origin: origin, seq: seq) }
     }
 
-    static func evidenceImages(_ db: Database, gateID: String, origin: String, seq: Int64) throws -> [String: Data] {
+    static func evidenceImages(_ db: any StoreConnection, gateID: String, origin: String, seq: Int64) throws -> [String: Data] {
         var images: [String: Data] = [:]
-        let rows = try Row.fetchAll(
+        let rows = try StoreRow.fetchAll(
             db,
             sql: """
                 SELECT i.role, b.bytes FROM evidence_images i JOIN evidence_blobs b ON b.sha256 = i.sha256
@@ -328,7 +328,7 @@ extension CentralStore {
         try database.read { db in try Self.storedEvidence(db, gateID: gateID, origin: origin, seq: seq) }
     }
 
-    static func storedEvidence(_ db: Database, gateID: String, origin: String, seq: Int64) throws -> StoredEvidence? {
+    static func storedEvidence(_ db: any StoreConnection, gateID: String, origin: String, seq: Int64) throws -> StoredEvidence? {
         do {
             guard let event = try Self.eventAsSent(db, gateID: gateID, origin: origin, seq: seq) else { return nil }
             let before = try Int64.fetchAll(
@@ -338,11 +338,11 @@ extension CentralStore {
             let after = try Int64.fetchAll(
                 db, sql: "SELECT seq FROM events WHERE gate_id = ? AND origin = ? AND seq > ? ORDER BY seq LIMIT 2",
                 arguments: [gateID, origin, seq])
-            let row = try Row.fetchOne(db, sql: "SELECT signing_key FROM gates WHERE id = ?", arguments: [gateID])
+            let row = try StoreRow.fetchOne(db, sql: "SELECT signing_key FROM gates WHERE id = ?", arguments: [gateID])
             let seal = try String.fetchOne(
                 db, sql: "SELECT seal FROM event_seals WHERE gate_id = ? AND origin = ? AND seq = ?", arguments: [gateID, origin, seq])
             var hashes: [Int64: String] = [:]
-            for row in try Row.fetchAll(
+            for row in try StoreRow.fetchAll(
                 db, sql: "SELECT seq, hash FROM event_seals WHERE gate_id = ? AND origin = ? AND seq BETWEEN ? AND ?",
                 arguments: [gateID, origin, before.first ?? seq, after.last ?? seq])
             {
@@ -358,11 +358,10 @@ extension CentralStore {
     }
 
     /// The event as the gate sent it: its columns, with the seal's images, prev and sig.
-    static func eventAsSent(_ db: Database, gateID: String, origin: String, seq: Int64) throws -> Event? {
-        let key: [String: any DatabaseValueConvertible] = ["gate_id": gateID, "origin": origin, "seq": seq]
-        guard let record = try EventRecord.fetchOne(db, key: key) else { return nil }
+    static func eventAsSent(_ db: any StoreConnection, gateID: String, origin: String, seq: Int64) throws -> Event? {
+        guard let record = try EventRecord.fetchOne(db, gateID: gateID, origin: origin, seq: seq) else { return nil }
         var event = record.row.event
-        if let seal = try Row.fetchOne(
+        if let seal = try StoreRow.fetchOne(
             db, sql: "SELECT prev, sig, images FROM event_seals WHERE gate_id = ? AND origin = ? AND seq = ?", arguments: [gateID, origin, seq])
         {
             event.previousHash = seal["prev"]

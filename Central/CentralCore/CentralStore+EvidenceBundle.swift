@@ -42,7 +42,7 @@ extension CentralStore {
             }
             let event = stored.event
             let permits = try Self.permits(plate: event.plate, at: event.atMilliseconds, db)
-            let reviews = try Row.fetchAll(
+            let reviews = try StoreRow.fetchAll(
                 db, sql: "SELECT action, reason, outcome, actor, at_ms FROM case_actions WHERE gate_id = ? AND origin = ? AND seq = ? ORDER BY id",
                 arguments: [key.gateID, key.origin, key.seq]
             ).map { row in
@@ -63,12 +63,12 @@ extension CentralStore {
 
     /// The event as the gate sent it (`images`, `prev` and `sig` included), so that `EventSeal`
     /// rebuilds the payload the gate signed.
-    static func sealedEvent(_ record: EventRecord, _ db: Database) throws -> Event {
+    static func sealedEvent(_ record: EventRecord, _ db: any StoreConnection) throws -> Event {
         try eventAsSent(db, gateID: record.gateID, origin: record.origin, seq: record.row.seq ?? 0) ?? record.row.event
     }
 
-    static func eventRecord(_ key: CaseID, _ db: Database) throws -> EventRecord? {
-        try EventRecord.fetchOne(db, key: ["gate_id": key.gateID, "origin": key.origin, "seq": key.seq])
+    static func eventRecord(_ key: CaseID, _ db: any StoreConnection) throws -> EventRecord? {
+        try EventRecord.fetchOne(db, gateID: key.gateID, origin: key.origin, seq: key.seq)
     }
 
     /// The permits on `plate` as central knew them at `atMilliseconds` (the latest change to each
@@ -81,12 +81,12 @@ extension CentralStore {
         try database.read { db in try Self.permits(plate: plate, at: atMilliseconds, db) }
     }
 
-    static func permits(plate: String?, at atMilliseconds: Int64, _ db: Database) throws -> (seq: Int64?, states: [EvidenceManifest.PermitState]) {
+    static func permits(plate: String?, at atMilliseconds: Int64, _ db: any StoreConnection) throws -> (seq: Int64?, states: [EvidenceManifest.PermitState]) {
         let seq = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM permit_changes WHERE created_ms <= ?", arguments: [atMilliseconds])
         guard let plate else { return (seq, []) }
         let decoder = JSONDecoder()
         var states: [String: EvidenceManifest.PermitState] = [:]
-        let rows = try Row.fetchAll(
+        let rows = try StoreRow.fetchAll(
             db,
             sql: """
                 SELECT c.seq, c.json, c.created_ms FROM permit_changes c

@@ -181,7 +181,7 @@ extension CentralStore {
         } catch { throw .refused(field: nil, reason: "the store refused the write: \(error)") }
     }
 
-    static func upsert(_ holder: Holder, _ db: Database) throws {
+    static func upsert(_ holder: Holder, _ db: any StoreConnection) throws {
         try db.execute(
             sql: """
                 INSERT INTO holders (id, kind, zones, guest_quota, delivery_quota, updated_ms) VALUES (?, ?, ?, ?, ?, ?)
@@ -199,14 +199,14 @@ extension CentralStore {
     }
 
     public func holders() throws -> [Holder] {
-        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM holders ORDER BY id").map(Self.holder) }
+        try database.read { db in try StoreRow.fetchAll(db, sql: "SELECT * FROM holders ORDER BY id").map(Self.holder) }
     }
 
-    static func holder(_ id: String, _ db: Database) throws -> Holder? {
-        try Row.fetchOne(db, sql: "SELECT * FROM holders WHERE id = ?", arguments: [id]).map(Self.holder)
+    static func holder(_ id: String, _ db: any StoreConnection) throws -> Holder? {
+        try StoreRow.fetchOne(db, sql: "SELECT * FROM holders WHERE id = ?", arguments: [id]).map(Self.holder)
     }
 
-    private static func holder(_ row: Row) -> Holder {
+    private static func holder(_ row: StoreRow) -> Holder {
         Holder(
             id: row["id"], kind: Holder.Kind(rawValue: row["kind"]) ?? .person,
             zones: (row["zones"] as String).split(separator: ",").map(String.init), guestQuota: row["guest_quota"],
@@ -218,7 +218,7 @@ extension CentralStore {
         try database.read { db in try Self.permits(holder: holder, db) }
     }
 
-    static func permits(holder: String, _ db: Database) throws -> [Permit] {
+    static func permits(holder: String, _ db: any StoreConnection) throws -> [Permit] {
         guard !holder.isEmpty else { return [] }
         let decoder = JSONDecoder()
         return try String.fetchAll(db, sql: "SELECT json FROM permits WHERE holder = ? ORDER BY seq DESC", arguments: [holder])
@@ -422,7 +422,7 @@ extension CentralStore {
     public func applications(holder: String? = nil, state: PermitApplication.State? = nil, limit: Int = 200) throws -> [PermitApplication] {
         try database.read { db in
             var conditions: [String] = []
-            var arguments: StatementArguments = []
+            var arguments: StoreArguments = []
             if let holder {
                 conditions.append("holder = ?")
                 _ = arguments.append(contentsOf: [holder])
@@ -433,7 +433,7 @@ extension CentralStore {
             }
             _ = arguments.append(contentsOf: [limit])
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(
+            return try StoreRow.fetchAll(
                 db, sql: "SELECT * FROM permit_applications \(filter) ORDER BY created_ms DESC, id DESC LIMIT ?", arguments: arguments
             ).map(Self.application)
         }
@@ -449,11 +449,11 @@ extension CentralStore {
         try database.read { db in try Self.application(id, db) }
     }
 
-    static func application(_ id: String, _ db: Database) throws -> PermitApplication? {
-        try Row.fetchOne(db, sql: "SELECT * FROM permit_applications WHERE id = ?", arguments: [id]).map(Self.application)
+    static func application(_ id: String, _ db: any StoreConnection) throws -> PermitApplication? {
+        try StoreRow.fetchOne(db, sql: "SELECT * FROM permit_applications WHERE id = ?", arguments: [id]).map(Self.application)
     }
 
-    private static func application(_ row: Row) -> PermitApplication {
+    private static func application(_ row: StoreRow) -> PermitApplication {
         PermitApplication(
             id: row["id"], holder: row["holder"], plate: row["plate"],
             zones: (row["zones"] as String).split(separator: ",").map(String.init), validFromMilliseconds: row["valid_from_ms"],
@@ -502,7 +502,7 @@ extension CentralStore {
 
     // MARK: Helpers
 
-    static func holderPermit(_ id: String, holder: String, _ db: Database) throws -> Permit? {
+    static func holderPermit(_ id: String, holder: String, _ db: any StoreConnection) throws -> Permit? {
         guard !holder.isEmpty,
             let json = try String.fetchOne(db, sql: "SELECT json FROM permits WHERE id = ? AND holder = ?", arguments: [id, holder])
         else { return nil }
@@ -516,14 +516,14 @@ extension CentralStore {
     }
 
     /// A fresh permit id with a letter saying where it came from (G guest, D delivery, T temporary).
-    private static func newPermitID(_ prefix: String, _ db: Database) throws -> String {
+    private static func newPermitID(_ prefix: String, _ db: any StoreConnection) throws -> String {
         while true {
             let id = prefix + "-" + randomToken(10)
             if try Int.fetchOne(db, sql: "SELECT 1 FROM permits WHERE id = ?", arguments: [id]) == nil { return id }
         }
     }
 
-    private static func newApplicationID(_ db: Database) throws -> String {
+    private static func newApplicationID(_ db: any StoreConnection) throws -> String {
         while true {
             let id = "A-" + randomToken(10)
             if try Int.fetchOne(db, sql: "SELECT 1 FROM permit_applications WHERE id = ?", arguments: [id]) == nil { return id }

@@ -47,7 +47,7 @@ extension CentralStore {
             try db.execute(
                 sql: "DELETE FROM idempotency_keys WHERE created_ms < ?",
                 arguments: [nowMilliseconds - Int64(Self.idempotencyKeyLifetime * 1000)])
-            if let row = try Row.fetchOne(
+            if let row = try StoreRow.fetchOne(
                 db, sql: "SELECT fingerprint, status, content_type, body FROM idempotency_keys WHERE actor = ? AND key = ?",
                 arguments: [actor, key])
             {

@@ -50,7 +50,7 @@ extension CentralStore {
 
     public func leases() throws -> [JobLeaseRecord] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT job, holder, expires_ms FROM job_leases ORDER BY job").map {
+            try StoreRow.fetchAll(db, sql: "SELECT job, holder, expires_ms FROM job_leases ORDER BY job").map {
                 JobLeaseRecord(job: $0["job"], holder: $0["holder"], expires: Date(timeIntervalSince1970: Double($0["expires_ms"] as Int64) / 1000))
             }
         }

@@ -82,7 +82,7 @@ extension CentralStore {
 
     public func tokens() throws -> [AccessTokenRecord] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM access_tokens ORDER BY name").compactMap { row in
+            try StoreRow.fetchAll(db, sql: "SELECT * FROM access_tokens ORDER BY name").compactMap { row in
                 guard let role = AccessRole(rawValue: row["role"]) else { return nil }
                 return AccessTokenRecord(name: row["name"], role: role, createdMilliseconds: row["created_ms"], revokedMilliseconds: row["revoked_ms"])
             }
@@ -107,7 +107,7 @@ extension CentralStore {
     public func actor(forToken token: String) throws -> Actor? {
         guard token.hasPrefix(AccessToken.prefix), token.utf8.count < 200 else { return nil }
         return try database.read { db in
-            guard let row = try Row.fetchOne(
+            guard let row = try StoreRow.fetchOne(
                 db, sql: "SELECT name, role FROM access_tokens WHERE hash = ? AND revoked_ms IS NULL", arguments: [AccessToken.hash(token)]),
                 let role = AccessRole(rawValue: row["role"])
             else { return nil }

@@ -62,7 +62,7 @@ extension CentralStore {
             }
             let saved = try Self.save(ArraySlice(changes.added + changes.changed + revocations), db)
             for permit in changes.added + changes.changed {
-                try db.execute(sql: "INSERT OR IGNORE INTO register_members (register, permit_id) VALUES (?, ?)", arguments: [register, permit.id])
+                try db.execute(sql: "INSERT INTO register_members (register, permit_id) VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [register, permit.id])
             }
             // The returned permits carry the sequences they got.
             let bySeq = Dictionary(saved.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
@@ -88,7 +88,7 @@ extension CentralStore {
         }
     }
 
-    private static func plan(_ db: Database, register: String, permits: [Permit]) throws -> RegisterChanges {
+    private static func plan(_ db: any StoreConnection, register: String, permits: [Permit]) throws -> RegisterChanges {
         if let problem = InputLimits.permitIDProblem(register) {
             throw RegisterError(problems: ["register name: \(problem.reason)"])
         }

@@ -48,7 +48,7 @@ extension CentralStore {
     public func session(id: String, now: Date = Date()) throws -> StoredSession? {
         guard id.hasPrefix(AccessToken.prefix), id.utf8.count < 200 else { return nil }
         return try database.read { db in
-            guard let row = try Row.fetchOne(
+            guard let row = try StoreRow.fetchOne(
                 db,
                 sql: """
                     SELECT t.name, t.role, s.csrf, s.expires_ms FROM dashboard_sessions s

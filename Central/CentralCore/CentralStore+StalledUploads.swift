@@ -19,7 +19,7 @@ extension CentralStore {
     @discardableResult
     public func forgetStalledUploads(before cutoff: Date) throws -> Int {
         try database.write { db in
-            let stalled = try Row.fetchAll(
+            let stalled = try StoreRow.fetchAll(
                 db,
                 sql: """
                     SELECT gate_id, origin, seq, role FROM evidence_chunks

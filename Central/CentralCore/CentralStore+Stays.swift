@@ -44,10 +44,10 @@ extension CentralStore {
     }
 
     /// Pairs newly stored events with the stays they open or close (inside the ingest transaction).
-    func recordStays(_ db: Database, events: [Event], gateID: String, origin: String) throws {
+    func recordStays(_ db: any StoreConnection, events: [Event], gateID: String, origin: String) throws {
         // Cached statements: this runs inside every ingest transaction (compiling the SQL each time cost
         // three quarters of central's ingest rate).
-        guard let gate = try Row.fetchOne(db.cachedStatement(sql: "SELECT zone, direction FROM gates WHERE id = ?"), arguments: [gateID])
+        guard let gate = try StoreRow.fetchOne(db.cachedStatement(sql: "SELECT zone, direction FROM gates WHERE id = ?"), arguments: [gateID])
         else { return }
         let zone: String = gate["zone"]
         let isExit = (gate["direction"] as String) == Direction.exit.rawValue
@@ -62,7 +62,7 @@ extension CentralStore {
         }
     }
 
-    private func recordEntry(_ db: Database, event: Event, plate: String, at: Date, zone: String, gateID: String, origin: String) throws {
+    private func recordEntry(_ db: any StoreConnection, event: Event, plate: String, at: Date, zone: String, gateID: String, origin: String) throws {
         // The limit of the permit that let the vehicle in; a vehicle let in by none has no limit to keep.
         var maxStay: Int?
         if event.kind == .authorised, let permitID = event.permitID,
@@ -71,7 +71,7 @@ extension CentralStore {
             maxStay = try JSONDecoder().decode(Permit.self, from: Data(json.utf8)).maxStaySeconds
         }
         // An exit uploaded before its entry (the entry gate was buffering) pairs now.
-        if let exit = try Row.fetchOne(
+        if let exit = try StoreRow.fetchOne(
             db.cachedStatement(
                 sql: "SELECT * FROM stays WHERE zone = ? AND plate = ? AND state = 'exit_unmatched' AND at_ms >= ? ORDER BY at_ms LIMIT 1"),
             arguments: [zone, plate, event.atMilliseconds])
@@ -97,8 +97,8 @@ extension CentralStore {
         ])
     }
 
-    private func recordExit(_ db: Database, event: Event, plate: String, at: Date, zone: String, gateID: String, origin: String) throws {
-        if let entry = try Row.fetchOne(
+    private func recordExit(_ db: any StoreConnection, event: Event, plate: String, at: Date, zone: String, gateID: String, origin: String) throws {
+        if let entry = try StoreRow.fetchOne(
             db.cachedStatement(sql: "SELECT * FROM stays WHERE zone = ? AND plate = ? AND state = 'open' AND at_ms <= ? ORDER BY at_ms DESC LIMIT 1"),
             arguments: [zone, plate, event.atMilliseconds])
         {
@@ -126,7 +126,7 @@ extension CentralStore {
             ])
     }
 
-    private func holdsUnlimitedPermit(_ db: Database, plate: String, zone: String, at: Date) throws -> Bool {
+    private func holdsUnlimitedPermit(_ db: any StoreConnection, plate: String, zone: String, at: Date) throws -> Bool {
         let decoder = JSONDecoder()
         for json in try String.fetchAll(db, sql: "SELECT json FROM permits WHERE plate = ?", arguments: [plate]) {
             let permit = try decoder.decode(Permit.self, from: Data(json.utf8))
@@ -146,7 +146,7 @@ extension CentralStore {
     public func settleStays(now: Date) throws -> Int {
         try database.write { db in
             var made = 0
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM stays WHERE due_ms <= ? ORDER BY due_ms LIMIT 10000", arguments: [Self.milliseconds(now)]) {
+            for row in try StoreRow.fetchAll(db, sql: "SELECT * FROM stays WHERE due_ms <= ? ORDER BY due_ms LIMIT 10000", arguments: [Self.milliseconds(now)]) {
                 try db.execute(sql: "DELETE FROM stays WHERE id = ?", arguments: [row["id"] as Int64])
                 let state: String = row["state"]
                 if state == "exit_unmatched" {
@@ -179,7 +179,7 @@ extension CentralStore {
     /// What the rule has raised so far: overstay violations (at an exit or for want of one) and exits with no entry.
     public func stayFindings() throws -> (overstays: Int, exitsWithoutEntry: Int) {
         try database.read { db in
-            let row = try Row.fetchOne(
+            let row = try StoreRow.fetchOne(
                 db, sql: "SELECT sum(reason <> ?) AS overstays, sum(reason = ?) AS exits FROM events WHERE origin = ?",
                 arguments: [StayRule.exitWithoutEntryReason, StayRule.exitWithoutEntryReason, Self.stayOrigin])
             return (row?["overstays"] ?? 0, row?["exits"] ?? 0)
@@ -188,7 +188,7 @@ extension CentralStore {
 
     /// An event of central's own origin at `gateID`, numbered after the last one the rule made there.
     private func recordRuleEvent(
-        _ db: Database, gateID: String, at: Int64, kind: DecisionKind, plate: String, confidence: Double, permitID: String?,
+        _ db: any StoreConnection, gateID: String, at: Int64, kind: DecisionKind, plate: String, confidence: Double, permitID: String?,
         reason: String, stayedSeconds: Int?, source: String?
     ) throws {
         let seq = (try Int64.fetchOne(

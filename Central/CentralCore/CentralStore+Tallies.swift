@@ -38,7 +38,7 @@ extension CentralStore {
     static func tallyHour(_ atMilliseconds: Int64) -> Int64 { atMilliseconds / 3_600_000 }
 
     /// Adds newly stored events to the tallies; call in the transaction that inserted them.
-    static func tally(_ stored: some Sequence<(atMilliseconds: Int64, kind: String)>, _ db: Database) throws {
+    static func tally(_ stored: some Sequence<(atMilliseconds: Int64, kind: String)>, _ db: any StoreConnection) throws {
         var counts: [TallyKey: Int] = [:]
         for event in stored { counts[TallyKey(hour: tallyHour(event.atMilliseconds), kind: event.kind), default: 0] += 1 }
         guard !counts.isEmpty else { return }
@@ -50,7 +50,7 @@ extension CentralStore {
     }
 
     /// Adds newly recorded seals that do not hold to the gate's tally.
-    static func tallySealProblems(_ problems: [SealStatus: Int], gateID: String, _ db: Database) throws {
+    static func tallySealProblems(_ problems: [SealStatus: Int], gateID: String, _ db: any StoreConnection) throws {
         guard !problems.isEmpty else { return }
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO seal_tallies (gate_id, seal, n) VALUES (?, ?, ?)

@@ -93,7 +93,7 @@ extension CentralStore {
     /// Receivers with their undelivered notifications, the ones already retried, and the last failure.
     public func webhooks() throws -> [Webhook] {
         try database.read { db in
-            try Row.fetchAll(db, sql: """
+            try StoreRow.fetchAll(db, sql: """
                 SELECT w.id, w.url, w.topics,
                     (SELECT count(*) FROM webhook_outbox o WHERE o.webhook_id = w.id AND o.delivered_ms IS NULL) AS pending,
                     (SELECT count(*) FROM webhook_outbox o WHERE o.webhook_id = w.id AND o.delivered_ms IS NULL AND o.attempts > 0) AS failing,
@@ -109,7 +109,7 @@ extension CentralStore {
     }
 
     /// Queues `body` for every receiver of `topic`, inside the caller's transaction.
-    static func enqueueWebhooks(_ db: Database, topic: String, body: String) throws {
+    static func enqueueWebhooks(_ db: any StoreConnection, topic: String, body: String) throws {
         try db.execute(
             sql: """
                 INSERT INTO webhook_outbox (webhook_id, topic, body, created_ms, next_attempt_ms)
@@ -126,7 +126,7 @@ extension CentralStore {
     /// Notifications due now, oldest first.
     public func dueWebhookDeliveries(now: Date, limit: Int = 20) throws -> [WebhookDelivery] {
         try database.read { db in
-            try Row.fetchAll(
+            try StoreRow.fetchAll(
                 db,
                 sql: """
                     SELECT o.id, o.webhook_id, w.url, w.secret, o.topic, o.body, o.attempts FROM webhook_outbox o
@@ -159,15 +159,16 @@ extension CentralStore {
         return try database.writeWithoutTransaction { db in
             var claimed: WebhookDelivery?
             // IMMEDIATE: the write lock is taken before the read, so two instances cannot both see the row as due.
-            try db.inTransaction(.immediate) {
-                let row = try Row.fetchOne(
+            try db.inTransaction {
+                let row = try StoreRow.fetchOne(
                     db,
                     sql: """
                         SELECT o.id, o.webhook_id, w.url, w.secret, o.topic, o.body, o.attempts FROM webhook_outbox o
                         JOIN webhooks w ON w.id = o.webhook_id
                         WHERE o.delivered_ms IS NULL AND o.next_attempt_ms <= ?
-                        AND o.id NOT IN (SELECT value FROM json_each(?)) ORDER BY o.next_attempt_ms, o.id LIMIT 1
-                        """, arguments: [nowMs, "[" + excluding.map(String.init).joined(separator: ",") + "]"])
+                        \(excluding.isEmpty ? "" : "AND o.id NOT IN (" + excluding.map { _ in "?" }.joined(separator: ", ") + ")")
+                        ORDER BY o.next_attempt_ms, o.id LIMIT 1
+                        """, arguments: StoreArguments(values: ([nowMs] + excluding.sorted()).map(StoreValue.integer)))
                 if let row {
                     try db.execute(
                         sql: "UPDATE webhook_outbox SET next_attempt_ms = ? WHERE id = ?",

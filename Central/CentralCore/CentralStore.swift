@@ -12,20 +12,35 @@ import WireProtocol
 /// which makes a re-sent event a no-op; a repeat with other content is kept
 /// as a conflict.
 public final class CentralStore: Sendable {
-    let database: DatabasePool
-    /// The folder of the database file: the disk whose free space central reports.
+    let database: any StoreDatabase
+    /// The folder of the database file: the disk whose free space central reports (for PostgreSQL,
+    /// the working directory: the database's disk is the database server's to watch).
     public let directory: String
+    /// Where the store lives: `sqlite:PATH` or `postgres://…`.
+    public let location: StoreLocation
 
-    public init(path: String) throws {
-        directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
-        configuration.busyMode = .timeout(10)
-        database = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(database)
+    /// A SQLite store at `path` (the default engine).
+    public convenience init(path: String) throws {
+        try self.init(location: .sqlite(path: path))
     }
+
+    public init(location: StoreLocation, postgresPoolSize: Int = 8) throws {
+        self.location = location
+        switch location {
+        case .sqlite(let path):
+            directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+            database = try SQLiteStoreDatabase(path: path, migrator: Self.migrator)
+        case .postgres(let url):
+            directory = FileManager.default.currentDirectoryPath
+            database = try PostgresStoreDatabase(url: url, poolSize: postgresPoolSize)
+        }
+    }
+
+    /// Which engine this store runs on.
+    public var engine: StoreEngine { database.engine }
+
+    /// Closes the engine's connections (PostgreSQL); SQLite closes with the store.
+    public func close() { database.close() }
 
     private static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -206,17 +221,17 @@ public final class CentralStore: Sendable {
 
     public func gates() throws -> [GateRecord] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM gates ORDER BY id").map(Self.gateRecord)
+            try StoreRow.fetchAll(db, sql: "SELECT * FROM gates ORDER BY id").map(Self.gateRecord)
         }
     }
 
     public func gate(publicKey: String) throws -> GateRecord? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM gates WHERE public_key = ?", arguments: [publicKey]).map(Self.gateRecord)
+            try StoreRow.fetchOne(db, sql: "SELECT * FROM gates WHERE public_key = ?", arguments: [publicKey]).map(Self.gateRecord)
         }
     }
 
-    private static func gateRecord(_ row: Row) -> GateRecord {
+    private static func gateRecord(_ row: StoreRow) -> GateRecord {
         GateRecord(
             gate: Gate(id: row["id"], zone: row["zone"], direction: Direction(rawValue: row["direction"]) ?? .entry),
             publicKey: row["public_key"], revoked: (row["status"] as String) == "revoked", signingKey: row["signing_key"],
@@ -257,19 +272,22 @@ public final class CentralStore: Sendable {
         return saved
     }
 
-    static func save(_ permits: ArraySlice<Permit>, _ db: Database) throws -> [Permit] {
+    static func save(_ permits: ArraySlice<Permit>, _ db: any StoreConnection) throws -> [Permit] {
         let encoder = JSONEncoder()
         let now = Self.nowMilliseconds()
-        let insertChange = try db.cachedStatement(sql: "INSERT INTO permit_changes (permit_id, json, created_ms) VALUES (?, '', ?)")
+        let insertChange = try db.cachedStatement(sql: "INSERT INTO permit_changes (permit_id, json, created_ms) VALUES (?, '', ?) RETURNING seq")
         let setJSON = try db.cachedStatement(sql: "UPDATE permit_changes SET json = ? WHERE seq = ?")
-        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO permits (id, plate, seq, json, holder) VALUES (?, ?, ?, ?, ?)")
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO permits (id, plate, seq, json, holder) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET plate = excluded.plate, seq = excluded.seq, json = excluded.json, holder = excluded.holder
+            """)
         var saved: [Permit] = []
         saved.reserveCapacity(permits.count)
         // One query per transaction, not per permit: most centrals have no receiver.
         let notify = try Int.fetchOne(db, sql: "SELECT count(*) FROM webhooks WHERE topics LIKE '%permit.changed%'") ?? 0 > 0
         for var permit in permits {
-            try insertChange.execute(arguments: [permit.id, now])
-            permit.seq = db.lastInsertedRowID
+            guard let seq = try Int64.fetchOne(insertChange, arguments: [permit.id, now]) else { throw StoreError("permit change got no sequence") }
+            permit.seq = seq
             let json = String(decoding: try encoder.encode(permit), as: UTF8.self)
             try setJSON.execute(arguments: [json, permit.seq])
             try upsert.execute(arguments: [permit.id, permit.plate.normalized, permit.seq, json, permit.holder])
@@ -297,7 +315,7 @@ public final class CentralStore: Sendable {
         try database.read { db in try Self.headSeq(db) }
     }
 
-    static func headSeq(_ db: Database) throws -> Int64 {
+    static func headSeq(_ db: any StoreConnection) throws -> Int64 {
         try Int64.fetchOne(db, sql: "SELECT max(seq) FROM permit_changes") ?? 0
     }
 
@@ -348,7 +366,7 @@ public final class CentralStore: Sendable {
     /// Decodes stored permit JSON until `limit` permits or `maxBytes` of JSON
     /// (the first always fits); `more` says whether rows were left over.
     private static func decodePage(
-        _ rows: FastDatabaseValueCursor<String>, limit: Int = .max, maxBytes: Int
+        _ rows: StoreCursor<String>, limit: Int = .max, maxBytes: Int
     ) throws -> (permits: [Permit], more: Bool) {
         let decoder = JSONDecoder()
         var permits: [Permit] = []
@@ -409,8 +427,8 @@ public final class CentralStore: Sendable {
             // The hot path of ingest: one cached statement with positional arguments (encoding a
             // Codable record per event cost more than half of central's ingest rate).
             let insert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO events (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms, source, chars)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO events (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms, source, chars)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """)
             for event in events {
                 let row = EventRow(event)
@@ -429,8 +447,7 @@ public final class CentralStore: Sendable {
                 if let held, held.row.sameContent(as: record.row) { continue }
                 conflicts.append(event.seq)
                 // A conflict re-sent after a lost ack is kept once.
-                let known = try ConflictRecord
-                    .filter(Column("gate_id") == gateID && Column("origin") == origin && Column("seq") == event.seq).fetchAll(db)
+                let known = try ConflictRecord.fetchAll(db, gateID: gateID, origin: origin, seq: event.seq)
                 if known.contains(where: { $0.event.row.sameContent(as: record.row) }) { continue }
                 try record.conflict.insert(db)
             }
@@ -453,7 +470,7 @@ public final class CentralStore: Sendable {
     public func conflictCounts() throws -> [String: Int] {
         try database.read { db in
             var counts: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT gate_id, count(*) AS n FROM event_conflicts GROUP BY gate_id") {
+            for row in try StoreRow.fetchAll(db, sql: "SELECT gate_id, count(*) AS n FROM event_conflicts GROUP BY gate_id") {
                 counts[row["gate_id"]] = row["n"]
             }
             return counts
@@ -492,7 +509,7 @@ public final class CentralStore: Sendable {
     public func eventCounts() throws -> EventCounts {
         try database.read { db in
             // From the tallies: counting a million rows cost ~100 ms, polled by the dashboard.
-            let row = try Row.fetchOne(db, sql: """
+            let row = try StoreRow.fetchOne(db, sql: """
                 SELECT coalesce(sum(n), 0) AS total, coalesce(sum(CASE kind WHEN 'violation' THEN n END), 0) AS violations,
                     coalesce(sum(CASE kind WHEN 'review' THEN n END), 0) AS reviews
                 FROM event_tallies
@@ -510,7 +527,7 @@ public final class CentralStore: Sendable {
     public func eventPlates(gateID: String) throws -> [Int64: String?] {
         try database.read { db in
             var plates: [Int64: String?] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT seq, plate FROM events WHERE gate_id = ?", arguments: [gateID]) {
+            for row in try StoreRow.fetchAll(db, sql: "SELECT seq, plate FROM events WHERE gate_id = ?", arguments: [gateID]) {
                 plates[row["seq"]] = .some(row["plate"])
             }
             return plates
@@ -529,7 +546,10 @@ public final class CentralStore: Sendable {
                 let seen = Int64(report.lastSeen.timeIntervalSince1970 * 1000)
                 if let health = report.health {
                     try db.execute(
-                        sql: "INSERT OR REPLACE INTO gate_health (gate_id, last_seen_ms, health) VALUES (?, ?, ?)",
+                        sql: """
+                            INSERT INTO gate_health (gate_id, last_seen_ms, health) VALUES (?, ?, ?)
+                            ON CONFLICT (gate_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms, health = excluded.health
+                            """,
                         arguments: [report.gateID, seen, String(decoding: try encoder.encode(health), as: UTF8.self)])
                 } else {
                     try db.execute(
@@ -546,7 +566,7 @@ public final class CentralStore: Sendable {
     public func healthReports() throws -> [String: (lastSeen: Date, health: GateHealth?)] {
         try database.read { db in
             var result: [String: (Date, GateHealth?)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM gate_health") {
+            for row in try StoreRow.fetchAll(db, sql: "SELECT * FROM gate_health") {
                 let health = try? JSONDecoder().decode(GateHealth.self, from: Data((row["health"] as String).utf8))
                 result[row["gate_id"]] = (Date(timeIntervalSince1970: Double(row["last_seen_ms"] as Int64) / 1000), health)
             }
@@ -572,14 +592,14 @@ public final class CentralStore: Sendable {
         try database.read { db in try Self.holidaysSeq(db) }
     }
 
-    private static func holidaysSeq(_ db: Database) throws -> Int64? {
+    private static func holidaysSeq(_ db: any StoreConnection) throws -> Int64? {
         try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'holidays_seq'").flatMap { Int64($0) }
     }
 
     /// Holidays with their names, in date order.
     public func namedHolidays() throws -> [(date: String, name: String)] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT date, name FROM holidays ORDER BY date").map { ($0["date"], $0["name"]) }
+            try StoreRow.fetchAll(db, sql: "SELECT date, name FROM holidays ORDER BY date").map { ($0["date"], $0["name"]) }
         }
     }
 
@@ -625,9 +645,9 @@ public final class CentralStore: Sendable {
         }
     }
 
-    private static func bumpHolidaysSeq(_ db: Database) throws {
+    private static func bumpHolidaysSeq(_ db: any StoreConnection) throws {
         let next = (try holidaysSeq(db) ?? 0) + 1
-        try db.execute(sql: "INSERT OR REPLACE INTO settings (key, value) VALUES ('holidays_seq', ?)", arguments: [String(next)])
+        try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('holidays_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", arguments: [String(next)])
     }
 
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

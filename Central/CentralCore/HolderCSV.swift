@@ -74,7 +74,7 @@ extension CentralStore {
     /// would change). Holders missing from the file are kept: their permits may still run.
     public func importHolders(_ holders: [Holder], dryRun: Bool) throws -> HolderChanges {
         for holder in holders { if let problem = holder.problem() { throw HolderError.invalid(problem) } }
-        let work = { (db: Database) throws -> HolderChanges in
+        let work = { (db: any StoreConnection) throws -> HolderChanges in
             var changes = HolderChanges()
             for holder in holders {
                 let held = try Self.holder(holder.id, db)

@@ -110,7 +110,7 @@ extension CentralStore {
     /// read never leaves as a fine, even if a confirmation reached the database some other way.
     public func confirmedViolations(from start: Int64, to end: Int64) throws -> [ViolationExport.Line] {
         try database.read { db in
-            let rows = try Row.fetchAll(
+            let rows = try StoreRow.fetchAll(
                 db,
                 sql: """
                     SELECT e.gate_id, e.origin, e.seq FROM events e
@@ -122,7 +122,7 @@ extension CentralStore {
             return try rows.compactMap { row -> ViolationExport.Line? in
                 let gateID: String = row["gate_id"], origin: String = row["origin"], seq: Int64 = row["seq"]
                 guard let event = try Self.eventAsSent(db, gateID: gateID, origin: origin, seq: seq) else { return nil }
-                let action = try Row.fetchOne(
+                let action = try StoreRow.fetchOne(
                     db,
                     sql: "SELECT plate, outcome, actor FROM case_actions WHERE gate_id = ? AND origin = ? AND seq = ? AND action = 'confirm' ORDER BY id DESC LIMIT 1",
                     arguments: [gateID, origin, seq])

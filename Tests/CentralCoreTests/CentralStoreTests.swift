@@ -1,3 +1,4 @@
+import TestSupport
 import CentralCore
 import Domain
 import Foundation
@@ -11,7 +12,7 @@ import WireProtocol
     init() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-central-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        store = try CentralStore(path: folder + "/central.sqlite")
+        store = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: folder + "/central.sqlite")))
     }
 
     static func permit(_ index: Int) -> Permit { DemoFleet.permit(index, zone: "casco-viejo", now: Date()) }
@@ -243,7 +244,7 @@ import WireProtocol
                 INSERT INTO events VALUES ('gate-1', 2, 2, 'violation', '5678BCD', 0.99, NULL, NULL, NULL, 1);
                 """)
         }
-        let migrated = try CentralStore(path: path)
+        let migrated = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path)))
         #expect(try migrated.eventPlates(gateID: "gate-1") == [1: "1234BCD", 2: "5678BCD"])
         #expect(try migrated.lastEventSeq(gateID: "gate-1", origin: "") == 2)
         // A gate of revision 2 (no origin) retrying event 2 is a duplicate, not a conflict.
@@ -427,7 +428,7 @@ import WireProtocol
     @Test func authorisedPlatesAreForgottenViolationsKept() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-retention-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let store = try CentralStore(path: folder + "/central.sqlite")
+        let store = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: folder + "/central.sqlite")))
         let old: Int64 = 1_000
         let recent = Int64(Date().timeIntervalSince1970 * 1000)
         try store.store(events: [

@@ -1,4 +1,5 @@
 @testable import CentralCore
+import TestSupport
 import Domain
 import Foundation
 import Testing
@@ -12,7 +13,7 @@ import WireProtocol
     init() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-central-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        store = try CentralStore(path: folder + "/central.sqlite")
+        store = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: folder + "/central.sqlite")))
     }
 
     /// About 590 bytes as JSON: a 150-character holder, four zones, three windows.

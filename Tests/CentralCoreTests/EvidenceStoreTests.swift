@@ -1,3 +1,4 @@
+import TestSupport
 import CentralCore
 import Crypto
 import Domain
@@ -19,7 +20,7 @@ import WireProtocol
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-evidence-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         path = folder + "/central.sqlite"
-        store = try CentralStore(path: path)
+        store = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path)))
         try store.registerGate(gate, publicKey: String(repeating: "k", count: 40))
     }
 
@@ -112,7 +113,7 @@ import WireProtocol
         #expect(first.nextOffset == 262_144 && !first.complete && first.error == nil)
 
         // Central restarts; the gate, restarted too, begins again at 0 and is told where central stands.
-        let reopened = try CentralStore(path: path)
+        let reopened = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path)))
         let resumed = try reopened.receiveEvidence(chunk(image, offset: 0, size: 262_144), gateID: gate.id)
         #expect(resumed.nextOffset == 262_144 && !resumed.complete)
         let second = try reopened.receiveEvidence(chunk(image, offset: 262_144, size: 262_144), gateID: gate.id)

@@ -23,8 +23,8 @@ import FoundationNetworking
     @Test("one holder at a time: another's claim fails until the lease expires or is released; the holder renews its own")
     func claimRenewExpireRelease() throws {
         // Two instances: two stores on one database file.
-        let first = try CentralStore(path: path)
-        let second = try CentralStore(path: path)
+        let first = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path)))
+        let second = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path)))
         let now = Date()
         #expect(try first.claimLease("retention", holder: "a", duration: 30, now: now))
         #expect(!(try second.claimLease("retention", holder: "b", duration: 30, now: now.addingTimeInterval(10))))

@@ -1,3 +1,4 @@
+import TestSupport
 import CentralCore
 import Domain
 import Foundation
@@ -10,7 +11,7 @@ import Testing
     init() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-registers-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        store = try CentralStore(path: folder + "/central.sqlite")
+        store = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: folder + "/central.sqlite")))
     }
 
     func permit(_ id: String, _ plate: String, holder: String = "H") -> Permit {

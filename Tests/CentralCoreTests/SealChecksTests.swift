@@ -1,4 +1,5 @@
 @testable import CentralCore
+import TestSupport
 import Domain
 import Evidence
 import Foundation
@@ -16,7 +17,7 @@ import WireProtocol
     init() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-seals-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        store = try CentralStore(path: folder + "/central.sqlite")
+        store = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: folder + "/central.sqlite")))
         try store.registerGate(gate, publicKey: String(repeating: "k", count: 40))
     }
 

@@ -1,3 +1,4 @@
+import TestSupport
 import CentralCore
 import Domain
 import Foundation
@@ -15,7 +16,7 @@ import WireProtocol
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-stays-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         path = folder + "/central.sqlite"
-        store = try CentralStore(path: path)
+        store = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path)))
         try store.registerGate(Gate(id: "in-1", zone: zone, direction: .entry), publicKey: String(repeating: "a", count: 40))
         try store.registerGate(Gate(id: "out-1", zone: zone, direction: .exit), publicKey: String(repeating: "b", count: 40))
         try store.save([

@@ -1,3 +1,4 @@
+import TestSupport
 import CentralCore
 import Domain
 import Evidence
@@ -17,7 +18,7 @@ struct ViolationEvidenceTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-evidence-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         path = folder + "/central.sqlite"
-        store = try CentralStore(path: path)
+        store = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path)))
     }
 
     func violation(_ seq: Int64, at: Int64, plate: String = "1234BCD", reason: String = "no_permit") -> Event {

@@ -18,7 +18,7 @@ import FoundationNetworking
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-webhooks-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         path = folder + "/central.sqlite"
-        store = try CentralStore(path: path)
+        store = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path)))
     }
 
     @Test("two central instances on one database post each due notification once between them (claimed through the database)")
@@ -26,7 +26,7 @@ import FoundationNetworking
         let receiver = try HTTPReceiver(statuses: Array(repeating: 204, count: 40))
         _ = try store.addWebhook(id: "council", url: receiver.url)
         for number in 0..<12 { try store.save(DemoFleet.permit(number, zone: "casco-viejo", now: Date())) }
-        let other = try CentralStore(path: path)  // its own connections, as another process has
+        let other = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path)))  // its own connections, as another process has
         let one = WebhookService(store: store, logger: Logger(label: "a"))
         let two = WebhookService(store: other, logger: Logger(label: "b"))
         async let first = one.deliverDue(session: URLSession(configuration: .ephemeral))
@@ -42,7 +42,7 @@ import FoundationNetworking
     func claimLeaseEnds() throws {
         _ = try store.addWebhook(id: "council", url: "http://127.0.0.1:9/x")
         try store.save(DemoFleet.permit(3, zone: "casco-viejo", now: Date()))
-        let other = try CentralStore(path: path)
+        let other = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path)))
         let now = Date().addingTimeInterval(1)
         let claimed = try #require(try store.claimDueWebhookDelivery(now: now, lease: 60))
         #expect(try other.claimDueWebhookDelivery(now: now, lease: 60) == nil)

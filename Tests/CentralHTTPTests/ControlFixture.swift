@@ -1,3 +1,4 @@
+import TestSupport
 import CentralCore
 import CentralHTTP
 import Domain
@@ -22,7 +23,7 @@ struct ControlFixture {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-http-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         databasePath = folder + "/central.sqlite"
-        store = try CentralStore(path: folder + "/central.sqlite")
+        store = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: folder + "/central.sqlite")))
         centre = try ControlCentre(store: store)
         try store.registerGate(Gate(id: "gate-01", zone: "casco-viejo", direction: .entry), publicKey: "key-gate-01")
         let now = Date()

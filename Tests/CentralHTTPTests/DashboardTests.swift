@@ -1,3 +1,4 @@
+import TestSupport
 import CentralCore
 import CentralHTTP
 import Foundation
@@ -54,7 +55,7 @@ import Testing
         let kept = try await DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT hash FROM dashboard_sessions") }
         #expect(kept == [AccessToken.hash(raw)])
         // Another store on the same database file: what a restarted central, or a second instance, opens.
-        let restarted = try ControlCentre(store: CentralStore(path: path))
+        let restarted = try ControlCentre(store: CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path))))
         try await Application(router: restarted.router()).test(.router) { client in
             try await client.execute(uri: "/queue", method: .get, headers: [.cookie: session.cookie]) { response in
                 #expect(response.status == .ok)

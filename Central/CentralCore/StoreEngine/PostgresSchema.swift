@@ -1,0 +1,4 @@
+/// Central's schema on PostgreSQL (placeholder until the baseline lands).
+enum PostgresSchema {
+    static let migrations: [(name: String, sql: String)] = []
+}
