@@ -236,7 +236,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ZMQ", "WireProtocol", "Domain", "BollardSupport", "PlateRecognition", "TestSupport", "Evidence",
+                "ZMQ", "WireProtocol", "Domain", "BollardSupport", "PlateRecognition", "TestSupport", "Evidence", "CentralCore",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/IntegrationTests"

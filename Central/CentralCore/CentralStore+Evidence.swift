@@ -273,13 +273,13 @@ extension CentralStore {
             // Not where central stands (a resend, or a gate that restarted): say where to go on from.
             guard chunk.offset == held, !chunk.data.isEmpty else { return answer(held) }
             try db.execute(
-                sql: "INSERT INTO evidence_chunks (gate_id, origin, seq, role, offset, data, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                sql: "INSERT INTO evidence_chunks (gate_id, origin, seq, role, \"offset\", data, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 arguments: imageKey + [chunk.offset, chunk.data, Self.nowMilliseconds()])
             let next = held + chunk.data.count
             guard next == digest.bytes else { return answer(next) }
             var whole = Data(capacity: digest.bytes)
             for part in try Data.fetchAll(
-                db, sql: "SELECT data FROM evidence_chunks WHERE gate_id = ? AND origin = ? AND seq = ? AND role = ? ORDER BY offset",
+                db, sql: "SELECT data FROM evidence_chunks WHERE gate_id = ? AND origin = ? AND seq = ? AND role = ? ORDER BY \"offset\"",
                 arguments: imageKey)
             {
                 whole.append(part)

@@ -92,7 +92,7 @@ extension CentralStore {
                 SELECT c.seq, c.json, c.created_ms FROM permit_changes c
                 JOIN (SELECT permit_id, max(seq) AS seq FROM permit_changes WHERE created_ms <= ? GROUP BY permit_id) latest
                     ON latest.seq = c.seq
-                WHERE json_extract(c.json, '$.plate') = ?
+                WHERE \(db.jsonField("c.json", "plate")) = ?
                 """,
             arguments: [atMilliseconds, plate])
         for row in rows {

@@ -38,7 +38,7 @@ extension CentralStore {
     /// Images with an upload under way (for status and tests).
     public func uploadsInProgress() throws -> Int {
         try database.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM evidence_chunks GROUP BY gate_id, origin, seq, role)") ?? 0
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM evidence_chunks GROUP BY gate_id, origin, seq, role) AS uploads") ?? 0
         }
     }
 }

@@ -180,7 +180,7 @@ extension CentralStore {
     public func stayFindings() throws -> (overstays: Int, exitsWithoutEntry: Int) {
         try database.read { db in
             let row = try StoreRow.fetchOne(
-                db, sql: "SELECT sum(reason <> ?) AS overstays, sum(reason = ?) AS exits FROM events WHERE origin = ?",
+                db, sql: "SELECT sum(CASE WHEN reason <> ? THEN 1 ELSE 0 END) AS overstays, sum(CASE WHEN reason = ? THEN 1 ELSE 0 END) AS exits FROM events WHERE origin = ?",
                 arguments: [StayRule.exitWithoutEntryReason, StayRule.exitWithoutEntryReason, Self.stayOrigin])
             return (row?["overstays"] ?? 0, row?["exits"] ?? 0)
         }

@@ -44,7 +44,7 @@ extension CentralStore {
         guard !counts.isEmpty else { return }
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO event_tallies (hour, kind, n) VALUES (?, ?, ?)
-            ON CONFLICT (hour, kind) DO UPDATE SET n = n + excluded.n
+            ON CONFLICT (hour, kind) DO UPDATE SET n = event_tallies.n + excluded.n
             """)
         for (key, n) in counts { try upsert.execute(arguments: [key.hour, key.kind, n]) }
     }
@@ -54,7 +54,7 @@ extension CentralStore {
         guard !problems.isEmpty else { return }
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO seal_tallies (gate_id, seal, n) VALUES (?, ?, ?)
-            ON CONFLICT (gate_id, seal) DO UPDATE SET n = n + excluded.n
+            ON CONFLICT (gate_id, seal) DO UPDATE SET n = seal_tallies.n + excluded.n
             """)
         for (status, n) in problems { try upsert.execute(arguments: [gateID, status.rawValue, n]) }
     }

@@ -1,8 +1,7 @@
 import TestSupport
-import CentralCore
+@testable import CentralCore
 import Domain
 import Foundation
-import GRDB
 import Testing
 import WireProtocol
 
@@ -56,7 +55,7 @@ import WireProtocol
     func exportExcludesInjected() throws {
         try store.store(events: [violation(1, source: "camera"), violation(2, source: "injected"), violation(3, source: nil)], from: "in-1", origin: "o")
         _ = try store.act(.confirm(correctedPlate: nil), on: CaseID(gateID: "in-1", origin: "o", seq: 1), by: ana)
-        try DatabaseQueue(path: path).write { db in
+        try store.database.write { db in
             for seq in [2, 3] {
                 try db.execute(
                     sql: "INSERT INTO case_states (gate_id, origin, seq, state, updated_ms) VALUES ('in-1', 'o', ?, 'confirmed', 0)", arguments: [seq])
@@ -79,8 +78,8 @@ import WireProtocol
         try pass("out-1", .exit, minutes: 45, seq: 1, source: "injected")
         try pass("in-1", .authorised, minutes: 60, seq: 2, source: "camera")
         try pass("out-1", .exit, minutes: 105, seq: 2, source: "camera")
-        let made = try DatabaseQueue(path: path).read { db in
-            try Row.fetchAll(db, sql: "SELECT source FROM events WHERE origin = ? ORDER BY at_ms", arguments: [CentralStore.stayOrigin])
+        let made = try store.database.read { db in
+            try StoreRow.fetchAll(db, sql: "SELECT source FROM events WHERE origin = ? ORDER BY at_ms", arguments: [CentralStore.stayOrigin])
                 .map { $0["source"] as String? }
         }
         #expect(made == ["injected", "camera"])

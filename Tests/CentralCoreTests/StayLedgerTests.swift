@@ -1,8 +1,7 @@
 import TestSupport
-import CentralCore
+@testable import CentralCore
 import Domain
 import Foundation
-import GRDB
 import Testing
 import WireProtocol
 
@@ -43,8 +42,8 @@ import WireProtocol
 
     /// What the rule made: (gate, kind, reason, at).
     func ruleEvents() throws -> [(gate: String, kind: String, reason: String, at: Date)] {
-        try DatabaseQueue(path: path).read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE origin = ? ORDER BY gate_id, seq", arguments: [CentralStore.stayOrigin]).map {
+        try store.database.read { db in
+            try StoreRow.fetchAll(db, sql: "SELECT * FROM events WHERE origin = ? ORDER BY gate_id, seq", arguments: [CentralStore.stayOrigin]).map {
                 ($0["gate_id"], $0["kind"], $0["reason"], Date(timeIntervalSince1970: Double($0["at_ms"] as Int64) / 1000))
             }
         }

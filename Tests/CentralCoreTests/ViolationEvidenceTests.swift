@@ -1,9 +1,8 @@
 import TestSupport
-import CentralCore
+@testable import CentralCore
 import Domain
 import Evidence
 import Foundation
-import GRDB
 import Testing
 import WireProtocol
 
@@ -27,9 +26,9 @@ struct ViolationEvidenceTests {
 
     /// An operator confirms every open violation (only confirmed cases leave for the sanctions office).
     func confirmViolations() throws {
-        let db = try DatabaseQueue(path: path)
+        let db = store.database
         let keys = try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT gate_id, origin, seq FROM events WHERE kind = 'violation'")
+            try StoreRow.fetchAll(db, sql: "SELECT gate_id, origin, seq FROM events WHERE kind = 'violation'")
                 .map { CaseID(gateID: $0["gate_id"], origin: $0["origin"], seq: $0["seq"]) }
         }
         for key in keys { _ = try store.act(.confirm(correctedPlate: nil), on: key, by: Actor(name: "ana", role: .operator_)) }
@@ -37,7 +36,7 @@ struct ViolationEvidenceTests {
 
     /// Sets when central recorded permit change `seq` (the store stamps changes with the wall clock).
     func backdate(change seq: Int64, to milliseconds: Int64) throws {
-        let queue = try DatabaseQueue(path: path)
+        let queue = store.database
         try queue.write { db in
             try db.execute(sql: "UPDATE permit_changes SET created_ms = ? WHERE seq = ?", arguments: [milliseconds, seq])
         }

@@ -1,6 +1,5 @@
-import CentralCore
+@testable import CentralCore
 import Foundation
-import GRDB
 import Testing
 
 @Suite struct AuditLogTests {
@@ -13,13 +12,12 @@ import Testing
         #expect(try log.verify() == 5)
 
         // The table refuses UPDATE and DELETE through SQLite...
-        let path = try #require(fixture.databasePath)
-        let queue = try DatabaseQueue(path: path)
+        let queue = fixture.store.database
         #expect(throws: (any Error).self) { try queue.write { try $0.execute(sql: "UPDATE audit_log SET reason = 'x' WHERE seq = 3") } }
         #expect(throws: (any Error).self) { try queue.write { try $0.execute(sql: "DELETE FROM audit_log WHERE seq = 3") } }
         // ...so a tamperer drops the trigger first; the chain still tells.
         try queue.write { db in
-            try db.execute(sql: "DROP TRIGGER audit_log_no_update")
+            try db.execute(sql: "DROP TRIGGER audit_log_no_update" + (db.engine == .postgres ? " ON audit_log" : ""))
             try db.execute(sql: "UPDATE audit_log SET reason = 'nothing to see' WHERE seq = 3")
         }
         #expect(throws: AuditLog.Break(seq: 3, problem: .hashMismatch)) { try log.verify() }
@@ -30,9 +28,9 @@ import Testing
         let fixture = try ControlFixture()
         let log = AuditLog(store: fixture.store)
         for number in 1...4 { try log.record(actor: Actor(name: "op", role: .operator_), action: "case.confirm", subject: "c\(number)") }
-        let queue = try DatabaseQueue(path: try #require(fixture.databasePath))
+        let queue = fixture.store.database
         try queue.write { db in
-            try db.execute(sql: "DROP TRIGGER audit_log_no_delete")
+            try db.execute(sql: "DROP TRIGGER audit_log_no_delete" + (db.engine == .postgres ? " ON audit_log" : ""))
             try db.execute(sql: "DELETE FROM audit_log WHERE seq = 2")
         }
         #expect(throws: AuditLog.Break(seq: 3, problem: .gap)) { try log.verify() }

@@ -1,8 +1,7 @@
 import TestSupport
-import CentralCore
+@testable import CentralCore
 import CentralHTTP
 import Foundation
-import GRDB
 import Domain
 import WireProtocol
 import Hummingbird
@@ -52,7 +51,7 @@ import Testing
         let session = try await fixture.application().test(.router) { client in try await signIn(client, fixture, .operator_) }
         // Only the session id's hash is kept: a copy of the database opens nothing.
         let raw = String(session.cookie.split(separator: "=", maxSplits: 1)[1])
-        let kept = try await DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT hash FROM dashboard_sessions") }
+        let kept = try fixture.store.database.read { db in try String.fetchAll(db, sql: "SELECT hash FROM dashboard_sessions") }
         #expect(kept == [AccessToken.hash(raw)])
         // Another store on the same database file: what a restarted central, or a second instance, opens.
         let restarted = try ControlCentre(store: CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path))))

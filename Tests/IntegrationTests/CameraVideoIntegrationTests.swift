@@ -1,3 +1,4 @@
+@testable import CentralCore
 import Foundation
 import GRDB
 import PlateRecognition
@@ -43,12 +44,12 @@ struct CameraVideoIntegrationTests {
         try cluster.startEdge("gate-video", extra: ["--config", config])
         try cluster.waitUntil("one event per car reaches central", timeout: 90) {
             let rows = try cluster.centralDatabase().read { db in
-                try Row.fetchAll(db, sql: "SELECT plate, kind FROM events WHERE gate_id = 'gate-video' ORDER BY plate")
+                try StoreRow.fetchAll(db, sql: "SELECT plate, kind FROM events WHERE gate_id = 'gate-video' ORDER BY plate")
             }
             return rows.count >= 2
         }
         let rows = try cluster.centralDatabase().read { db in
-            try Row.fetchAll(db, sql: "SELECT plate, kind FROM events WHERE gate_id = 'gate-video' ORDER BY plate")
+            try StoreRow.fetchAll(db, sql: "SELECT plate, kind FROM events WHERE gate_id = 'gate-video' ORDER BY plate")
         }
         #expect(rows.map { $0["plate"] as String } == ["6307HHP", "BI4688HR"])
         #expect(rows.map { $0["kind"] as String }.last == "authorised")

@@ -1,3 +1,4 @@
+@testable import CentralCore
 import Foundation
 import GRDB
 
@@ -79,21 +80,23 @@ extension Cluster {
 
     /// Central's permit set: id → version.
     func centralPermits() throws -> [String: PermitVersion] {
-        try centralDatabase().read { db in try Self.permits(db) }
+        try centralDatabase().read { db in
+            try Self.permits(StoreRow.fetchAll(db, sql: "SELECT id, seq, json FROM permits").map { ($0["id"], $0["seq"], $0["json"]) })
+        }
     }
 
     /// The permit set a gate stored.
     func edgePermits(_ id: String) throws -> [String: PermitVersion] {
-        try openFile(edgeData(id) + "/edge.sqlite", readonly: true).read { db in try Self.permits(db) }
+        try openFile(edgeData(id) + "/edge.sqlite", readonly: true).read { db in
+            try Self.permits(Row.fetchAll(db, sql: "SELECT id, seq, json FROM permits").map { ($0["id"], $0["seq"], $0["json"]) })
+        }
     }
 
-    private static func permits(_ db: Database) throws -> [String: PermitVersion] {
+    private static func permits(_ rows: [(id: String, seq: Int64, json: String)]) throws -> [String: PermitVersion] {
         var result: [String: PermitVersion] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT id, seq, json FROM permits") {
-            let json: String = row["json"]
-            let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] ?? [:]
-            result[row["id"]] = PermitVersion(
-                seq: row["seq"], plate: object["plate"] as? String ?? "?", status: object["status"] as? String ?? "?")
+        for row in rows {
+            let object = try JSONSerialization.jsonObject(with: Data(row.json.utf8)) as? [String: Any] ?? [:]
+            result[row.id] = PermitVersion(seq: row.seq, plate: object["plate"] as? String ?? "?", status: object["status"] as? String ?? "?")
         }
         return result
     }

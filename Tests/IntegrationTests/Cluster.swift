@@ -1,4 +1,6 @@
 import BollardSupport
+import TestSupport
+@testable import CentralCore
 import Foundation
 import GRDB
 import Testing
@@ -25,7 +27,20 @@ final class Cluster {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         port = try Self.freePort()
+        // On PostgreSQL every central this cluster starts (and every CLI run) shares one fresh database:
+        // the environment names it, as a configuration file would (tests run one at a time).
+        if TestEngine.isPostgres {
+            let url = TestEngine.freshDatabaseURL()
+            postgresURL = url
+            setenv("BOLLARD_CENTRAL_STORE", url, 1)
+        } else {
+            postgresURL = nil
+            unsetenv("BOLLARD_CENTRAL_STORE")
+        }
     }
+
+    /// This cluster's PostgreSQL database, when the tests run on PostgreSQL.
+    let postgresURL: String?
 
     deinit {
         for process in [central].compactMap({ $0 }) + Array(edges.values) + Array(otherCentrals.values) where process.isRunning {
@@ -177,10 +192,14 @@ final class Cluster {
 
     // MARK: Reading central's database
 
-    func centralDatabase() throws -> DatabaseQueue {
-        var configuration = Configuration()
-        configuration.readonly = true
-        return try DatabaseQueue(path: centralData + "/central.sqlite", configuration: configuration)
+    /// Central's store as the processes see it: its SQLite file, or this cluster's PostgreSQL database.
+    func centralDatabase() throws -> any StoreDatabase {
+        try CentralStore(location: centralStoreLocation).database
+    }
+
+    /// Where this cluster's centrals keep their store (`BOLLARD_TEST_ENGINE` chooses the engine).
+    var centralStoreLocation: StoreLocation {
+        postgresURL.map { .postgres(url: $0) } ?? .sqlite(path: centralData + "/central.sqlite")
     }
 
     func centralEventSeqs(gate: String) throws -> [Int64] {

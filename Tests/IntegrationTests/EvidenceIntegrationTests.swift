@@ -1,6 +1,7 @@
 import Crypto
 import Domain
 import Evidence
+@testable import CentralCore
 import Foundation
 import GRDB
 import Testing
@@ -36,7 +37,7 @@ struct EvidenceIntegrationTests {
         try cluster.centralDatabase().read { db in
             // The key central checks with is the one the gate signs with (pinned at its first hello).
             #expect(try String.fetchOne(db, sql: "SELECT signing_key FROM gates WHERE id = 'gate-ev'") == key.publicKeyBase64)
-            let events = try Row.fetchAll(
+            let events = try StoreRow.fetchAll(
                 db,
                 sql: """
                     SELECT e.origin, e.seq, e.at_ms, e.kind, e.plate, e.confidence, e.permit_id, e.reason, e.candidates, e.source, e.chars,
@@ -64,7 +65,7 @@ struct EvidenceIntegrationTests {
                 // Checked here independently of central's own verdict.
                 #expect(EventSeal.signatureProblem(of: event, origin: origin, publicKey: key.publicKey) == nil)
                 #expect(EventSeal.hash(of: event, origin: origin) == (row["hash"] as String))
-                let stored = try Row.fetchAll(
+                let stored = try StoreRow.fetchAll(
                     db,
                     sql: """
                         SELECT i.role, i.sha256, b.bytes FROM evidence_images i JOIN evidence_blobs b ON b.sha256 = i.sha256
@@ -97,7 +98,7 @@ struct EvidenceIntegrationTests {
         }
         // The police's bundle of that violation verifies offline, images, gate signature and chain included.
         let violation = try #require(try cluster.centralDatabase().read { db in
-            try Row.fetchOne(db, sql: "SELECT origin, seq FROM events WHERE gate_id = 'gate-ev' AND kind = 'violation'")
+            try StoreRow.fetchOne(db, sql: "SELECT origin, seq FROM events WHERE gate_id = 'gate-ev' AND kind = 'violation'")
         })
         let id = "gate-ev~\(violation["origin"] as String)~\(violation["seq"] as Int64)"
         let bundle = cluster.root.appendingPathComponent("evidence.zip").path

@@ -1,4 +1,5 @@
 import Evidence
+@testable import CentralCore
 import Foundation
 import GRDB
 import Testing
@@ -39,7 +40,7 @@ extension FailoverTests {
         let db = try cluster.centralDatabase()
         func frameChunks() throws -> [HeldChunk] {
             try db.read { db in
-                try Row.fetchAll(
+                try StoreRow.fetchAll(
                     db,
                     sql: """
                         SELECT offset, length(data) AS length, received_ms FROM evidence_chunks
@@ -109,7 +110,7 @@ extension FailoverTests {
             return try status.health.bufferDepth == 0 && gateDB.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM evidence_images") ?? 1 } == 0
         }
         let violation = try db.read { db in
-            try Row.fetchAll(
+            try StoreRow.fetchAll(
                 db,
                 sql: """
                     SELECT origin, seq, images FROM events JOIN event_seals USING (gate_id, origin, seq)
@@ -122,7 +123,7 @@ extension FailoverTests {
         #expect(Set(digests.map(\.role)) == ["frame", "crop"])
         try db.read { db in
             // One image per role, each the bytes the gate signed; no partial upload left.
-            let stored = try Row.fetchAll(
+            let stored = try StoreRow.fetchAll(
                 db,
                 sql: """
                     SELECT i.role, i.sha256, b.bytes FROM evidence_images i JOIN evidence_blobs b ON b.sha256 = i.sha256

@@ -1,4 +1,5 @@
 import Domain
+@testable import CentralCore
 import Foundation
 import GRDB
 import Testing
@@ -53,7 +54,7 @@ struct InjectionTests {
         var origin = ""
         try cluster.waitUntil("central holds the injected violation", timeout: 15) {
             try cluster.centralDatabase().read { db in
-                guard let row = try Row.fetchOne(db, sql: "SELECT origin, source FROM events WHERE gate_id = 'gate-a' AND seq = ?", arguments: [seq])
+                guard let row = try StoreRow.fetchOne(db, sql: "SELECT origin, source FROM events WHERE gate_id = 'gate-a' AND seq = ?", arguments: [seq])
                 else { return false }
                 origin = row["origin"]
                 return (row["source"] as String?) == "injected"

@@ -100,7 +100,7 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
         if broken || closed {
             open -= 1
             lock.unlock()
-            connection.close().whenComplete { _ in }
+            try? connection.close().wait()
         } else {
             idle.append(connection)
             lock.unlock()
@@ -120,6 +120,8 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
             throw error
         }
     }
+
+    deinit { close() }
 
     func close() {
         lock.lock()
@@ -163,7 +165,7 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
                 try db.execute(sql: "CREATE TABLE IF NOT EXISTS bollard_migrations (name TEXT PRIMARY KEY, applied_ms BIGINT NOT NULL)")
                 let applied = Set(try String.fetchAll(db, sql: "SELECT name FROM bollard_migrations"))
                 for migration in PostgresSchema.migrations where !applied.contains(migration.name) {
-                    try db.execute(sql: migration.sql)
+                    try (db as! PostgresStoreConnection).run(migration.sql)
                     try db.execute(
                         sql: "INSERT INTO bollard_migrations (name, applied_ms) VALUES (?, ?)",
                         arguments: [migration.name, Int64(Date().timeIntervalSince1970 * 1000)])
@@ -200,12 +202,14 @@ final class PostgresStoreConnection: StoreConnection {
         return result
     }
 
-    /// A statement without arguments and without results, by the simple protocol (several may be `;`-joined).
+    /// Statements without arguments and without results (a script: several may be `;`-joined).
     func run(_ sql: String) throws {
-        do {
-            _ = try connection.simpleQuery(sql).wait()
-        } catch {
-            throw fail(error, sql: sql)
+        for statement in PostgresDialect.statements(sql) {
+            do {
+                _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).wait()
+            } catch {
+                throw fail(error, sql: statement)
+            }
         }
     }
 
@@ -352,22 +356,51 @@ enum PostgresDialect {
         return out
     }
 
-    /// Whether the text holds more than one statement (a `;` before the end, outside literals).
-    static func hasSeveralStatements(_ sql: String) -> Bool {
+    /// Whether the text holds more than one statement.
+    static func hasSeveralStatements(_ sql: String) -> Bool { statements(sql).count > 1 }
+
+    /// A script cut into its statements at `;` outside literals, quoted names, `--` comments and
+    /// `$$` bodies (postgres-nio speaks the extended protocol, which takes one statement at a time).
+    static func statements(_ sql: String) -> [String] {
+        var result: [String] = []
+        var current = ""
         var quote: Character? = nil
-        var sawSemicolon = false
+        var inComment = false
+        var inDollarBody = false
+        var previous: Character = " "
         for c in sql {
+            defer { previous = c }
+            if inComment {
+                if c == "\n" { inComment = false }
+                current.append(c)
+                continue
+            }
             if let q = quote {
                 if c == q { quote = nil }
-            } else if c == "'" || c == "\"" {
-                quote = c
-            } else if c == ";" {
-                sawSemicolon = true
-            } else if sawSemicolon && !c.isWhitespace {
-                return true
+                current.append(c)
+                continue
             }
+            if c == "$" && previous == "$" {
+                inDollarBody.toggle()
+            } else if !inDollarBody {
+                if c == "-" && previous == "-" {
+                    inComment = true
+                } else if c == "'" || c == "\"" {
+                    quote = c
+                } else if c == ";" {
+                    let statement = current.trimmingCharacters(in: .whitespacesAndNewlines)
+                    if !statement.isEmpty { result.append(statement) }
+                    current = ""
+                    continue
+                }
+            }
+            current.append(c)
         }
-        return false
+        let statement = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !statement.isEmpty && !statement.split(separator: "\n").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }) {
+            result.append(statement)
+        }
+        return result
     }
 
     private final class TranslationCache: @unchecked Sendable {

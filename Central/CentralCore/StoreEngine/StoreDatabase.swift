@@ -208,6 +208,14 @@ extension StoreConnection {
     public func fetchOne(sql: String, arguments: StoreArguments = []) throws -> StoreRow? {
         try fetchAll(sql: sql, arguments: arguments).first
     }
+
+    /// SQL for the text of `key` in a JSON object held as text in `column` (the dialects differ).
+    public func jsonField(_ column: String, _ key: String) -> String {
+        switch engine {
+        case .sqlite: "json_extract(\(column), '$.\(key)')"
+        case .postgres: "(\(column)::jsonb ->> '\(key)')"
+        }
+    }
 }
 
 /// The database a store runs on: snapshot reads and serialised writes, like SQLite in WAL mode.
