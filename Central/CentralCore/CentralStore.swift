@@ -275,7 +275,12 @@ public final class CentralStore: Sendable {
     static func save(_ permits: ArraySlice<Permit>, _ db: any StoreConnection) throws -> [Permit] {
         let encoder = JSONEncoder()
         let now = Self.nowMilliseconds()
-        let insertChange = try db.cachedStatement(sql: "INSERT INTO permit_changes (permit_id, json, created_ms) VALUES (?, '', ?) RETURNING seq")
+        // The next number is taken under the write lock, not from a sequence: PostgreSQL's sequences
+        // skip the numbers of rolled-back transactions, and a gate waits for every number in turn.
+        let insertChange = try db.cachedStatement(sql: """
+            INSERT INTO permit_changes (seq, permit_id, json, created_ms)
+            SELECT coalesce(max(seq), 0) + 1, ?, '', ? FROM permit_changes RETURNING seq
+            """)
         let setJSON = try db.cachedStatement(sql: "UPDATE permit_changes SET json = ? WHERE seq = ?")
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO permits (id, plate, seq, json, holder) VALUES (?, ?, ?, ?, ?)
