@@ -2,7 +2,7 @@
 # Each installs what it needs on a fresh Debian machine first (`make deps`).
 
 SWIFT ?= swift
-DEBIAN_PACKAGES := libzmq3-dev libv4l-dev libsqlite3-dev libturbojpeg0-dev zlib1g-dev pkg-config python3 python3-zmq python3-cryptography python3-venv faketime libcurl4 chromium wrk curl systemd binutils libcurl4-openssl-dev
+DEBIAN_PACKAGES := libzmq3-dev libv4l-dev libsqlite3-dev libturbojpeg0-dev zlib1g-dev pkg-config python3 python3-zmq python3-cryptography python3-venv faketime libcurl4 chromium wrk curl systemd binutils libcurl4-openssl-dev postgresql
 BIN_DEBUG := .build/debug
 
 .PHONY: deps build test demo bench-sync bench-scale bench-capture bench-http release install deb
@@ -30,7 +30,14 @@ test: deps $(SCHEMATHESIS)
 	$(SWIFT) build --build-tests
 	# One test at a time: on 2 cores, the blocking integration tests would otherwise
 	# hold the cooperative pool and starve the timing-sensitive watchdog and thread tests.
-	BOLLARD_SCHEMATHESIS=$(CURDIR)/$(SCHEMATHESIS) $(SWIFT) test --skip-build --no-parallel
+	# Everything on SQLite first; then central's suites again on PostgreSQL, against a
+	# throwaway cluster (scripts/with-postgres) that is gone when the run ends.
+	BOLLARD_SCHEMATHESIS=$(CURDIR)/$(SCHEMATHESIS) scripts/with-postgres sh -c '\
+		$(SWIFT) test --skip-build --no-parallel && \
+		BOLLARD_TEST_ENGINE=postgres $(SWIFT) test --skip-build --no-parallel --filter "$(POSTGRES_SUITES)"'
+
+## Central's suites, run a second time on PostgreSQL by `make test`.
+POSTGRES_SUITES := CentralCoreTests|CentralHTTPTests|IntegrationTests
 
 ## Release binaries for installation: the Swift runtime linked in, so a gate needs only Debian's libraries.
 VERSION ?= 0.1.0

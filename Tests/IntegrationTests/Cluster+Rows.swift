@@ -29,6 +29,17 @@ extension Cluster {
             reason = row["reason"]
         }
 
+        /// The same fields from central's store (either engine).
+        init(_ row: StoreRow) {
+            seq = row["seq"]
+            atMilliseconds = row["at_ms"]
+            kind = row["kind"]
+            plate = row["plate"]
+            confidence = row["confidence"]
+            permitID = row["permit_id"]
+            reason = row["reason"]
+        }
+
         var description: String {
             "#\(seq) \(kind) \(plate ?? "-") \(confidence) at \(atMilliseconds) permit \(permitID ?? "-") reason \(reason ?? "-")"
         }
@@ -47,14 +58,15 @@ extension Cluster {
     /// Every event central holds for `gate`, in sequence order (all origins).
     /// `centralStopped`: central is not running, so the file may be opened to recover it.
     func centralEventRows(gate: String, centralStopped: Bool = false) throws -> [EventRow] {
-        try openFile(centralData + "/central.sqlite", readonly: !centralStopped).read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.eventColumns) FROM events WHERE gate_id = ? ORDER BY seq", arguments: [gate]).map(EventRow.init)
+        // Opened read-write (the store runs its no-op migrations), so SQLite can recover a killed central's WAL.
+        try centralDatabase().read { db in
+            try StoreRow.fetchAll(db, sql: "SELECT \(Self.eventColumns) FROM events WHERE gate_id = ? ORDER BY seq", arguments: [gate]).map(EventRow.init)
         }
     }
 
     /// How many events central holds for `gate`; read right after central was killed.
     func centralEventCount(gate: String, centralStopped: Bool) throws -> Int {
-        try openFile(centralData + "/central.sqlite", readonly: !centralStopped).read { db in
+        try centralDatabase().read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE gate_id = ?", arguments: [gate]) ?? 0
         }
     }

@@ -43,8 +43,8 @@ extension FailoverTests {
                 try StoreRow.fetchAll(
                     db,
                     sql: """
-                        SELECT offset, length(data) AS length, received_ms FROM evidence_chunks
-                        WHERE gate_id = 'gate-ef' AND role = 'frame' ORDER BY offset
+                        SELECT "offset", length(data) AS length, received_ms FROM evidence_chunks
+                        WHERE gate_id = 'gate-ef' AND role = 'frame' ORDER BY "offset"
                         """
                 ).map { HeldChunk(offset: $0["offset"], length: $0["length"], receivedMs: $0["received_ms"]) }
             }

@@ -27,7 +27,7 @@ extension Cluster {
         try centralDatabase().read { db in
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE gate_id = ?", arguments: [gate]) ?? 0
             let distinct = try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM (SELECT DISTINCT origin, seq FROM events WHERE gate_id = ?)", arguments: [gate]) ?? 0
+                db, sql: "SELECT count(*) FROM (SELECT DISTINCT origin, seq FROM events WHERE gate_id = ?) AS identities", arguments: [gate]) ?? 0
             return (total, distinct)
         }
     }

@@ -76,13 +76,16 @@ struct InjectionTests {
         // Even a confirmation written straight into the database does not make it a sanction.
         let day = MadridTime.local(Date()).date.description
         cluster.killCentral()
-        let queue = try DatabaseQueue(path: cluster.centralData + "/central.sqlite")
+        let queue = try cluster.centralDatabase()
         try queue.write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO case_states (gate_id, origin, seq, state, updated_ms) VALUES ('gate-a', ?, ?, 'confirmed', 0)",
+                sql: """
+                    INSERT INTO case_states (gate_id, origin, seq, state, updated_ms) VALUES ('gate-a', ?, ?, 'confirmed', 0)
+                    ON CONFLICT (gate_id, origin, seq) DO UPDATE SET state = excluded.state
+                    """,
                 arguments: [origin, seq])
         }
-        try queue.close()
+        queue.close()
         let export = try cluster.centralCLI(["violations", "export", "--day", day])
         #expect(export.split(separator: "\n").count == 1, "header only: \(export)")
         #expect(!export.contains(Self.plate))

@@ -1,3 +1,4 @@
+@testable import CentralCore
 import Foundation
 import GRDB
 import Testing
@@ -14,7 +15,7 @@ import Testing
 
         // Opening the store creates it; then a violation as a gate would have uploaded it (2026-11-18 12:06:40 Madrid).
         _ = try cluster.centralCLI(["violations", "export", "--day", "2026-11-18"])
-        let queue = try DatabaseQueue(path: cluster.centralData + "/central.sqlite")
+        let queue = try cluster.centralDatabase()
         try queue.write { db in
             try db.execute(sql: """
                 INSERT INTO events (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms, source)
