@@ -67,14 +67,15 @@ bench-sync: deps
 	.build/release/bollard-bench sync
 
 ## Scale benchmark (issue 13): 300 simulated gates (in-process CURVE clients speaking the real protocol)
-## against 1, then 2 `bollard-central run` instances sharing one SQLite data folder: durable events/s,
-## permit change → all gates p50/p99, failover time after SIGKILL, every event stored once.
-## SCALE_ARGS passes options, e.g. SCALE_ARGS="--instances 2 --changes 30".
-SCALE_ARGS ?=
+## against 1, then 2 `bollard-central run` instances sharing one SQLite data folder, then the same on one
+## PostgreSQL database (a throwaway cluster, scripts/with-postgres): durable events/s, permit change →
+## all gates p50/p99, failover time after SIGKILL, every event stored once.
+## SCALE_ARGS passes options, e.g. SCALE_ARGS="--instances 2 --changes 30 --store postgresql".
+SCALE_ARGS ?= --store both
 bench-scale: deps
 	$(SWIFT) build -c release --product bollard-bench
 	$(SWIFT) build -c release --product bollard-central
-	.build/release/bollard-bench scale $(SCALE_ARGS)
+	scripts/with-postgres .build/release/bollard-bench scale $(SCALE_ARGS)
 
 ## Control centre benchmark (issue 10): p50/p99 of the dashboard and the gate and violation list APIs
 ## with 30 gates and 1,000,000 stored events, wrk against a release build.

@@ -173,8 +173,8 @@ let package = Package(
             dependencies: [
                 "Domain", "WireProtocol", "ZMQ", "CentralCore", "EdgeCore", "BollardSupport", "Capture", "PlateRecognition", "Evidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                // `scale` counts central's rows itself (each event stored once).
-                .product(name: "GRDB", package: "GRDB.swift"),
+                // `scale` makes its PostgreSQL databases with psql (TestEngine).
+                "TestSupport",
             ],
             path: "Tests/Benchmarks",
             exclude: ["bench-http.sh"],

@@ -155,12 +155,19 @@ extension CentralStore {
         // Checked before the transaction with the key central held then; a key changed in
         // between (rare: a re-registration) means checking again here, under the lock.
         let checks = checked?.keyText == keyText ? checked! : SealChecks(events, origin: origin, keyText: keyText)
-        let previousHash = try db.cachedStatement(sql: "SELECT hash FROM event_seals WHERE gate_id = ? AND origin = ? AND seq = ?")
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO event_seals (gate_id, origin, seq, hash, prev, sig, images, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """)
+        // The hash each event's predecessor has once the seals before it are stored: the seals already held
+        // (which an insert never replaces) over those of this batch. One range read, not one per event.
+        var hashBefore: [Int64: String] = [:]
+        for event in events { hashBefore[event.seq] = checks.bySeq[event.seq]?.hash ?? SealChecks.check(event, origin: origin, key: checks.key).hash }
+        let seqs = events.map(\.seq)
+        for row in try StoreRow.fetchAll(
+            db.cachedStatement(sql: "SELECT seq, hash FROM event_seals WHERE gate_id = ? AND origin = ? AND seq BETWEEN ? AND ?"),
+            arguments: [gateID, origin, (seqs.min() ?? 1) - 1, (seqs.max() ?? 1) - 1])
+        {
+            hashBefore[row["seq"]] = row["hash"]
+        }
         let encoder = JSONEncoder()
-        var problems: [SealStatus: Int] = [:]
+        var statuses: [(event: Event, hash: String, images: String?, status: SealStatus)] = []
         for event in events {
             let check = checks.bySeq[event.seq] ?? SealChecks.check(event, origin: origin, key: checks.key)
             let status: SealStatus
@@ -169,20 +176,29 @@ extension CentralStore {
             case .noKey: status = .unverified
             case .doesNotVerify: status = .badSignature
             case .verifies:
-                if let before = try String.fetchOne(previousHash, arguments: [gateID, origin, event.seq - 1]),
-                    before != (event.previousHash ?? EventSeal.genesis)
-                {
+                if let before = hashBefore[event.seq - 1], before != (event.previousHash ?? EventSeal.genesis) {
                     status = .chainBreak
                 } else {
                     status = .valid
                 }
             }
             let images = try event.images.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-            try insert.execute(arguments: [
-                gateID, origin, event.seq, check.hash, event.previousHash, event.signature, images,
-                status.rawValue,
-            ])
-            if status != .valid, db.changesCount > 0 { problems[status, default: 0] += 1 }
+            statuses.append((event, check.hash, images, status))
+        }
+        var problems: [SealStatus: Int] = [:]
+        for chunk in chunks(of: statuses, size: rowsPerInsert) {
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO event_seals (gate_id, origin, seq, hash, prev, sig, images, seal) VALUES \(placeholders(rows: chunk.count, columns: 8))
+                ON CONFLICT DO NOTHING RETURNING seq, seal
+                """)
+            var arguments = StoreArguments(values: [])
+            for item in chunk {
+                arguments += [gateID, origin, item.event.seq, item.hash, item.event.previousHash, item.event.signature, item.images, item.status.rawValue]
+            }
+            for row in try StoreRow.fetchAll(insert, arguments: arguments) {
+                let status = SealStatus(rawValue: row["seal"]) ?? .unverified
+                if status != .valid { problems[status, default: 0] += 1 }
+            }
         }
         try tallySealProblems(problems, gateID: gateID, db)
     }

@@ -112,6 +112,8 @@ struct ServerLoop {
     var keysLoaded: Instant?
     var lastPushedSeq: Int64 = 0
     var lastPush: Instant?
+    /// The store's permit-change signals at the last push (nil on SQLite, which has none).
+    var lastSignals: Int?
     /// The last push pass left changes to push: push again next pass.
     var pushBacklog = false
     var lastHealthFlush = ContinuousClock.now
@@ -374,8 +376,15 @@ struct ServerLoop {
 
     mutating func periodic(now: Instant) throws {
         // Every push interval, or at once while a previous pass left pages to push.
-        if pushBacklog || lastPush.map({ now - $0 >= .milliseconds(Int64(server.options.pushInterval * 1000)) }) ?? true {
+        // On PostgreSQL a notification says when to look; the change log is still read every second
+        // (the sequence is the truth: a notification lost with a connection is caught up).
+        let signals = store.permitChangeSignals
+        let interval = signals == nil ? server.options.pushInterval : max(server.options.pushInterval, 1)
+        if pushBacklog || (signals != nil && signals != lastSignals)
+            || lastPush.map({ now - $0 >= .milliseconds(Int64(interval * 1000)) }) ?? true
+        {
             lastPush = now
+            lastSignals = signals
             pushBacklog = try pushNewChanges(now: now)
         }
         if now - lastHealthFlush >= .milliseconds(Int64(server.options.healthFlushInterval * 1000)) {

@@ -8,7 +8,7 @@ import CentralCore
 import Domain
 import Evidence
 import Foundation
-import GRDB
+import TestSupport
 import Logging
 import ZMQ
 
@@ -25,7 +25,8 @@ enum ScaleBench {
         var instances = [1, 2]
         var threads = 2
         var sealed = true
-        /// The store central runs on; only SQLite exists today.
+        /// The stores measured: `sqlite`, `postgresql` or `both` (PostgreSQL needs a server: BOLLARD_BENCH_POSTGRES_URL,
+        /// or the throwaway cluster `scripts/with-postgres` starts, as `make bench-scale` does).
         var store = "sqlite"
     }
 
@@ -34,7 +35,7 @@ enum ScaleBench {
     static let propagationFloorMilliseconds = 1_000.0
     static let failoverFloorSeconds = 10.0
 
-    static let usage = "bollard-bench scale [--gates 300] [--events 500 (per gate)] [--changes 100] [--instances 1|2] [--threads 2] [--unsigned] [--store sqlite|postgresql]"
+    static let usage = "bollard-bench scale [--gates 300] [--events 500 (per gate)] [--changes 100] [--instances 1|2] [--threads 2] [--unsigned] [--store sqlite|postgresql|both]"
 
     static func run(arguments: [String]) throws {
         var options = Options()
@@ -63,8 +64,15 @@ enum ScaleBench {
             options.instances = [count]
         }
         if let store = value("--store") { options.store = store }
-        guard options.store == "sqlite" || options.store == "postgresql" else {
-            print("--store takes sqlite or postgresql\nusage: \(usage)")
+        guard ["sqlite", "postgresql", "both"].contains(options.store) else {
+            print("--store takes sqlite, postgresql or both\nusage: \(usage)")
+            exit(2)
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let postgresServer = environment["BOLLARD_BENCH_POSTGRES_URL"] ?? environment["BOLLARD_TEST_POSTGRES_URL"]
+        if options.store != "sqlite", postgresServer == nil {
+            print("--store \(options.store) needs a PostgreSQL server: BOLLARD_BENCH_POSTGRES_URL=postgres://USER@HOST:PORT/DB "
+                + "(its role may CREATE DATABASE), or run under scripts/with-postgres")
             exit(2)
         }
         if options.instances.contains(2), options.gates < 2 {
@@ -87,12 +95,16 @@ enum ScaleBench {
             _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         }
         var problems: [String] = []
-        if options.store == "sqlite" {
+        if options.store != "postgresql" {
             for instances in options.instances {
-                problems += try measure(instances: instances, options: options)
+                problems += try measure(instances: instances, options: options, postgresServer: nil)
             }
         }
-        print("PostgreSQL, 1 and 2 instances: not measured: central has no PostgreSQL store yet (the ingest floor of ≥ \(Int(ingestFloor)) durable events/s is set for PostgreSQL with 2 instances)")
+        if options.store != "sqlite", let postgresServer {
+            for instances in options.instances {
+                problems += try measure(instances: instances, options: options, postgresServer: postgresServer)
+            }
+        }
         if !problems.isEmpty {
             print("FAILED: " + problems.joined(separator: "; "))
             exit(1)
@@ -101,20 +113,25 @@ enum ScaleBench {
 
     // MARK: One configuration
 
-    /// Runs one configuration (1 or 2 central instances on one fresh SQLite data folder); returns what went wrong.
-    static func measure(instances: Int, options: Options) throws -> [String] {
+    /// Runs one configuration (1 or 2 central instances on one fresh SQLite data folder, or on one fresh
+    /// database of `postgresServer`); returns what went wrong.
+    static func measure(instances: Int, options: Options, postgresServer: String?) throws -> [String] {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("bollard-bench-scale-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         var keepRoot = false
         defer { if !keepRoot { try? FileManager.default.removeItem(atPath: root) } }
-        let label = "SQLite, \(instances) instance\(instances == 1 ? "" : "s")"
+        let engineName = postgresServer == nil ? "SQLite" : "PostgreSQL"
+        let label = "\(engineName), \(instances) instance\(instances == 1 ? "" : "s")"
         print("\n\(label): load average \(loadAverage())")
 
         // Central's folder the way the CLI makes it; the gates registered as real gates.
         var configuration = CentralConfiguration()
         configuration.dataDirectory = root + "/central"
+        if let postgresServer {
+            configuration.store = try freshDatabase(on: postgresServer)
+        }
         let store = try CentralApplication.openStore(configuration: configuration, logger: logger)
         let centralKey = try KeyFile.read(path: configuration.publicKeyFile).publicKey
         let ports = try (0..<instances).map { _ in try freePort() }
@@ -131,7 +148,7 @@ enum ScaleBench {
                 sealed: options.sealed, backlog: options.eventsPerGate))
         }
 
-        let centrals = try ports.map { port in try launchCentral(dataDirectory: configuration.dataDirectory, port: port, log: root + "/central-\(port).log") }
+        let centrals = try ports.map { port in try launchCentral(dataDirectory: configuration.dataDirectory, store: configuration.store, port: port, log: root + "/central-\(port).log") }
         var fleet: GateFleet?
         defer {
             fleet?.stop()
@@ -193,9 +210,9 @@ enum ScaleBench {
             let cpu = zip(pids.map(cpuSeconds), cpuBefore).map { $0 - $1 }
             let rate = Double(acked) / elapsed
             let relation = rate >= ingestFloor ? "above" : "below"
-            print(String(format: "  ingest: %.0f durable events/s (%d events acknowledged from %d gates in %.1f s; batches of %d, one in flight per gate; SQLite WAL, synchronous=FULL)",
-                         rate, acked, options.gates, elapsed, 256))
-            print("          [floor ≥ \(Int(ingestFloor)) events/s is set for PostgreSQL with 2 instances; this SQLite figure is \(relation) it]")
+            print(String(format: "  ingest: %.0f durable events/s (%d events acknowledged from %d gates in %.1f s; batches of %d, one in flight per gate; %@)",
+                         rate, acked, options.gates, elapsed, 256, postgresServer == nil ? "SQLite WAL, synchronous=FULL" : "PostgreSQL, fsync on"))
+            print("          [floor ≥ \(Int(ingestFloor)) events/s is set for PostgreSQL with 2 instances; this \(engineName) figure is \(relation) it]")
             print("          CPU during ingest: central " + cpu.map { String(format: "%.1f s", $0) }.joined(separator: " + ")
                 + String(format: ", simulated gates %.1f s, over %.1f s wall on %d cores", cpuSeconds(getpid()) - benchBefore, elapsed, ProcessInfo.processInfo.activeProcessorCount))
             print("          batches sent again (no ack within 5 s, or after a reconnect): \(resent) more than the \(options.gates * ((options.eventsPerGate + 255) / 256)) batches of the backlog"
@@ -280,14 +297,11 @@ enum ScaleBench {
             let boards = gates.snapshot()
             let numbered = boards.reduce(0) { $0 + Int($1.numbered) }
             let acked = boards.reduce(0) { $0 + $1.acked }
-            var readOnly = GRDB.Configuration()
-            readOnly.readonly = true
-            let database = try DatabaseQueue(path: configuration.databasePath, configuration: readOnly)
-            let (rows, distinct, repeated, conflicts, valid) = try database.read { db in
+            let (rows, distinct, repeated, conflicts, valid) = try store.database.read { db in
                 (
                     try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE gate_id LIKE 'scale-%'") ?? -1,
-                    try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT DISTINCT gate_id, origin, seq FROM events WHERE gate_id LIKE 'scale-%')") ?? -1,
-                    try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT gate_id, seq FROM events GROUP BY gate_id, seq HAVING count(*) > 1)") ?? -1,
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT DISTINCT gate_id, origin, seq FROM events WHERE gate_id LIKE 'scale-%') AS identities") ?? -1,
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT gate_id, seq FROM events GROUP BY gate_id, seq HAVING count(*) > 1) AS repeats") ?? -1,
                     try Int.fetchOne(db, sql: "SELECT count(*) FROM event_conflicts") ?? -1,
                     try Int.fetchOne(db, sql: "SELECT count(*) FROM event_seals WHERE gate_id LIKE 'scale-%' AND seal = 'valid'") ?? -1
                 )
@@ -310,7 +324,7 @@ enum ScaleBench {
 
     // MARK: Helpers
 
-    static func launchCentral(dataDirectory: String, port: Int, log: String) throws -> Process {
+    static func launchCentral(dataDirectory: String, store: String?, port: Int, log: String) throws -> Process {
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let binary = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("bollard-central").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -319,12 +333,23 @@ enum ScaleBench {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["run", "--data-dir", dataDirectory, "--gate-endpoint", "tcp://127.0.0.1:\(port)", "--log-level", "notice"]
+        if let store { process.environment = ProcessInfo.processInfo.environment.merging(["BOLLARD_CENTRAL_STORE": store]) { $1 } }
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
         return process
+    }
+
+    /// A new database on the PostgreSQL server for one configuration, by Debian's psql; its URL.
+    static func freshDatabase(on server: String) throws -> String {
+        guard var components = URLComponents(string: server) else { throw BenchError(description: "not a URL: \(server)") }
+        let name = "bench_" + UUID().uuidString.prefix(8).lowercased()
+        let result = TestEngine.psql(server, "CREATE DATABASE \(name)")
+        guard result.status == 0 else { throw BenchError(description: "cannot create database \(name): \(result.output)") }
+        components.path = "/" + name
+        return components.string ?? server
     }
 
     static func readLog(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }

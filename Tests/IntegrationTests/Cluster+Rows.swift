@@ -19,17 +19,12 @@ extension Cluster {
         var permitID: String?
         var reason: String?
 
+        /// A row of the gate's buffer (GRDB), read as central's rows are.
         init(_ row: Row) {
-            seq = row["seq"]
-            atMilliseconds = row["at_ms"]
-            kind = row["kind"]
-            plate = row["plate"]
-            confidence = row["confidence"]
-            permitID = row["permit_id"]
-            reason = row["reason"]
+            self.init(StoreRow(columns: Array(row.columnNames), values: row.databaseValues.map(SQLiteStoreConnection.storeValue)))
         }
 
-        /// The same fields from central's store (either engine).
+        /// The fields from a store row (central's, either engine).
         init(_ row: StoreRow) {
             seq = row["seq"]
             atMilliseconds = row["at_ms"]

@@ -22,6 +22,8 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
     static let writeLockKey: Int64 = 0x424F_4C4C_4152_4431
     /// The advisory lock key migrations run under ("BOLLARDM").
     static let migrationLockKey: Int64 = 0x424F_4C4C_4152_444D
+    /// The channel a permit change is announced on (NOTIFY in the saving transaction, heard at its COMMIT).
+    static let permitChannel = "bollard_permit_changes"
 
     private let configuration: PostgresConnection.Configuration
     private let logger: Logger
@@ -32,6 +34,9 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
     private let slots: DispatchSemaphore
     private var nextID = 0
     private var closed = false
+    private var heard = 0
+    private var listener: Task<Void, Never>?
+    private var listeningConnection: PostgresConnection?
 
     /// - Parameter url: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, or `?host=/socket/dir` for a Unix socket.
     init(url: String, poolSize: Int = 8, logger: Logger = Logger(label: "bollard.store.postgres")) throws {
@@ -39,6 +44,68 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
         self.logger = logger
         slots = DispatchSemaphore(value: max(1, poolSize))
         try migrate()
+    }
+
+    // MARK: Permit change notifications
+
+    var permitChangeSignals: Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        if listener == nil, !closed { startListening() }
+        return heard
+    }
+
+    private func signal() {
+        lock.lock()
+        heard += 1
+        lock.unlock()
+    }
+
+    /// LISTENs on its own connection for as long as the store is open, reconnecting after a second
+    /// when the connection fails; every (re)connection counts as a signal, since notifications sent
+    /// while nobody listened are lost. Called under `lock`, on first use (the gate server's).
+    private func startListening() {
+        let configuration = configuration, logger = logger
+        listener = Task.detached { [weak self] in
+            while !Task.isCancelled {
+                do {
+                    let connection = try await PostgresConnection.connect(
+                        on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 0, logger: logger)
+                    guard let store = self, store.adopt(connection) else {
+                        try? await connection.close()
+                        return
+                    }
+                    do {
+                        let notifications = try await connection.listen(Self.permitChannel)
+                        store.signal()
+                        for try await _ in notifications { store.signal() }
+                    } catch {
+                        logger.debug("store: permit change listener lost its connection", metadata: ["error": "\(error)"])
+                    }
+                    store.release(listening: connection)
+                    try? await connection.close()
+                } catch {
+                    logger.debug("store: permit change listener cannot connect", metadata: ["error": "\(error)"])
+                }
+                self?.signal()
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Keeps the listening connection so that `close` can end it; false once the store is closed.
+    private func adopt(_ connection: PostgresConnection) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { return false }
+        listeningConnection = connection
+        return true
+    }
+
+    private func release(listening connection: PostgresConnection) {
+        lock.lock()
+        if listeningConnection === connection { listeningConnection = nil }
+        lock.unlock()
     }
 
     static func configuration(from url: String) throws -> PostgresConnection.Configuration {
@@ -128,8 +195,13 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
         closed = true
         let connections = idle
         idle = []
+        let listening = listeningConnection
+        listeningConnection = nil
+        listener?.cancel()
         lock.unlock()
         for connection in connections { try? connection.close().wait() }
+        // Ends the LISTEN loop; the listener task closes it too (closing twice is harmless).
+        if let listening { try? listening.close().wait() }
     }
 
     // MARK: Transactions

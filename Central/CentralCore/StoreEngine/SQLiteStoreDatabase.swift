@@ -37,6 +37,8 @@ final class SQLiteStoreDatabase: StoreDatabase {
     }
 
     func close() {}
+
+    var permitChangeSignals: Int? { nil }
 }
 
 /// A GRDB `Database` behind `StoreConnection`; lives only inside one `read`/`write` closure.

@@ -230,6 +230,11 @@ public protocol StoreDatabase: Sendable {
     func writeWithoutTransaction<T>(_ body: (any StoreConnection) throws -> T) throws -> T
     /// Closes connections (PostgreSQL); the store is unusable afterwards.
     func close()
+    /// How many permit-change notifications this process has heard, or nil when the engine has none
+    /// (SQLite: the gate server polls the change log instead). Only ever grows; a new value means
+    /// "look at the change log now". The sequence stays the truth: a missed notification is caught
+    /// up by the next poll.
+    var permitChangeSignals: Int? { get }
 }
 
 // MARK: Fetching typed values, spelled as the store spelled them with GRDB.
