@@ -144,25 +144,39 @@ extension CentralStore {
     /// with no limit is forgotten. Returns how many rule events were made.
     @discardableResult
     public func settleStays(now: Date) throws -> Int {
-        try database.write { db in
-            var made = 0
-            for row in try StoreRow.fetchAll(db, sql: "SELECT * FROM stays WHERE due_ms <= ? ORDER BY due_ms LIMIT 10000", arguments: [Self.milliseconds(now)]) {
-                try db.execute(sql: "DELETE FROM stays WHERE id = ?", arguments: [row["id"] as Int64])
-                let state: String = row["state"]
-                if state == "exit_unmatched" {
-                    try recordRuleEvent(
-                        db, gateID: row["gate_id"], at: row["at_ms"], kind: .review, plate: row["plate"], confidence: row["confidence"],
-                        permitID: nil, reason: StayRule.exitWithoutEntryReason, stayedSeconds: nil, source: row["source"])
-                    made += 1
-                } else if let maxStay = row["max_stay_s"] as Int? {
-                    try recordRuleEvent(
-                        db, gateID: row["gate_id"], at: (row["at_ms"] as Int64) + Int64(maxStay) * 1000, kind: .violation,
-                        plate: row["plate"], confidence: row["confidence"], permitID: row["permit_id"], reason: StayRule.noExitReason,
-                        stayedSeconds: nil, source: row["source"])
-                    made += 1
+        // In transactions of a few hundred stays: the write lock is every gate's too (on PostgreSQL
+        // each statement is a round trip, and 10,000 stays in one transaction held ingest up for seconds).
+        let transactionSize = 500
+        var made = 0
+        while true {
+            let (settled, raised) = try database.write { db -> (Int, Int) in
+                var raised = 0
+                let rows = try StoreRow.fetchAll(
+                    db, sql: "SELECT * FROM stays WHERE due_ms <= ? ORDER BY due_ms LIMIT ?", arguments: [Self.milliseconds(now), transactionSize])
+                for chunk in Self.chunks(of: rows.map { $0["id"] as Int64 }, size: Self.rowsPerInsert) {
+                    var ids = StoreArguments(values: [])
+                    for id in chunk { ids += [id] }
+                    try db.execute(sql: "DELETE FROM stays WHERE id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))", arguments: ids)
                 }
+                for row in rows {
+                    let state: String = row["state"]
+                    if state == "exit_unmatched" {
+                        try recordRuleEvent(
+                            db, gateID: row["gate_id"], at: row["at_ms"], kind: .review, plate: row["plate"], confidence: row["confidence"],
+                            permitID: nil, reason: StayRule.exitWithoutEntryReason, stayedSeconds: nil, source: row["source"])
+                        raised += 1
+                    } else if let maxStay = row["max_stay_s"] as Int? {
+                        try recordRuleEvent(
+                            db, gateID: row["gate_id"], at: (row["at_ms"] as Int64) + Int64(maxStay) * 1000, kind: .violation,
+                            plate: row["plate"], confidence: row["confidence"], permitID: row["permit_id"], reason: StayRule.noExitReason,
+                            stayedSeconds: nil, source: row["source"])
+                        raised += 1
+                    }
+                }
+                return (rows.count, raised)
             }
-            return made
+            made += raised
+            if settled < transactionSize { return made }
         }
     }
 

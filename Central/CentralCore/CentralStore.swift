@@ -468,17 +468,32 @@ public final class CentralStore: Sendable {
                 }
                 for row in try StoreRow.fetchAll(insert, arguments: arguments) { stored[row["seq"], default: 0] += 1 }
             }
+            var repeated: [Event] = []
             for event in events {
                 if let count = stored[event.seq], count > 0 {
                     stored[event.seq] = count - 1
                     inserted.append(event)
-                    continue
+                } else {
+                    repeated.append(event)
                 }
+            }
+            // A batch sent again after a lost ack repeats every event: what central holds for them is
+            // read in a few statements, not one per event.
+            var held: [Int64: EventRecord] = [:]
+            for chunk in Self.chunks(of: Array(Set(repeated.map(\.seq))).sorted(), size: Self.rowsPerInsert) {
+                let select = try db.cachedStatement(sql: """
+                    SELECT * FROM events WHERE gate_id = ? AND origin = ? AND seq IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))
+                    """)
+                var arguments: StoreArguments = [gateID, origin]
+                for seq in chunk { arguments += [seq] }
+                for row in try StoreRow.fetchAll(select, arguments: arguments) {
+                    let record = EventRecord(row)
+                    held[record.row.seq ?? 0] = record
+                }
+            }
+            for event in repeated {
                 let record = EventRecord(gateID: gateID, origin: origin, event: event, received: now)
-                // A batch sent again after a lost ack repeats every event: keep this lookup prepared too.
-                let held = try EventRecord.fetchOne(
-                    db.cachedStatement(sql: "SELECT * FROM events WHERE gate_id = ? AND origin = ? AND seq = ?"), arguments: [gateID, origin, event.seq])
-                if let held, held.row.sameContent(as: record.row) { continue }
+                if let held = held[event.seq], held.row.sameContent(as: record.row) { continue }
                 conflicts.append(event.seq)
                 // A conflict re-sent after a lost ack is kept once.
                 let known = try ConflictRecord.fetchAll(db, gateID: gateID, origin: origin, seq: event.seq)
