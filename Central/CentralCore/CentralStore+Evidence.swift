@@ -1,6 +1,7 @@
 import Crypto
 import Evidence
 import Foundation
+import Synchronization
 import GRDB
 import WireProtocol
 
@@ -150,57 +151,84 @@ extension CentralStore {
     /// that one batch chains within itself). Nothing is refused: an event
     /// whose seal does not hold is kept, acknowledged and reported.
     static func recordSeals(of events: [Event], gateID: String, origin: String, checked: SealChecks? = nil, _ db: any StoreConnection) throws {
-        guard !events.isEmpty else { return }
-        let keyText = try String.fetchOne(db, sql: "SELECT signing_key FROM gates WHERE id = ?", arguments: [gateID])
+        try recordSeals(of: [EventBatch(events: events, gateID: gateID, origin: origin)], checked: checked.map { [$0] }, db)
+    }
+
+    /// `recordSeals` for several batches, in a few statements whatever their number.
+    /// `checked[i]`, when given, is batch i's checks made before the transaction.
+    static func recordSeals(of batches: [EventBatch], checked: [SealChecks]? = nil, _ db: any StoreConnection) throws {
+        let batches = batches.filter { !$0.events.isEmpty }
+        guard !batches.isEmpty else { return }
+        let keyTexts = try signingKeys(db, gateIDs: batches.map(\.gateID))
         // Checked before the transaction with the key central held then; a key changed in
         // between (rare: a re-registration) means checking again here, under the lock.
-        let checks = checked?.keyText == keyText ? checked! : SealChecks(events, origin: origin, keyText: keyText)
+        let checks = batches.indices.map { index -> SealChecks in
+            let batch = batches[index], keyText = keyTexts[batch.gateID] ?? nil
+            if let early = checked?[index], early.keyText == keyText { return early }
+            return SealChecks(batch.events, origin: batch.origin, keyText: keyText)
+        }
         // The hash each event's predecessor has once the seals before it are stored: the seals already held
-        // (which an insert never replaces) over those of this batch. One range read, not one per event.
-        var hashBefore: [Int64: String] = [:]
-        for event in events { hashBefore[event.seq] = checks.bySeq[event.seq]?.hash ?? SealChecks.check(event, origin: origin, key: checks.key).hash }
-        let seqs = events.map(\.seq)
-        for row in try StoreRow.fetchAll(
-            db.cachedStatement(sql: "SELECT seq, hash FROM event_seals WHERE gate_id = ? AND origin = ? AND seq BETWEEN ? AND ?"),
-            arguments: [gateID, origin, (seqs.min() ?? 1) - 1, (seqs.max() ?? 1) - 1])
-        {
-            hashBefore[row["seq"]] = row["hash"]
+        // (which an insert never replaces) over those of this batch. One range read per batch, 16 to a statement.
+        var hashBefore: [EventKey: String] = [:]
+        for (batch, check) in zip(batches, checks) {
+            for event in batch.events {
+                hashBefore[EventKey(gateID: batch.gateID, origin: batch.origin, seq: event.seq)] =
+                    check.bySeq[event.seq]?.hash ?? SealChecks.check(event, origin: batch.origin, key: check.key).hash
+            }
+        }
+        for chunk in chunks(of: batches, size: 16) {
+            var arguments = StoreArguments(values: [])
+            for batch in chunk {
+                let seqs = batch.events.map(\.seq)
+                arguments += [batch.gateID, batch.origin, (seqs.min() ?? 1) - 1, (seqs.max() ?? 1) - 1]
+            }
+            let ranges = Array(repeating: "(gate_id = ? AND origin = ? AND seq BETWEEN ? AND ?)", count: chunk.count).joined(separator: " OR ")
+            for row in try StoreRow.fetchAll(db.chunkStatement(sql: "SELECT gate_id, origin, seq, hash FROM event_seals WHERE \(ranges)", full: chunk.count == 16), arguments: arguments) {
+                hashBefore[EventKey(gateID: row[0], origin: row[1], seq: row[2])] = row[3]
+            }
         }
         let encoder = JSONEncoder()
-        var statuses: [(event: Event, hash: String, images: String?, status: SealStatus)] = []
-        for event in events {
-            let check = checks.bySeq[event.seq] ?? SealChecks.check(event, origin: origin, key: checks.key)
-            let status: SealStatus
-            switch check.signature {
-            case .unsigned: status = .unsigned
-            case .noKey: status = .unverified
-            case .doesNotVerify: status = .badSignature
-            case .verifies:
-                if let before = hashBefore[event.seq - 1], before != (event.previousHash ?? EventSeal.genesis) {
-                    status = .chainBreak
-                } else {
-                    status = .valid
+        var statuses: [(batch: EventBatch, event: Event, hash: String, images: String?, status: SealStatus)] = []
+        for (batch, check) in zip(batches, checks) {
+            for event in batch.events {
+                let result = check.bySeq[event.seq] ?? SealChecks.check(event, origin: batch.origin, key: check.key)
+                let status: SealStatus
+                switch result.signature {
+                case .unsigned: status = .unsigned
+                case .noKey: status = .unverified
+                case .doesNotVerify: status = .badSignature
+                case .verifies:
+                    if let before = hashBefore[EventKey(gateID: batch.gateID, origin: batch.origin, seq: event.seq - 1)],
+                        before != (event.previousHash ?? EventSeal.genesis)
+                    {
+                        status = .chainBreak
+                    } else {
+                        status = .valid
+                    }
                 }
+                let images = try event.images.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+                statuses.append((batch, event, result.hash, images, status))
             }
-            let images = try event.images.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-            statuses.append((event, check.hash, images, status))
         }
-        var problems: [SealStatus: Int] = [:]
+        var problems: [String: [SealStatus: Int]] = [:]
         for chunk in chunks(of: statuses, size: rowsPerInsert) {
-            let insert = try db.cachedStatement(sql: """
+            let insert = try db.chunkStatement(sql: """
                 INSERT INTO event_seals (gate_id, origin, seq, hash, prev, sig, images, seal) VALUES \(placeholders(rows: chunk.count, columns: 8))
-                ON CONFLICT DO NOTHING RETURNING seq, seal
-                """)
+                ON CONFLICT DO NOTHING RETURNING gate_id, seal
+                """, full: chunk.count == Self.rowsPerInsert)
             var arguments = StoreArguments(values: [])
             for item in chunk {
-                arguments += [gateID, origin, item.event.seq, item.hash, item.event.previousHash, item.event.signature, item.images, item.status.rawValue]
+                arguments += [
+                    item.batch.gateID, item.batch.origin, item.event.seq, item.hash, item.event.previousHash, item.event.signature, item.images,
+                    item.status.rawValue,
+                ]
             }
             for row in try StoreRow.fetchAll(insert, arguments: arguments) {
                 let status = SealStatus(rawValue: row["seal"]) ?? .unverified
-                if status != .valid { problems[status, default: 0] += 1 }
+                if status != .valid { problems[row["gate_id"], default: [:]][status, default: 0] += 1 }
             }
         }
-        try tallySealProblems(problems, gateID: gateID, db)
+        for (gateID, counts) in problems.sorted(by: { $0.key < $1.key }) { try tallySealProblems(counts, gateID: gateID, db) }
     }
 
     /// The part of checking a batch's seals that needs no database: each event's hash and
@@ -222,6 +250,18 @@ extension CentralStore {
             self.keyText = keyText
             key = keyText.flatMap(SigningKey.publicKey(base64:))
             for event in events { bySeq[event.seq] = Self.check(event, origin: origin, key: key) }
+        }
+
+        /// Checks of several batches, spread over the cores (Ed25519 verification is CPU-bound).
+        static func checkAll(_ batches: [EventBatch], keyTexts: [String: String?]) -> [SealChecks] {
+            if batches.count == 1 { return [SealChecks(batches[0].events, origin: batches[0].origin, keyText: keyTexts[batches[0].gateID] ?? nil)] }
+            let results = Mutex<[Int: SealChecks]>([:])
+            DispatchQueue.concurrentPerform(iterations: batches.count) { index in
+                let batch = batches[index]
+                let checks = SealChecks(batch.events, origin: batch.origin, keyText: keyTexts[batch.gateID] ?? nil)
+                results.withLock { $0[index] = checks }
+            }
+            return results.withLock { all in batches.indices.map { all[$0]! } }
         }
 
         static func check(_ event: Event, origin: String, key: Curve25519.Signing.PublicKey?) -> Check {

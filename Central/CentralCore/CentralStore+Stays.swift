@@ -44,99 +44,238 @@ extension CentralStore {
     }
 
     /// Pairs newly stored events with the stays they open or close (inside the ingest transaction).
-    func recordStays(_ db: any StoreConnection, events: [Event], gateID: String, origin: String) throws {
-        // Cached statements: this runs inside every ingest transaction (compiling the SQL each time cost
-        // three quarters of central's ingest rate).
-        guard let gate = try StoreRow.fetchOne(db.cachedStatement(sql: "SELECT zone, direction FROM gates WHERE id = ?"), arguments: [gateID])
-        else { return }
-        let zone: String = gate["zone"]
-        let isExit = (gate["direction"] as String) == Direction.exit.rawValue
-        for event in events {
-            guard let plate = event.plate else { continue }
-            let at = Date(timeIntervalSince1970: Double(event.atMilliseconds) / 1000)
-            if isExit {
-                try recordExit(db, event: event, plate: plate, at: at, zone: zone, gateID: gateID, origin: origin)
-            } else {
-                try recordEntry(db, event: event, plate: plate, at: at, zone: zone, gateID: gateID, origin: origin)
+    ///
+    /// Set-based: what the events touch (their gates, the permits that let them in, the stays
+    /// waiting under their plates, the permits of exiting plates) is read in a few statements,
+    /// the events are paired in memory in their order, exactly as one at a time would pair them,
+    /// and what is left is written back in multi-row statements. On PostgreSQL each statement is
+    /// a round trip; three per plated event held a 256-event batch for most of a second.
+    func recordStays(_ db: any StoreConnection, batches: [EventBatch]) throws {
+        let plated = batches.flatMap { batch in
+            batch.events.lazy.filter { $0.plate != nil }.map { (event: $0, gateID: batch.gateID, origin: batch.origin) }
+        }
+        guard !plated.isEmpty else { return }
+        var gates: [String: (zone: String, isExit: Bool)] = [:]
+        for chunk in Self.chunks(of: Array(Set(plated.map(\.gateID))).sorted(), size: Self.rowsPerInsert) {
+            for row in try StoreRow.fetchAll(
+                db.chunkStatement(sql: "SELECT id, zone, direction FROM gates WHERE id IN (\(Self.parameterList(chunk.count)))", full: chunk.count == Self.rowsPerInsert),
+                arguments: StoreArguments(values: chunk.map { .text($0) }))
+            {
+                gates[row["id"]] = (row["zone"], (row["direction"] as String) == Direction.exit.rawValue)
             }
         }
-    }
-
-    private func recordEntry(_ db: any StoreConnection, event: Event, plate: String, at: Date, zone: String, gateID: String, origin: String) throws {
-        // The limit of the permit that let the vehicle in; a vehicle let in by none has no limit to keep.
-        var maxStay: Int?
-        if event.kind == .authorised, let permitID = event.permitID,
-            let json = try String.fetchOne(db.cachedStatement(sql: "SELECT json FROM permits WHERE id = ?"), arguments: [permitID])
-        {
-            maxStay = try JSONDecoder().decode(Permit.self, from: Data(json.utf8)).maxStaySeconds
-        }
-        // An exit uploaded before its entry (the entry gate was buffering) pairs now.
-        if let exit = try StoreRow.fetchOne(
-            db.cachedStatement(
-                sql: "SELECT * FROM stays WHERE zone = ? AND plate = ? AND state = 'exit_unmatched' AND at_ms >= ? ORDER BY at_ms LIMIT 1"),
-            arguments: [zone, plate, event.atMilliseconds])
-        {
-            try db.execute(sql: "DELETE FROM stays WHERE id = ?", arguments: [exit["id"] as Int64])
-            let exited = Date(timeIntervalSince1970: Double(exit["at_ms"] as Int64) / 1000)
-            if case .overstay(let seconds) = StayRule.outcome(entered: at, exited: exited, maxStaySeconds: maxStay) {
-                try recordRuleEvent(
-                    db, gateID: exit["gate_id"], at: exit["at_ms"], kind: .violation, plate: plate, confidence: exit["confidence"],
-                    permitID: event.permitID, reason: StayRule.overstayReason, stayedSeconds: seconds,
-                    source: Self.weakerSource(event.source, exit["source"]))
-            }
-            return
-        }
-        let due = StayRule.noExitDeadline(entered: at, maxStaySeconds: maxStay) ?? at.addingTimeInterval(Self.unlimitedEntryKeptSeconds)
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO stays (zone, plate, state, at_ms, gate_id, origin, seq, permit_id, max_stay_s, confidence, due_ms, source)
-                VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            zone, plate, event.atMilliseconds, gateID, origin, event.seq, event.permitID, maxStay, event.confidence, Self.milliseconds(due), event.source,
-        ])
-    }
-
-    private func recordExit(_ db: any StoreConnection, event: Event, plate: String, at: Date, zone: String, gateID: String, origin: String) throws {
-        if let entry = try StoreRow.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM stays WHERE zone = ? AND plate = ? AND state = 'open' AND at_ms <= ? ORDER BY at_ms DESC LIMIT 1"),
-            arguments: [zone, plate, event.atMilliseconds])
-        {
-            try db.execute(sql: "DELETE FROM stays WHERE id = ?", arguments: [entry["id"] as Int64])
-            let entered = Date(timeIntervalSince1970: Double(entry["at_ms"] as Int64) / 1000)
-            if case .overstay(let seconds) = StayRule.outcome(entered: entered, exited: at, maxStaySeconds: entry["max_stay_s"]) {
-                try recordRuleEvent(
-                    db, gateID: gateID, at: event.atMilliseconds, kind: .violation, plate: plate, confidence: event.confidence,
-                    permitID: entry["permit_id"], reason: StayRule.overstayReason, stayedSeconds: seconds,
-                    source: Self.weakerSource(entry["source"], event.source))
-            }
-            return
-        }
-        // No entry: a vehicle whose permit lets it stay without limit (a resident back from days away) is no concern;
-        // any other waits for a late entry, then goes to review (never a fine: the entry read may just have failed).
-        if try holdsUnlimitedPermit(db, plate: plate, zone: zone, at: at) { return }
-        try db.execute(
-            sql: """
-                INSERT INTO stays (zone, plate, state, at_ms, gate_id, origin, seq, permit_id, max_stay_s, confidence, due_ms, source)
-                VALUES (?, ?, 'exit_unmatched', ?, ?, ?, ?, NULL, NULL, ?, ?, ?)
-                """,
-            arguments: [
-                zone, plate, event.atMilliseconds, gateID, origin, event.seq, event.confidence,
-                Self.milliseconds(at.addingTimeInterval(Self.exitSettleSeconds)), event.source,
-            ])
-    }
-
-    private func holdsUnlimitedPermit(_ db: any StoreConnection, plate: String, zone: String, at: Date) throws -> Bool {
+        // The limit of the permit that let each vehicle in; a vehicle let in by none has no limit to keep.
+        let admittingPermits = Set(plated.compactMap { item -> String? in
+            guard item.event.kind == .authorised, gates[item.gateID]?.isExit == false else { return nil }
+            return item.event.permitID
+        })
+        var maxStays: [String: Int?] = [:]
         let decoder = JSONDecoder()
-        for json in try String.fetchAll(db, sql: "SELECT json FROM permits WHERE plate = ?", arguments: [plate]) {
-            let permit = try decoder.decode(Permit.self, from: Data(json.utf8))
+        for chunk in Self.chunks(of: admittingPermits.sorted(), size: Self.rowsPerInsert) {
+            for row in try StoreRow.fetchAll(
+                db.chunkStatement(sql: "SELECT id, json FROM permits WHERE id IN (\(Self.parameterList(chunk.count)))", full: chunk.count == Self.rowsPerInsert),
+                arguments: StoreArguments(values: chunk.map { .text($0) }))
+            {
+                maxStays[row["id"]] = try decoder.decode(Permit.self, from: Data((row["json"] as String).utf8)).maxStaySeconds
+            }
+        }
+        // Every stay waiting under a (zone, plate) the events touch (per zone: `zone = ? AND plate IN (…)` is an index range on both engines).
+        var waiting = StaysInMemory()
+        var platesByZone: [String: Set<String>] = [:]
+        for item in plated { if let zone = gates[item.gateID]?.zone { platesByZone[zone, default: []].insert(item.event.plate!) } }
+        for (zone, plates) in platesByZone.sorted(by: { $0.key < $1.key }) {
+            for chunk in Self.chunks(of: plates.sorted(), size: Self.rowsPerInsert) {
+                for row in try StoreRow.fetchAll(
+                    db.chunkStatement(sql: "SELECT * FROM stays WHERE zone = ? AND plate IN (\(Self.parameterList(chunk.count))) ORDER BY id", full: chunk.count == Self.rowsPerInsert),
+                    arguments: StoreArguments(values: [.text(zone)] + chunk.map { .text($0) }))
+                {
+                    waiting.load(PendingStay(row))
+                }
+            }
+        }
+        // Exiting plates' permits, for the exits that find no entry.
+        var permitsByPlate: [String: [Permit]] = [:]
+        let exitPlates = Set(plated.compactMap { item in gates[item.gateID]?.isExit == true ? item.event.plate : nil })
+        for chunk in Self.chunks(of: exitPlates.sorted(), size: Self.rowsPerInsert) {
+            for row in try StoreRow.fetchAll(
+                db.chunkStatement(sql: "SELECT plate, json FROM permits WHERE plate IN (\(Self.parameterList(chunk.count)))", full: chunk.count == Self.rowsPerInsert),
+                arguments: StoreArguments(values: chunk.map { .text($0) }))
+            {
+                permitsByPlate[row["plate"], default: []].append(try decoder.decode(Permit.self, from: Data((row["json"] as String).utf8)))
+            }
+        }
+
+        for item in plated {
+            guard let gate = gates[item.gateID], let plate = item.event.plate else { continue }
+            let event = item.event
+            let key = StayKey(zone: gate.zone, plate: plate)
+            let at = Date(timeIntervalSince1970: Double(event.atMilliseconds) / 1000)
+            if gate.isExit {
+                // The latest entry at or before the exit closes.
+                if let entry = waiting.take(key, state: "open", latestAtOrBefore: event.atMilliseconds) {
+                    let entered = Date(timeIntervalSince1970: Double(entry.atMilliseconds) / 1000)
+                    if case .overstay(let seconds) = StayRule.outcome(entered: entered, exited: at, maxStaySeconds: entry.maxStaySeconds) {
+                        try recordRuleEvent(
+                            db, gateID: item.gateID, at: event.atMilliseconds, kind: .violation, plate: plate, confidence: event.confidence,
+                            permitID: entry.permitID, reason: StayRule.overstayReason, stayedSeconds: seconds,
+                            source: Self.weakerSource(entry.source, event.source))
+                    }
+                    continue
+                }
+                // No entry: a vehicle whose permit lets it stay without limit (a resident back from days away) is no concern;
+                // any other waits for a late entry, then goes to review (never a fine: the entry read may just have failed).
+                if Self.holdsUnlimitedPermit(permitsByPlate[plate] ?? [], zone: gate.zone, at: at) { continue }
+                waiting.add(PendingStay(
+                    id: nil, key: key, state: "exit_unmatched", atMilliseconds: event.atMilliseconds, gateID: item.gateID, origin: item.origin,
+                    seq: event.seq, permitID: nil, maxStaySeconds: nil, confidence: event.confidence,
+                    dueMilliseconds: Self.milliseconds(at.addingTimeInterval(Self.exitSettleSeconds)), source: event.source))
+            } else {
+                let maxStay = event.kind == .authorised ? event.permitID.flatMap { maxStays[$0] } ?? nil : nil
+                // An exit uploaded before its entry (the entry gate was buffering) pairs now: the earliest one at or after the entry.
+                if let exit = waiting.take(key, state: "exit_unmatched", earliestAtOrAfter: event.atMilliseconds) {
+                    let exited = Date(timeIntervalSince1970: Double(exit.atMilliseconds) / 1000)
+                    if case .overstay(let seconds) = StayRule.outcome(entered: at, exited: exited, maxStaySeconds: maxStay) {
+                        try recordRuleEvent(
+                            db, gateID: exit.gateID, at: exit.atMilliseconds, kind: .violation, plate: plate, confidence: exit.confidence,
+                            permitID: event.permitID, reason: StayRule.overstayReason, stayedSeconds: seconds,
+                            source: Self.weakerSource(event.source, exit.source))
+                    }
+                    continue
+                }
+                let due = StayRule.noExitDeadline(entered: at, maxStaySeconds: maxStay) ?? at.addingTimeInterval(Self.unlimitedEntryKeptSeconds)
+                waiting.add(PendingStay(
+                    id: nil, key: key, state: "open", atMilliseconds: event.atMilliseconds, gateID: item.gateID, origin: item.origin,
+                    seq: event.seq, permitID: event.permitID, maxStaySeconds: maxStay, confidence: event.confidence,
+                    dueMilliseconds: Self.milliseconds(due), source: event.source))
+            }
+        }
+
+        for chunk in Self.chunks(of: waiting.taken.sorted(), size: Self.rowsPerInsert) {
+            try db.execute(
+                sql: "DELETE FROM stays WHERE id IN (\(Self.parameterList(chunk.count)))",
+                arguments: StoreArguments(values: chunk.map { .integer($0) }))
+        }
+        for chunk in Self.chunks(of: waiting.added, size: Self.rowsPerInsert) {
+            var arguments = StoreArguments(values: [])
+            for stay in chunk {
+                arguments += [
+                    stay.key.zone, stay.key.plate, stay.state, stay.atMilliseconds, stay.gateID, stay.origin, stay.seq, stay.permitID,
+                    stay.maxStaySeconds, stay.confidence, stay.dueMilliseconds, stay.source,
+                ]
+            }
+            try db.chunkStatement(sql: """
+                INSERT INTO stays (zone, plate, state, at_ms, gate_id, origin, seq, permit_id, max_stay_s, confidence, due_ms, source)
+                VALUES \(Self.placeholders(rows: chunk.count, columns: 12))
+                """, full: chunk.count == Self.rowsPerInsert
+            ).execute(arguments: arguments)
+        }
+    }
+
+    struct StayKey: Hashable {
+        var zone: String
+        var plate: String
+    }
+
+    /// A row of `stays`, held (`id` set) or about to be inserted (`id` nil).
+    struct PendingStay {
+        var id: Int64?
+        var key: StayKey
+        var state: String
+        var atMilliseconds: Int64
+        var gateID: String
+        var origin: String
+        var seq: Int64
+        var permitID: String?
+        var maxStaySeconds: Int?
+        var confidence: Double
+        var dueMilliseconds: Int64
+        var source: String?
+        /// For an added row, when it was added.
+        var serial: Int?
+
+        init(
+            id: Int64?, key: StayKey, state: String, atMilliseconds: Int64, gateID: String, origin: String, seq: Int64, permitID: String?,
+            maxStaySeconds: Int?, confidence: Double, dueMilliseconds: Int64, source: String?
+        ) {
+            self.id = id
+            self.key = key
+            self.state = state
+            self.atMilliseconds = atMilliseconds
+            self.gateID = gateID
+            self.origin = origin
+            self.seq = seq
+            self.permitID = permitID
+            self.maxStaySeconds = maxStaySeconds
+            self.confidence = confidence
+            self.dueMilliseconds = dueMilliseconds
+            self.source = source
+        }
+
+        init(_ row: StoreRow) {
+            self.init(
+                id: row["id"], key: StayKey(zone: row["zone"], plate: row["plate"]), state: row["state"], atMilliseconds: row["at_ms"],
+                gateID: row["gate_id"], origin: row["origin"], seq: row["seq"], permitID: row["permit_id"], maxStaySeconds: row["max_stay_s"],
+                confidence: row["confidence"], dueMilliseconds: row["due_ms"], source: row["source"])
+        }
+    }
+
+    /// The stays of the plates a batch touches while it is paired: rows held are taken (to delete),
+    /// rows the batch opens are added (to insert, unless a later event of the batch takes them).
+    struct StaysInMemory {
+        private var byKey: [StayKey: [PendingStay]] = [:]
+        /// Ids of held rows taken.
+        private(set) var taken: [Int64] = []
+
+        /// Added rows not taken, by the order they were added in (their ids follow the events' order, as one at a time).
+        private var addedSerials: [Int: PendingStay] = [:]
+        private var nextSerial = 0
+
+        /// Rows to insert, in the order they were added.
+        var added: [PendingStay] { addedSerials.sorted { $0.key < $1.key }.map(\.value) }
+
+        mutating func load(_ stay: PendingStay) { byKey[stay.key, default: []].append(stay) }
+
+        mutating func add(_ stay: PendingStay) {
+            var stay = stay
+            stay.serial = nextSerial
+            nextSerial += 1
+            addedSerials[stay.serial!] = stay
+            byKey[stay.key, default: []].append(stay)
+        }
+
+        /// The first row in `state` with the earliest time at or after `at` (held rows before added ones at equal times).
+        mutating func take(_ key: StayKey, state: String, earliestAtOrAfter at: Int64) -> PendingStay? {
+            take(key) { rows in
+                rows.indices.filter { rows[$0].state == state && rows[$0].atMilliseconds >= at }
+                    .min { rows[$0].atMilliseconds < rows[$1].atMilliseconds }
+            }
+        }
+
+        /// The row in `state` with the latest time at or before `at`.
+        mutating func take(_ key: StayKey, state: String, latestAtOrBefore at: Int64) -> PendingStay? {
+            take(key) { rows in
+                rows.indices.filter { rows[$0].state == state && rows[$0].atMilliseconds <= at }
+                    .min { rows[$0].atMilliseconds > rows[$1].atMilliseconds }
+            }
+        }
+
+        private mutating func take(_ key: StayKey, choose: ([PendingStay]) -> Int?) -> PendingStay? {
+            guard var rows = byKey[key], let index = choose(rows) else { return nil }
+            let stay = rows.remove(at: index)
+            byKey[key] = rows
+            if let id = stay.id { taken.append(id) }
+            if let serial = stay.serial { addedSerials[serial] = nil }
+            return stay
+        }
+    }
+
+    /// Whether one of the plate's permits lets it stay in `zone` without limit at `at`.
+    static func holdsUnlimitedPermit(_ permits: [Permit], zone: String, at: Date) -> Bool {
+        permits.contains { permit in
             // Time windows don't matter here: a resident may leave at any hour.
             let current = permit.validFrom <= at && permit.validUntil.map { at < $0 } ?? true
-            if permit.maxStaySeconds == nil, permit.status == .active, current, permit.zones.contains(where: { $0 == zone || $0 == "*" }) {
-                return true
-            }
+            return permit.maxStaySeconds == nil && permit.status == .active && current && permit.zones.contains { $0 == zone || $0 == "*" }
         }
-        return false
     }
 
     /// Acts on the stays whose time is up: an entry with a limit and no exit by the end of its

@@ -296,9 +296,9 @@ public final class CentralStore: Sendable {
         for chunk in chunks(of: saved, size: rowsPerInsert) {
             var arguments = StoreArguments(values: [])
             for item in chunk { arguments += [item.permit.seq, item.permit.id, item.json, now] }
-            try db.cachedStatement(sql: """
+            try db.chunkStatement(sql: """
                 INSERT INTO permit_changes (seq, permit_id, json, created_ms) VALUES \(placeholders(rows: chunk.count, columns: 4))
-                """).execute(arguments: arguments)
+                """, full: chunk.count == Self.rowsPerInsert).execute(arguments: arguments)
         }
         // The permit table holds each permit's last change; a permit changed twice in one save is
         // written once (one upsert may not touch a row twice).
@@ -308,10 +308,10 @@ public final class CentralStore: Sendable {
         for chunk in chunks(of: latest, size: rowsPerInsert) {
             var arguments = StoreArguments(values: [])
             for item in chunk { arguments += [item.permit.id, item.permit.plate.normalized, item.permit.seq, item.json, item.permit.holder] }
-            try db.cachedStatement(sql: """
+            try db.chunkStatement(sql: """
                 INSERT INTO permits (id, plate, seq, json, holder) VALUES \(placeholders(rows: chunk.count, columns: 5))
                 ON CONFLICT (id) DO UPDATE SET plate = excluded.plate, seq = excluded.seq, json = excluded.json, holder = excluded.holder
-                """).execute(arguments: arguments)
+                """, full: chunk.count == Self.rowsPerInsert).execute(arguments: arguments)
         }
         // One query per transaction, not per permit: most centrals have no receiver.
         if try Int.fetchOne(db, sql: "SELECT count(*) FROM webhooks WHERE topics LIKE '%permit.changed%'") ?? 0 > 0 {
@@ -334,6 +334,11 @@ public final class CentralStore: Sendable {
         guard var permit = try permit(id: permitID) else { return nil }
         permit.status = status
         return try save(permit)
+    }
+
+    /// The permit change head and the holiday calendar's sequence, in one read.
+    public func heads() throws -> (permits: Int64, holidays: Int64?) {
+        try database.read { db in (try Self.headSeq(db), try Self.holidaysSeq(db)) }
     }
 
     public func headSeq() throws -> Int64 {
@@ -435,85 +440,175 @@ public final class CentralStore: Sendable {
         try commit(events: events, from: gateID, origin: origin).seqs
     }
 
+    /// The events one message of a gate brought: one gate database (`origin`), seqs increasing.
+    public struct EventBatch: Sendable {
+        public var events: [Event]
+        public var gateID: String
+        public var origin: String
+        public init(events: [Event], gateID: String, origin: String) {
+            self.events = events
+            self.gateID = gateID
+            self.origin = origin
+        }
+    }
+
     /// Commits events under `(gate, origin, seq)`. A repeat with the same
     /// content is a retry and changes nothing; a repeat with different content
     /// (a gate database restored from an old backup) is a conflict, kept with
     /// its own row so nothing a gate decided is lost.
     public func commit(events: [Event], from gateID: String, origin: String) throws -> Stored {
-        // Hashes and signatures are checked before the write lock is taken (see SealChecks).
-        let keyText = try database.read { db in
-            try String.fetchOne(db, sql: "SELECT signing_key FROM gates WHERE id = ?", arguments: [gateID])
+        try commit([EventBatch(events: events, gateID: gateID, origin: origin)])[0]
+    }
+
+    /// Commits several batches (of any gates) in one transaction, each as `commit(events:from:origin:)`
+    /// would: group commit. The gate server gathers the batches of a round, so that a round costs one
+    /// transaction and a few multi-row statements, not a transaction per batch (on PostgreSQL every
+    /// statement is a round trip; on SQLite every commit a WAL append). Either all are stored or none.
+    public func commit(_ batches: [EventBatch]) throws -> [Stored] {
+        guard !batches.isEmpty else { return [] }
+        // Hashes and signatures are checked before the write lock is taken (see SealChecks), in parallel,
+        // for the events central does not hold yet: a batch sent again after a lost ack costs no
+        // verification (an event that arrives in between is checked under the lock).
+        let (keyTexts, held) = try database.read { db in
+            (try Self.signingKeys(db, gateIDs: batches.map(\.gateID)), try Self.heldKeys(db, batches: batches))
         }
-        let checked = SealChecks(events, origin: origin, keyText: keyText)
+        let checked = SealChecks.checkAll(
+            batches.map { batch in
+                EventBatch(events: batch.events.filter { !held.contains(EventKey(gateID: batch.gateID, origin: batch.origin, seq: $0.seq)) },
+                           gateID: batch.gateID, origin: batch.origin)
+            },
+            keyTexts: keyTexts)
         return try database.write { db in
             let now = Self.nowMilliseconds()
-            var conflicts: [Int64] = []
-            var inserted: [Event] = []
-            // The hot path of ingest: the batch in multi-row INSERTs that return the keys they stored,
-            // so that a batch costs a few statements, not one per event (on PostgreSQL each statement
-            // is a round trip; on SQLite the cached statements stay prepared).
-            var stored: [Int64: Int] = [:]
-            for chunk in Self.chunks(of: events, size: Self.rowsPerInsert) {
-                let insert = try db.cachedStatement(sql: """
+            // The hot path of ingest: every batch in multi-row INSERTs that return the keys they stored,
+            // so that a round costs a few statements, not one per event.
+            var stored: [EventKey: Int] = [:]
+            let rows = batches.flatMap { batch in batch.events.map { (batch: batch, event: $0) } }
+            for chunk in Self.chunks(of: rows, size: Self.rowsPerInsert) {
+                let insert = try db.chunkStatement(sql: """
                     INSERT INTO events (gate_id, origin, seq, at_ms, kind, plate, confidence, permit_id, reason, candidates, received_ms, source, chars)
-                    VALUES \(Self.placeholders(rows: chunk.count, columns: 13)) ON CONFLICT DO NOTHING RETURNING seq
-                    """)
+                    VALUES \(Self.placeholders(rows: chunk.count, columns: 13)) ON CONFLICT DO NOTHING RETURNING gate_id, origin, seq
+                    """, full: chunk.count == Self.rowsPerInsert)
                 var arguments = StoreArguments(values: [])
-                for event in chunk {
+                for (batch, event) in chunk {
                     let row = EventRow(event)
                     arguments += [
-                        gateID, origin, event.seq, row.atMilliseconds, row.kind, row.plate, row.confidence, row.permitID, row.reason,
+                        batch.gateID, batch.origin, event.seq, row.atMilliseconds, row.kind, row.plate, row.confidence, row.permitID, row.reason,
                         row.candidates, now, row.source, row.chars,
                     ]
                 }
-                for row in try StoreRow.fetchAll(insert, arguments: arguments) { stored[row["seq"], default: 0] += 1 }
-            }
-            var repeated: [Event] = []
-            for event in events {
-                if let count = stored[event.seq], count > 0 {
-                    stored[event.seq] = count - 1
-                    inserted.append(event)
-                } else {
-                    repeated.append(event)
+                for row in try StoreRow.fetchAll(insert, arguments: arguments) {
+                    stored[EventKey(gateID: row[0], origin: row[1], seq: row[2]), default: 0] += 1
                 }
             }
-            // A batch sent again after a lost ack repeats every event: what central holds for them is
-            // read in a few statements, not one per event.
-            var held: [Int64: EventRecord] = [:]
-            for chunk in Self.chunks(of: Array(Set(repeated.map(\.seq))).sorted(), size: Self.rowsPerInsert) {
-                let select = try db.cachedStatement(sql: """
-                    SELECT * FROM events WHERE gate_id = ? AND origin = ? AND seq IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))
-                    """)
-                var arguments: StoreArguments = [gateID, origin]
-                for seq in chunk { arguments += [seq] }
-                for row in try StoreRow.fetchAll(select, arguments: arguments) {
-                    let record = EventRecord(row)
-                    held[record.row.seq ?? 0] = record
+            var results: [Stored] = []
+            var insertedBatches: [EventBatch] = []
+            var insertedChecks: [SealChecks] = []
+            for (index, batch) in batches.enumerated() {
+                var inserted: [Event] = []
+                var repeated: [Event] = []
+                for event in batch.events {
+                    let key = EventKey(gateID: batch.gateID, origin: batch.origin, seq: event.seq)
+                    if let count = stored[key], count > 0 {
+                        stored[key] = count - 1
+                        inserted.append(event)
+                    } else {
+                        repeated.append(event)
+                    }
+                }
+                let conflicts = try Self.keepConflicts(repeated, gateID: batch.gateID, origin: batch.origin, received: now, db)
+                results.append(Stored(seqs: batch.events.map(\.seq), conflicts: conflicts))
+                if !inserted.isEmpty {
+                    insertedBatches.append(EventBatch(events: inserted, gateID: batch.gateID, origin: batch.origin))
+                    insertedChecks.append(checked[index])
                 }
             }
-            for event in repeated {
-                let record = EventRecord(gateID: gateID, origin: origin, event: event, received: now)
-                if let held = held[event.seq], held.row.sameContent(as: record.row) { continue }
-                conflicts.append(event.seq)
-                // A conflict re-sent after a lost ack is kept once.
-                let known = try ConflictRecord.fetchAll(db, gateID: gateID, origin: origin, seq: event.seq)
-                if known.contains(where: { $0.event.row.sameContent(as: record.row) }) { continue }
-                try record.conflict.insert(db)
-            }
-            try Self.tally(inserted.lazy.map { ($0.atMilliseconds, $0.kind.rawValue) }, db)
-            try Self.recordSeals(of: inserted, gateID: gateID, origin: origin, checked: checked, db)
-            try recordStays(db, events: inserted, gateID: gateID, origin: origin)
-            return Stored(seqs: events.map(\.seq), conflicts: conflicts)
+            try Self.tally(insertedBatches.lazy.flatMap(\.events).map { ($0.atMilliseconds, $0.kind.rawValue) }, db)
+            try Self.recordSeals(of: insertedBatches, checked: insertedChecks, db)
+            try recordStays(db, batches: insertedBatches)
+            return results
         }
     }
 
-    /// Rows per multi-row INSERT: well under SQLite's 32,766 parameters and PostgreSQL's 65,535.
-    static let rowsPerInsert = 64
+    struct EventKey: Hashable {
+        var gateID: String
+        var origin: String
+        var seq: Int64
+    }
+
+    /// The keys of the batches' events that central holds already (each batch's seq range, 16 ranges a statement).
+    static func heldKeys(_ db: any StoreConnection, batches: [EventBatch]) throws -> Set<EventKey> {
+        var held: Set<EventKey> = []
+        for chunk in chunks(of: batches.filter { !$0.events.isEmpty }, size: 16) {
+            var arguments = StoreArguments(values: [])
+            for batch in chunk {
+                let seqs = batch.events.map(\.seq)
+                arguments += [batch.gateID, batch.origin, seqs.min() ?? 0, seqs.max() ?? 0]
+            }
+            let ranges = Array(repeating: "(gate_id = ? AND origin = ? AND seq BETWEEN ? AND ?)", count: chunk.count).joined(separator: " OR ")
+            for row in try StoreRow.fetchAll(db.chunkStatement(sql: "SELECT gate_id, origin, seq FROM events WHERE \(ranges)", full: chunk.count == 16), arguments: arguments) {
+                held.insert(EventKey(gateID: row[0], origin: row[1], seq: row[2]))
+            }
+        }
+        return held
+    }
+
+    /// The signing keys held for gates (nil for a gate with none, absent for an unknown gate).
+    static func signingKeys(_ db: any StoreConnection, gateIDs: [String]) throws -> [String: String?] {
+        var keys: [String: String?] = [:]
+        for chunk in chunks(of: Array(Set(gateIDs)).sorted(), size: rowsPerInsert) {
+            for row in try StoreRow.fetchAll(
+                db.chunkStatement(sql: "SELECT id, signing_key FROM gates WHERE id IN (\(parameterList(chunk.count)))", full: chunk.count == Self.rowsPerInsert),
+                arguments: StoreArguments(values: chunk.map { .text($0) }))
+            {
+                keys[row["id"]] = .some(row["signing_key"])
+            }
+        }
+        return keys
+    }
+
+    /// Compares events already held (a batch sent again after a lost ack repeats every event) with
+    /// what central holds, read in a few statements; those with other content are kept as conflicts.
+    /// Returns their seqs.
+    private static func keepConflicts(_ repeated: [Event], gateID: String, origin: String, received: Int64, _ db: any StoreConnection) throws -> [Int64] {
+        guard !repeated.isEmpty else { return [] }
+        var held: [Int64: EventRecord] = [:]
+        for chunk in chunks(of: Array(Set(repeated.map(\.seq))).sorted(), size: rowsPerInsert) {
+            let select = try db.chunkStatement(sql: "SELECT * FROM events WHERE gate_id = ? AND origin = ? AND seq IN (\(parameterList(chunk.count)))", full: chunk.count == Self.rowsPerInsert)
+            var arguments: StoreArguments = [gateID, origin]
+            for seq in chunk { arguments += [seq] }
+            for row in try StoreRow.fetchAll(select, arguments: arguments) {
+                let record = EventRecord(row)
+                held[record.row.seq ?? 0] = record
+            }
+        }
+        var conflicts: [Int64] = []
+        for event in repeated {
+            let record = EventRecord(gateID: gateID, origin: origin, event: event, received: received)
+            if let held = held[event.seq], held.row.sameContent(as: record.row) { continue }
+            conflicts.append(event.seq)
+            // A conflict re-sent after a lost ack is kept once.
+            let known = try ConflictRecord.fetchAll(db, gateID: gateID, origin: origin, seq: event.seq)
+            if known.contains(where: { $0.event.row.sameContent(as: record.row) }) { continue }
+            try record.conflict.insert(db)
+        }
+        return conflicts
+    }
+
+    /// Rows per multi-row statement (and values per `IN` list): a group commit of 4,096 events is a
+    /// few dozen statements, not hundreds (on PostgreSQL each is a round trip). 500 rows of 13 values
+    /// stay well under SQLite's 32,766 parameters and PostgreSQL's 65,535.
+    static let rowsPerInsert = 500
 
     /// `(?, ?), (?, ?)` for `rows` rows of `columns` values.
     static func placeholders(rows: Int, columns: Int) -> String {
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
         return Array(repeating: row, count: rows).joined(separator: ", ")
+    }
+
+    /// `?, ?, ?` for an `IN (…)` list of `count` values.
+    static func parameterList(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
     }
 
     static func chunks<T>(of items: [T], size: Int) -> [ArraySlice<T>] {
@@ -654,7 +749,7 @@ public final class CentralStore: Sendable {
         try database.read { db in try Self.holidaysSeq(db) }
     }
 
-    private static func holidaysSeq(_ db: any StoreConnection) throws -> Int64? {
+    static func holidaysSeq(_ db: any StoreConnection) throws -> Int64? {
         try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'holidays_seq'").flatMap { Int64($0) }
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 @testable import CentralCore
 import TestSupport
 import Domain
@@ -155,5 +156,23 @@ import WireProtocol
         #expect(session.reportedPermitSeq == 4)
         _ = session.admit(.sync(fromSeq: 7), now: start, limits: limits)
         #expect(session.reportedPermitSeq == 7)
+    }
+
+    @Test("a batch message sent again byte for byte is answered with the seqs its commit acknowledged; another message of the same size is not, and only the last few are kept")
+    func resentBatchIsAnsweredFromMemory() {
+        var session = CentralGateSession(routingID: [1], now: start, limits: limits)
+        func message(_ seq: Int64) -> [UInt8] {
+            WireCodec.encode(GateMessage.events([Event(seq: seq, atMilliseconds: 1_000 + seq, kind: .authorised, plate: "1234BCD", confidence: 0.9)]))
+        }
+        #expect(session.acknowledgedSeqs(for: message(10)) == nil, "nothing committed yet")
+        session.rememberAck(size: message(10).count, digest: SHA256.hash(data: message(10)), seqs: [10])
+        #expect(session.acknowledgedSeqs(for: message(10)) == [10])
+        #expect(message(11).count == message(10).count)
+        #expect(session.acknowledgedSeqs(for: message(11)) == nil, "same size, other content: goes to the store")
+        for seq in Int64(11)...Int64(10 + CentralGateSession.recentAcksKept) {
+            session.rememberAck(size: message(seq).count, digest: SHA256.hash(data: message(seq)), seqs: [seq])
+        }
+        #expect(session.acknowledgedSeqs(for: message(10)) == nil, "the oldest is forgotten")
+        #expect(session.acknowledgedSeqs(for: message(11)) == [11])
     }
 }

@@ -18,10 +18,14 @@ import WireProtocol
         store = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path)))
         try store.registerGate(Gate(id: "in-1", zone: zone, direction: .entry), publicKey: String(repeating: "a", count: 40))
         try store.registerGate(Gate(id: "out-1", zone: zone, direction: .exit), publicKey: String(repeating: "b", count: 40))
-        try store.save([
+        try store.save(permits)
+    }
+
+    var permits: [Permit] {
+        [
             Permit(id: "DELIVERY", plate: PlateText("1234BCD")!, profile: .delivery, zones: [zone], validFrom: .distantPast, maxStaySeconds: 1800),
             Permit(id: "RESIDENT", plate: PlateText("5678FGH")!, profile: .resident, zones: [zone], validFrom: .distantPast),
-        ])
+        ]
     }
 
     func madrid(_ date: String, _ hour: Int, _ minute: Int) -> Date { MadridTime.instant(LocalDate(date)!, hour: hour, minute: minute)! }
@@ -119,5 +123,69 @@ import WireProtocol
         #expect(try store.settleStays(now: at.addingTimeInterval(CentralStore.unlimitedEntryKeptSeconds)) == 0)
         #expect(try store.pendingStays().open == 0)
         #expect(try ruleEvents().isEmpty)
+    }
+
+    /// A second store with the same gates and permits as the suite's.
+    func twin() throws -> CentralStore {
+        let twin = try CentralStore(location: StoreLocation(TestEngine.store(forSQLitePath: path + "-twin.sqlite")))
+        try twin.registerGate(Gate(id: "in-1", zone: zone, direction: .entry), publicKey: String(repeating: "a", count: 40))
+        try twin.registerGate(Gate(id: "out-1", zone: zone, direction: .exit), publicKey: String(repeating: "b", count: 40))
+        try twin.registerGate(Gate(id: "in-2", zone: zone, direction: .entry), publicKey: String(repeating: "c", count: 40))
+        try store.registerGate(Gate(id: "in-2", zone: zone, direction: .entry), publicKey: String(repeating: "c", count: 40))
+        try twin.save(permits)
+        return twin
+    }
+
+    /// Everything the ingest of events leaves in a store, in a comparable form.
+    func outcome(_ store: CentralStore) throws -> [String] {
+        try store.database.read { db in
+            let events = try StoreRow.fetchAll(
+                db, sql: "SELECT gate_id, origin, seq, kind, plate, reason, at_ms FROM events ORDER BY gate_id, origin, seq"
+            ).map { "event \($0["gate_id"] as String) \($0["origin"] as String) \($0["seq"] as Int64) \($0["kind"] as String) \(($0["plate"] as String?) ?? "-") \(($0["reason"] as String?) ?? "-") \($0["at_ms"] as Int64)" }
+            let stays = try StoreRow.fetchAll(
+                db, sql: "SELECT zone, plate, state, at_ms, gate_id, seq, max_stay_s, due_ms FROM stays ORDER BY id"
+            ).map { "stay \($0["plate"] as String) \($0["state"] as String) \($0["at_ms"] as Int64) \($0["gate_id"] as String) \($0["seq"] as Int64) \(($0["max_stay_s"] as Int?).map(String.init) ?? "-") \($0["due_ms"] as Int64)" }
+            let tallies = try StoreRow.fetchAll(db, sql: "SELECT hour, kind, n FROM event_tallies ORDER BY hour, kind").map {
+                "tally \($0["hour"] as Int64) \($0["kind"] as String) \($0["n"] as Int64)"
+            }
+            return events + stays + tallies
+        }
+    }
+
+    @Test("batches of several gates committed as one group pair stays and store events exactly as the same batches one at a time")
+    func groupCommitPairsAsOneAtATime() throws {
+        let twin = try twin()
+        func at(_ hour: Int, _ minute: Int) -> Int64 { Int64(madrid("2026-06-10", hour, minute).timeIntervalSince1970 * 1000) }
+        func event(_ seq: Int64, _ ms: Int64, _ kind: DecisionKind, _ plate: String?, permit: String? = nil) -> Event {
+            Event(seq: seq, atMilliseconds: ms, kind: kind, plate: plate, confidence: 0.95, permitID: permit)
+        }
+        let batches: [CentralStore.EventBatch] = [
+            // An exit uploaded before its entry, both in the group; a resident's exit with no entry; a stranger's exit.
+            .init(events: [event(1, at(11, 0), .exit, "1234BCD"), event(2, at(11, 5), .exit, "5678FGH"), event(3, at(11, 6), .exit, "9999ZZZ")],
+                  gateID: "out-1", origin: "o-out"),
+            .init(events: [event(1, at(10, 0), .authorised, "1234BCD", permit: "DELIVERY"), event(2, at(10, 1), .violation, "7777KKK"),
+                           event(3, at(12, 0), .authorised, "1234BCD", permit: "DELIVERY"), event(4, at(12, 2), .review, nil)],
+                  gateID: "in-1", origin: "o-in"),
+            // Two entries of one plate at two gates, then its exit: the later entry closes.
+            .init(events: [event(1, at(12, 10), .authorised, "1234BCD", permit: "DELIVERY"), event(2, at(12, 20), .violation, "7777KKK")],
+                  gateID: "in-2", origin: "o-in2"),
+            .init(events: [event(4, at(12, 45), .exit, "1234BCD"), event(5, at(12, 50), .exit, "7777KKK")], gateID: "out-1", origin: "o-out"),
+            // The same batch sent again inside the group (a lost ack): stored once, acknowledged twice.
+            .init(events: [event(4, at(12, 45), .exit, "1234BCD"), event(5, at(12, 50), .exit, "7777KKK")], gateID: "out-1", origin: "o-out"),
+        ]
+        let grouped = try store.commit(batches)
+        let oneByOne = try batches.map { try twin.commit([$0])[0] }
+        #expect(grouped == oneByOne)
+        #expect(grouped.map(\.seqs) == batches.map { $0.events.map(\.seq) })
+        let expected = try outcome(twin)
+        #expect(expected.contains { $0.hasPrefix("event out-1 central-stays") || $0.contains(StayRule.overstayReason) }, "the scenario makes an overstay")
+        #expect(try outcome(store) == expected)
+        // Pairing as the rule says: an exit closes the latest entry before it, an entry the earliest exit after it.
+        let left = try store.database.read { db in
+            try StoreRow.fetchAll(db, sql: "SELECT plate, state, at_ms FROM stays ORDER BY plate").map { "\($0["plate"] as String) \($0["state"] as String) \($0["at_ms"] as Int64)" }
+        }
+        #expect(left == ["1234BCD open \(at(12, 0))", "7777KKK open \(at(10, 1))", "9999ZZZ exit_unmatched \(at(11, 6))"])
+        #expect(try store.pendingStays() == twin.pendingStays())
+        #expect(try store.stayFindings() == twin.stayFindings())
     }
 }

@@ -29,7 +29,7 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
     private let logger: Logger
     private let eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     private let lock = NSLock()
-    private var idle: [PostgresConnection] = []
+    private var idle: [PostgresStoreConnection] = []
     private var open = 0
     private let slots: DispatchSemaphore
     private var nextID = 0
@@ -127,7 +127,7 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
 
     // MARK: Pool
 
-    private func acquire() throws -> PostgresConnection {
+    private func acquire() throws -> PostgresStoreConnection {
         slots.wait()
         lock.lock()
         if closed {
@@ -137,21 +137,22 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
         }
         if let connection = idle.popLast() {
             lock.unlock()
-            if !connection.isClosed { return connection }
+            if !connection.connection.isClosed { return connection }
             return try acquireFresh(replacing: true)
         }
         lock.unlock()
         return try acquireFresh(replacing: false)
     }
 
-    private func acquireFresh(replacing: Bool) throws -> PostgresConnection {
+    private func acquireFresh(replacing: Bool) throws -> PostgresStoreConnection {
         lock.lock()
         nextID += 1
         let id = nextID
         if !replacing { open += 1 }
         lock.unlock()
         do {
-            return try PostgresConnection.connect(on: eventLoopGroup.next(), configuration: configuration, id: id, logger: logger).wait()
+            let connection = try PostgresConnection.connect(on: eventLoopGroup.next(), configuration: configuration, id: id, logger: logger).wait()
+            return PostgresStoreConnection(connection, logger: logger)
         } catch {
             lock.lock()
             open -= 1
@@ -162,12 +163,12 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
     }
 
     /// Returns a connection to the pool; a broken one is closed and forgotten.
-    private func release(_ connection: PostgresConnection, broken: Bool) {
+    private func release(_ connection: PostgresStoreConnection, broken: Bool) {
         lock.lock()
         if broken || closed {
             open -= 1
             lock.unlock()
-            try? connection.close().wait()
+            try? connection.connection.close().wait()
         } else {
             idle.append(connection)
             lock.unlock()
@@ -177,13 +178,12 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
 
     private func withConnection<T>(_ body: (PostgresStoreConnection) throws -> T) throws -> T {
         let connection = try acquire()
-        let wrapped = PostgresStoreConnection(connection, logger: logger)
         do {
-            let result = try body(wrapped)
-            release(connection, broken: wrapped.broken)
+            let result = try body(connection)
+            release(connection, broken: connection.broken)
             return result
         } catch {
-            release(connection, broken: wrapped.broken || connection.isClosed)
+            release(connection, broken: connection.broken || connection.connection.isClosed)
             throw error
         }
     }
@@ -199,25 +199,29 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
         listeningConnection = nil
         listener?.cancel()
         lock.unlock()
-        for connection in connections { try? connection.close().wait() }
+        for connection in connections { try? connection.connection.close().wait() }
         // Ends the LISTEN loop; the listener task closes it too (closing twice is harmless).
         if let listening { try? listening.close().wait() }
     }
 
     // MARK: Transactions
 
+    // BEGIN (and the write lock) are sent without waiting: the connection queues them ahead of the
+    // body's first statement, whose wait covers them (one round trip for the thread, not three). A
+    // read's COMMIT is not waited for either: the connection's next user waits for it with its own
+    // first statement. A write's COMMIT is waited for: an ack may only follow a durable commit.
+
     func read<T>(_ body: (any StoreConnection) throws -> T) throws -> T {
         try withConnection { db in
-            try db.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
-            return try db.finish(body)
+            db.send("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            return try db.finish(waitForCommit: false, body)
         }
     }
 
     func write<T>(_ body: (any StoreConnection) throws -> T) throws -> T {
         try withConnection { db in
-            try db.run("BEGIN")
-            try db.run("SELECT pg_advisory_xact_lock(\(Self.writeLockKey))")
-            return try db.finish(body)
+            db.beginWrite()
+            return try db.finish(waitForCommit: true, body)
         }
     }
 
@@ -233,7 +237,7 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
         try withConnection { db in
             try db.run("BEGIN")
             try db.run("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))")
-            try db.finish { db in
+            try db.finish(waitForCommit: true) { db in
                 try db.execute(sql: "CREATE TABLE IF NOT EXISTS bollard_migrations (name TEXT PRIMARY KEY, applied_ms BIGINT NOT NULL)")
                 let applied = Set(try String.fetchAll(db, sql: "SELECT name FROM bollard_migrations"))
                 for migration in PostgresSchema.migrations where !applied.contains(migration.name) {
@@ -261,8 +265,11 @@ final class PostgresStoreConnection: StoreConnection {
         self.logger = logger
     }
 
+    /// Statements sent and not yet waited for, in the order sent (the connection runs them in that order).
+    private var pending: [(result: EventLoopFuture<PostgresQueryResult>, sql: String)] = []
+
     /// Runs the body inside the transaction the caller began; COMMIT on success, ROLLBACK on error.
-    func finish<T>(_ body: (any StoreConnection) throws -> T) throws -> T {
+    func finish<T>(waitForCommit: Bool, _ body: (any StoreConnection) throws -> T) throws -> T {
         let result: T
         do {
             result = try body(self)
@@ -270,15 +277,46 @@ final class PostgresStoreConnection: StoreConnection {
             do { try run("ROLLBACK") } catch { broken = true }
             throw error
         }
-        try run("COMMIT")
+        if waitForCommit { try run("COMMIT") } else { send("COMMIT") }
         return result
+    }
+
+    /// BEGIN and the store's write lock (see `PostgresStoreDatabase`), sent without waiting.
+    func beginWrite() {
+        send("BEGIN")
+        send("SELECT pg_advisory_xact_lock(\(PostgresStoreDatabase.writeLockKey))")
+    }
+
+    /// Sends one statement without arguments and does not wait: the next wait on this connection covers it.
+    func send(_ sql: String) {
+        pending.append((connection.query(PostgresQuery(unsafeSQL: sql), logger: logger), sql))
+    }
+
+    /// Waits for what was sent before `next`; the first failure is thrown, after every one (and
+    /// `next`, which then ran in a failed transaction or on a broken connection) has finished.
+    private func settle(before next: EventLoopFuture<PostgresQueryResult>) throws {
+        guard !pending.isEmpty else { return }
+        let sent = pending
+        pending.removeAll()
+        var failure: StoreError?
+        for statement in sent {
+            do { _ = try statement.result.wait() } catch {
+                if failure == nil { failure = fail(error, sql: statement.sql) }
+            }
+        }
+        if let failure {
+            _ = try? next.wait()
+            throw failure
+        }
     }
 
     /// Statements without arguments and without results (a script: several may be `;`-joined).
     func run(_ sql: String) throws {
         for statement in PostgresDialect.statements(sql) {
+            let result = connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            try settle(before: result)
             do {
-                _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).wait()
+                _ = try result.wait()
             } catch {
                 throw fail(error, sql: statement)
             }
@@ -299,14 +337,14 @@ final class PostgresStoreConnection: StoreConnection {
     }
 
     func cachedStatement(sql: String) throws -> any StoreStatement { PostgresStoreStatement(connection: self, sql: sql) }
+    func statement(sql: String) throws -> any StoreStatement { PostgresStoreStatement(connection: self, sql: sql) }
 
     func tableExists(_ name: String) throws -> Bool {
         try Bool.fetchOne(self, sql: "SELECT to_regclass(?) IS NOT NULL", arguments: [name]) ?? false
     }
 
     func inTransaction(_ body: () throws -> StoreTransactionCompletion) throws {
-        try run("BEGIN")
-        try run("SELECT pg_advisory_xact_lock(\(PostgresStoreDatabase.writeLockKey))")
+        beginWrite()
         let completion: StoreTransactionCompletion
         do {
             completion = try body()
@@ -329,8 +367,10 @@ final class PostgresStoreConnection: StoreConnection {
             case .blob(let v): bindings.append(ByteBuffer(bytes: v))
             }
         }
+        let sent = connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger)
+        try settle(before: sent)
         do {
-            let result = try connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger).wait()
+            let result = try sent.wait()
             changesCount = result.metadata.rows ?? 0
             return try result.rows.map(Self.storeRow)
         } catch {

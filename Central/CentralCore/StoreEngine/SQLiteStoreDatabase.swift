@@ -64,6 +64,10 @@ final class SQLiteStoreConnection: StoreConnection {
         SQLiteStoreStatement(statement: try db.cachedStatement(sql: sql))
     }
 
+    func statement(sql: String) throws -> any StoreStatement {
+        SQLiteStoreStatement(statement: try db.makeStatement(sql: sql))
+    }
+
     var changesCount: Int { db.changesCount }
 
     func tableExists(_ name: String) throws -> Bool { try db.tableExists(name) }

@@ -195,6 +195,8 @@ public protocol StoreConnection: AnyObject {
     func execute(sql: String, arguments: StoreArguments) throws
     func fetchAll(sql: String, arguments: StoreArguments) throws -> [StoreRow]
     func cachedStatement(sql: String) throws -> any StoreStatement
+    /// A statement compiled for this use only (not kept in the connection's cache).
+    func statement(sql: String) throws -> any StoreStatement
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changesCount: Int { get }
     func tableExists(_ name: String) throws -> Bool
@@ -292,5 +294,14 @@ public enum StoreLocation: Sendable, Equatable {
         } else {
             self = .sqlite(path: text)
         }
+    }
+}
+
+extension StoreConnection {
+    /// The statement for one chunk of a batch: kept prepared when the chunk is full (the same text
+    /// every time), compiled for this use only when it is a batch's shorter remainder, so that the
+    /// cache holds one text per kind of statement, not one per remainder length.
+    func chunkStatement(sql: String, full: Bool) throws -> any StoreStatement {
+        full ? try cachedStatement(sql: sql) : try statement(sql: sql)
     }
 }
