@@ -312,7 +312,8 @@ final class PostgresStoreConnection: StoreConnection {
 
     /// Statements without arguments and without results (a script: several may be `;`-joined).
     func run(_ sql: String) throws {
-        for statement in PostgresDialect.statements(sql) {
+        // BEGIN, COMMIT and the like hold no `;`: only a script is cut into statements.
+        for statement in sql.contains(";") ? PostgresDialect.statements(sql) : [sql] {
             let result = connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             try settle(before: result)
             do {
@@ -324,7 +325,7 @@ final class PostgresStoreConnection: StoreConnection {
     }
 
     func execute(sql: String, arguments: StoreArguments) throws {
-        if arguments.values.isEmpty && PostgresDialect.hasSeveralStatements(sql) {
+        if arguments.values.isEmpty && sql.contains(";") && PostgresDialect.hasSeveralStatements(sql) {
             try run(sql)
             changesCount = 0
             return
