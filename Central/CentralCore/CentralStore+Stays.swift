@@ -192,31 +192,6 @@ extension CentralStore {
         var source: String?
         /// For an added row, when it was added.
         var serial: Int?
-
-        init(
-            id: Int64?, key: StayKey, state: String, atMilliseconds: Int64, gateID: String, origin: String, seq: Int64, permitID: String?,
-            maxStaySeconds: Int?, confidence: Double, dueMilliseconds: Int64, source: String?
-        ) {
-            self.id = id
-            self.key = key
-            self.state = state
-            self.atMilliseconds = atMilliseconds
-            self.gateID = gateID
-            self.origin = origin
-            self.seq = seq
-            self.permitID = permitID
-            self.maxStaySeconds = maxStaySeconds
-            self.confidence = confidence
-            self.dueMilliseconds = dueMilliseconds
-            self.source = source
-        }
-
-        init(_ row: StoreRow) {
-            self.init(
-                id: row["id"], key: StayKey(zone: row["zone"], plate: row["plate"]), state: row["state"], atMilliseconds: row["at_ms"],
-                gateID: row["gate_id"], origin: row["origin"], seq: row["seq"], permitID: row["permit_id"], maxStaySeconds: row["max_stay_s"],
-                confidence: row["confidence"], dueMilliseconds: row["due_ms"], source: row["source"])
-        }
     }
 
     /// The stays of the plates a batch touches while it is paired: rows held are taken (to delete),
@@ -363,4 +338,14 @@ extension CentralStore {
         return first
     }
 
+}
+
+extension CentralStore.PendingStay {
+    /// A row of `stays` as held.
+    init(_ row: StoreRow) {
+        self.init(
+            id: row["id"], key: CentralStore.StayKey(zone: row["zone"], plate: row["plate"]), state: row["state"], atMilliseconds: row["at_ms"],
+            gateID: row["gate_id"], origin: row["origin"], seq: row["seq"], permitID: row["permit_id"], maxStaySeconds: row["max_stay_s"],
+            confidence: row["confidence"], dueMilliseconds: row["due_ms"], source: row["source"])
+    }
 }
