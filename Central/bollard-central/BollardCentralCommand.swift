@@ -15,7 +15,7 @@ struct BollardCentralCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bollard-central",
         abstract: "Bollard central: keeps gates' permits in sync and collects their events.",
-        subcommands: [Run.self, CheckConfig.self, Config.self, Status.self, Permits.self, Gates.self, Holders.self, Holidays.self, Webhooks.self, Violations.self, Keys.self, Tokens.self, Audit.self, Demo.self]
+        subcommands: [Run.self, CheckConfig.self, Config.self, Status.self, Permits.self, Gates.self, Holders.self, Holidays.self, Webhooks.self, Violations.self, Keys.self, Tokens.self, Audit.self, Store.self, Demo.self]
     )
 
     /// Parses the kernel's copy of the command line when Swift's is empty (see `ProcessArguments`).
