@@ -44,6 +44,9 @@ public final class CentralStore: Sendable {
     /// Permit-change notifications heard so far (PostgreSQL), nil without them (SQLite): see StoreDatabase.
     public var permitChangeSignals: Int? { database.permitChangeSignals }
 
+    /// Starts hearing permit-change notifications (PostgreSQL); see StoreDatabase.
+    public func listenForPermitChanges() { database.listenForPermitChanges() }
+
     /// Closes the engine's connections (PostgreSQL); SQLite closes with the store.
     public func close() { database.close() }
 

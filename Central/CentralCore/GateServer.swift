@@ -51,6 +51,8 @@ public final class GateServer: Sendable {
 
     /// Binds the ZAP handler, then the CURVE socket, then serves on a thread.
     public func start() throws {
+        // Another instance's permit change is heard at once (PostgreSQL), not at the next poll.
+        store.listenForPermitChanges()
         let context = try ZMQContext()
         // The ZAP handler must exist before the CURVE socket binds: without it
         // libzmq admits any client that knows the server key.

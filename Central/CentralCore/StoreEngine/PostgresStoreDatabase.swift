@@ -51,8 +51,13 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
     var permitChangeSignals: Int? {
         lock.lock()
         defer { lock.unlock() }
-        if listener == nil, !closed { startListening() }
         return heard
+    }
+
+    func listenForPermitChanges() {
+        lock.lock()
+        defer { lock.unlock() }
+        if listener == nil, !closed { startListening() }
     }
 
     private func signal() {
@@ -63,7 +68,7 @@ final class PostgresStoreDatabase: StoreDatabase, @unchecked Sendable {
 
     /// LISTENs on its own connection for as long as the store is open, reconnecting after a second
     /// when the connection fails; every (re)connection counts as a signal, since notifications sent
-    /// while nobody listened are lost. Called under `lock`, on first use (the gate server's).
+    /// while nobody listened are lost. Called under `lock`, once (`listenForPermitChanges`).
     private func startListening() {
         let configuration = configuration, logger = logger
         listener = Task.detached { [weak self] in

@@ -39,6 +39,7 @@ final class SQLiteStoreDatabase: StoreDatabase {
     func close() {}
 
     var permitChangeSignals: Int? { nil }
+    func listenForPermitChanges() {}
 }
 
 /// A GRDB `Database` behind `StoreConnection`; lives only inside one `read`/`write` closure.

@@ -232,6 +232,9 @@ public protocol StoreDatabase: Sendable {
     func writeWithoutTransaction<T>(_ body: (any StoreConnection) throws -> T) throws -> T
     /// Closes connections (PostgreSQL); the store is unusable afterwards.
     func close()
+    /// Starts hearing permit-change notifications (PostgreSQL: LISTEN on a connection of its own,
+    /// kept for as long as the store is open); nothing on SQLite. The gate server calls it at start.
+    func listenForPermitChanges()
     /// How many permit-change notifications this process has heard, or nil when the engine has none
     /// (SQLite: the gate server polls the change log instead). Only ever grows; a new value means
     /// "look at the change log now". The sequence stays the truth: a missed notification is caught
