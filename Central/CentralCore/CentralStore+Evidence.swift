@@ -157,41 +157,36 @@ extension CentralStore {
     /// `recordSeals` for several batches, in a few statements whatever their number.
     /// `checked[i]`, when given, is batch i's checks made before the transaction.
     static func recordSeals(of batches: [EventBatch], checked: [SealChecks]? = nil, _ db: any StoreConnection) throws {
-        let batches = batches.filter { !$0.events.isEmpty }
-        guard !batches.isEmpty else { return }
-        let keyTexts = try signingKeys(db, gateIDs: batches.map(\.gateID))
+        let kept = batches.indices.filter { !batches[$0].events.isEmpty }
+        guard !kept.isEmpty else { return }
+        let keyTexts = try signingKeys(db, gateIDs: kept.map { batches[$0].gateID })
         // Checked before the transaction with the key central held then; a key changed in
         // between (rare: a re-registration) means checking again here, under the lock.
-        let checks = batches.indices.map { index -> SealChecks in
+        let checks = kept.map { index -> SealChecks in
             let batch = batches[index], keyText = keyTexts[batch.gateID] ?? nil
             if let early = checked?[index], early.keyText == keyText { return early }
             return SealChecks(batch.events, origin: batch.origin, keyText: keyText)
         }
+        let batches = kept.map { batches[$0] }
+        // Each event's check, made once: the one made before the transaction, or made now.
+        let results = zip(batches, checks).map { batch, check in
+            batch.events.map { check.bySeq[$0.seq] ?? SealChecks.check($0, origin: batch.origin, key: check.key) }
+        }
         // The hash each event's predecessor has once the seals before it are stored: the seals already held
         // (which an insert never replaces) over those of this batch. One range read per batch, 16 to a statement.
         var hashBefore: [EventKey: String] = [:]
-        for (batch, check) in zip(batches, checks) {
-            for event in batch.events {
-                hashBefore[EventKey(gateID: batch.gateID, origin: batch.origin, seq: event.seq)] =
-                    check.bySeq[event.seq]?.hash ?? SealChecks.check(event, origin: batch.origin, key: check.key).hash
+        for (batch, batchResults) in zip(batches, results) {
+            for (event, result) in zip(batch.events, batchResults) {
+                hashBefore[EventKey(gateID: batch.gateID, origin: batch.origin, seq: event.seq)] = result.hash
             }
         }
-        for chunk in chunks(of: batches, size: 16) {
-            var arguments = StoreArguments(values: [])
-            for batch in chunk {
-                let seqs = batch.events.map(\.seq)
-                arguments += [batch.gateID, batch.origin, (seqs.min() ?? 1) - 1, (seqs.max() ?? 1) - 1]
-            }
-            let ranges = Array(repeating: "(gate_id = ? AND origin = ? AND seq BETWEEN ? AND ?)", count: chunk.count).joined(separator: " OR ")
-            for row in try StoreRow.fetchAll(db.chunkStatement(sql: "SELECT gate_id, origin, seq, hash FROM event_seals WHERE \(ranges)", full: chunk.count == 16), arguments: arguments) {
-                hashBefore[EventKey(gateID: row[0], origin: row[1], seq: row[2])] = row[3]
-            }
+        for row in try fetchAll(db, "gate_id, origin, seq, hash", from: "event_seals", seqRangesOf: batches, offset: -1) {
+            hashBefore[EventKey(gateID: row[0], origin: row[1], seq: row[2])] = row[3]
         }
         let encoder = JSONEncoder()
         var statuses: [(batch: EventBatch, event: Event, hash: String, images: String?, status: SealStatus)] = []
-        for (batch, check) in zip(batches, checks) {
-            for event in batch.events {
-                let result = check.bySeq[event.seq] ?? SealChecks.check(event, origin: batch.origin, key: check.key)
+        for (batch, batchResults) in zip(batches, results) {
+            for (event, result) in zip(batch.events, batchResults) {
                 let status: SealStatus
                 switch result.signature {
                 case .unsigned: status = .unsigned
@@ -254,7 +249,6 @@ extension CentralStore {
 
         /// Checks of several batches, spread over the cores (Ed25519 verification is CPU-bound).
         static func checkAll(_ batches: [EventBatch], keyTexts: [String: String?]) -> [SealChecks] {
-            if batches.count == 1 { return [SealChecks(batches[0].events, origin: batches[0].origin, keyText: keyTexts[batches[0].gateID] ?? nil)] }
             let results = Mutex<[Int: SealChecks]>([:])
             DispatchQueue.concurrentPerform(iterations: batches.count) { index in
                 let batch = batches[index]

@@ -56,13 +56,8 @@ extension CentralStore {
         }
         guard !plated.isEmpty else { return }
         var gates: [String: (zone: String, isExit: Bool)] = [:]
-        for chunk in Self.chunks(of: Array(Set(plated.map(\.gateID))).sorted(), size: Self.rowsPerInsert) {
-            for row in try StoreRow.fetchAll(
-                db.chunkStatement(sql: "SELECT id, zone, direction FROM gates WHERE id IN (\(Self.parameterList(chunk.count)))", full: chunk.count == Self.rowsPerInsert),
-                arguments: StoreArguments(values: chunk.map { .text($0) }))
-            {
-                gates[row["id"]] = (row["zone"], (row["direction"] as String) == Direction.exit.rawValue)
-            }
+        for row in try Self.fetchAll(db, in: Set(plated.map(\.gateID)).sorted().map { .text($0) }, sql: { "SELECT id, zone, direction FROM gates WHERE id IN (\($0))" }) {
+            gates[row["id"]] = (row["zone"], (row["direction"] as String) == Direction.exit.rawValue)
         }
         // The limit of the permit that let each vehicle in; a vehicle let in by none has no limit to keep.
         let admittingPermits = Set(plated.compactMap { item -> String? in
@@ -71,38 +66,25 @@ extension CentralStore {
         })
         var maxStays: [String: Int?] = [:]
         let decoder = JSONDecoder()
-        for chunk in Self.chunks(of: admittingPermits.sorted(), size: Self.rowsPerInsert) {
-            for row in try StoreRow.fetchAll(
-                db.chunkStatement(sql: "SELECT id, json FROM permits WHERE id IN (\(Self.parameterList(chunk.count)))", full: chunk.count == Self.rowsPerInsert),
-                arguments: StoreArguments(values: chunk.map { .text($0) }))
-            {
-                maxStays[row["id"]] = try decoder.decode(Permit.self, from: Data((row["json"] as String).utf8)).maxStaySeconds
-            }
+        for row in try Self.fetchAll(db, in: admittingPermits.sorted().map { .text($0) }, sql: { "SELECT id, json FROM permits WHERE id IN (\($0))" }) {
+            maxStays[row["id"]] = try decoder.decode(Permit.self, from: Data((row["json"] as String).utf8)).maxStaySeconds
         }
         // Every stay waiting under a (zone, plate) the events touch (per zone: `zone = ? AND plate IN (…)` is an index range on both engines).
         var waiting = StaysInMemory()
         var platesByZone: [String: Set<String>] = [:]
         for item in plated { if let zone = gates[item.gateID]?.zone { platesByZone[zone, default: []].insert(item.event.plate!) } }
         for (zone, plates) in platesByZone.sorted(by: { $0.key < $1.key }) {
-            for chunk in Self.chunks(of: plates.sorted(), size: Self.rowsPerInsert) {
-                for row in try StoreRow.fetchAll(
-                    db.chunkStatement(sql: "SELECT * FROM stays WHERE zone = ? AND plate IN (\(Self.parameterList(chunk.count))) ORDER BY id", full: chunk.count == Self.rowsPerInsert),
-                    arguments: StoreArguments(values: [.text(zone)] + chunk.map { .text($0) }))
-                {
-                    waiting.load(PendingStay(row))
-                }
+            for row in try Self.fetchAll(
+                db, in: plates.sorted().map { .text($0) }, leading: [.text(zone)], sql: { "SELECT * FROM stays WHERE zone = ? AND plate IN (\($0)) ORDER BY id" })
+            {
+                waiting.load(PendingStay(row))
             }
         }
         // Exiting plates' permits, for the exits that find no entry.
         var permitsByPlate: [String: [Permit]] = [:]
         let exitPlates = Set(plated.compactMap { item in gates[item.gateID]?.isExit == true ? item.event.plate : nil })
-        for chunk in Self.chunks(of: exitPlates.sorted(), size: Self.rowsPerInsert) {
-            for row in try StoreRow.fetchAll(
-                db.chunkStatement(sql: "SELECT plate, json FROM permits WHERE plate IN (\(Self.parameterList(chunk.count)))", full: chunk.count == Self.rowsPerInsert),
-                arguments: StoreArguments(values: chunk.map { .text($0) }))
-            {
-                permitsByPlate[row["plate"], default: []].append(try decoder.decode(Permit.self, from: Data((row["json"] as String).utf8)))
-            }
+        for row in try Self.fetchAll(db, in: exitPlates.sorted().map { .text($0) }, sql: { "SELECT plate, json FROM permits WHERE plate IN (\($0))" }) {
+            permitsByPlate[row["plate"], default: []].append(try decoder.decode(Permit.self, from: Data((row["json"] as String).utf8)))
         }
 
         for item in plated {

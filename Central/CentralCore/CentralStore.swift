@@ -539,33 +539,16 @@ public final class CentralStore: Sendable {
         var seq: Int64
     }
 
-    /// The keys of the batches' events that central holds already (each batch's seq range, 16 ranges a statement).
+    /// The keys of the batches' events that central holds already (one range read per batch).
     static func heldKeys(_ db: any StoreConnection, batches: [EventBatch]) throws -> Set<EventKey> {
-        var held: Set<EventKey> = []
-        for chunk in chunks(of: batches.filter { !$0.events.isEmpty }, size: 16) {
-            var arguments = StoreArguments(values: [])
-            for batch in chunk {
-                let seqs = batch.events.map(\.seq)
-                arguments += [batch.gateID, batch.origin, seqs.min() ?? 0, seqs.max() ?? 0]
-            }
-            let ranges = Array(repeating: "(gate_id = ? AND origin = ? AND seq BETWEEN ? AND ?)", count: chunk.count).joined(separator: " OR ")
-            for row in try StoreRow.fetchAll(db.chunkStatement(sql: "SELECT gate_id, origin, seq FROM events WHERE \(ranges)", full: chunk.count == 16), arguments: arguments) {
-                held.insert(EventKey(gateID: row[0], origin: row[1], seq: row[2]))
-            }
-        }
-        return held
+        Set(try fetchAll(db, "gate_id, origin, seq", from: "events", seqRangesOf: batches).map { EventKey(gateID: $0[0], origin: $0[1], seq: $0[2]) })
     }
 
     /// The signing keys held for gates (nil for a gate with none, absent for an unknown gate).
     static func signingKeys(_ db: any StoreConnection, gateIDs: [String]) throws -> [String: String?] {
         var keys: [String: String?] = [:]
-        for chunk in chunks(of: Array(Set(gateIDs)).sorted(), size: rowsPerInsert) {
-            for row in try StoreRow.fetchAll(
-                db.chunkStatement(sql: "SELECT id, signing_key FROM gates WHERE id IN (\(parameterList(chunk.count)))", full: chunk.count == Self.rowsPerInsert),
-                arguments: StoreArguments(values: chunk.map { .text($0) }))
-            {
-                keys[row["id"]] = .some(row["signing_key"])
-            }
+        for row in try fetchAll(db, in: Set(gateIDs).sorted().map { .text($0) }, sql: { "SELECT id, signing_key FROM gates WHERE id IN (\($0))" }) {
+            keys[row["id"]] = .some(row["signing_key"])
         }
         return keys
     }
@@ -576,14 +559,12 @@ public final class CentralStore: Sendable {
     private static func keepConflicts(_ repeated: [Event], gateID: String, origin: String, received: Int64, _ db: any StoreConnection) throws -> [Int64] {
         guard !repeated.isEmpty else { return [] }
         var held: [Int64: EventRecord] = [:]
-        for chunk in chunks(of: Array(Set(repeated.map(\.seq))).sorted(), size: rowsPerInsert) {
-            let select = try db.chunkStatement(sql: "SELECT * FROM events WHERE gate_id = ? AND origin = ? AND seq IN (\(parameterList(chunk.count)))", full: chunk.count == Self.rowsPerInsert)
-            var arguments: StoreArguments = [gateID, origin]
-            for seq in chunk { arguments += [seq] }
-            for row in try StoreRow.fetchAll(select, arguments: arguments) {
-                let record = EventRecord(row)
-                held[record.row.seq ?? 0] = record
-            }
+        for row in try fetchAll(
+            db, in: Set(repeated.map(\.seq)).sorted().map { .integer($0) }, leading: [.text(gateID), .text(origin)],
+            sql: { "SELECT * FROM events WHERE gate_id = ? AND origin = ? AND seq IN (\($0))" })
+        {
+            let record = EventRecord(row)
+            held[record.row.seq ?? 0] = record
         }
         var conflicts: [Int64] = []
         for event in repeated {
@@ -612,6 +593,35 @@ public final class CentralStore: Sendable {
     /// `?, ?, ?` for an `IN (…)` list of `count` values.
     static func parameterList(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
+    /// The rows of a query over many values, run with them in `IN (…)` lists of at most
+    /// `rowsPerInsert`: `sql` gets each list's placeholders, `leading` the arguments before it.
+    static func fetchAll(
+        _ db: any StoreConnection, in values: [StoreValue], leading: [StoreValue] = [], sql: (_ list: String) -> String
+    ) throws -> [StoreRow] {
+        var rows: [StoreRow] = []
+        for chunk in chunks(of: values, size: rowsPerInsert) {
+            rows += try StoreRow.fetchAll(
+                db.chunkStatement(sql: sql(parameterList(chunk.count)), full: chunk.count == rowsPerInsert),
+                arguments: StoreArguments(values: leading + chunk))
+        }
+        return rows
+    }
+
+    /// The rows of `table` in each batch's seq range moved by `offset` (`columns` selected), 16 ranges a statement.
+    static func fetchAll(_ db: any StoreConnection, _ columns: String, from table: String, seqRangesOf batches: [EventBatch], offset: Int64 = 0) throws -> [StoreRow] {
+        var rows: [StoreRow] = []
+        for chunk in chunks(of: batches.filter { !$0.events.isEmpty }, size: 16) {
+            var arguments = StoreArguments(values: [])
+            for batch in chunk {
+                let seqs = batch.events.map(\.seq)
+                arguments += [batch.gateID, batch.origin, seqs.min()! + offset, seqs.max()! + offset]
+            }
+            let ranges = Array(repeating: "(gate_id = ? AND origin = ? AND seq BETWEEN ? AND ?)", count: chunk.count).joined(separator: " OR ")
+            rows += try StoreRow.fetchAll(db.chunkStatement(sql: "SELECT \(columns) FROM \(table) WHERE \(ranges)", full: chunk.count == 16), arguments: arguments)
+        }
+        return rows
     }
 
     static func chunks<T>(of items: [T], size: Int) -> [ArraySlice<T>] {

@@ -123,8 +123,16 @@ struct ServerLoop {
     /// The heads heartbeat acks carry, with when they were read (see `heads(now:)`).
     var cachedHeads: (at: Instant, permits: Int64, holidays: Int64?)?
     var limits = CentralGateSession.Limits()
+    /// An `events` message served but not yet committed, with what its ack needs.
+    struct PendingBatch {
+        var routingID: [UInt8]
+        var batch: CentralStore.EventBatch
+        /// The message's size and digest, remembered with its ack (`CentralGateSession.acknowledgedSeqs`).
+        var size: Int
+        var digest: SHA256.Digest
+    }
     /// Event batches served but not yet committed: the round's group commit (`commitGroup`).
-    var group: [(gateID: String, routingID: [UInt8], batch: CentralStore.EventBatch, size: Int, digest: SHA256.Digest)] = []
+    var group: [PendingBatch] = []
     var groupEvents = 0
     /// Events a group commit takes at most: large enough that a round of uploading gates costs a
     /// few transactions, small enough that one transaction holds the write lock a short while.
@@ -298,15 +306,14 @@ struct ServerLoop {
             do {
                 acknowledge(item, try store.commit([item.batch])[0])
             } catch {
-                logger.error("could not serve gate", metadata: ["gate.id": "\(item.gateID)", "message.type": "events", "error": "\(LogText.escaped("\(error)", limit: 300))"])
-                reply(item.routingID, .error(WireError(.unavailable, "central could not complete 'events'; retry"), inReplyTo: "events"))
+                couldNotServe(item.batch.gateID, item.routingID, type: "events", error)
             }
         }
     }
 
-    mutating func acknowledge(_ item: (gateID: String, routingID: [UInt8], batch: CentralStore.EventBatch, size: Int, digest: SHA256.Digest), _ stored: CentralStore.Stored) {
+    mutating func acknowledge(_ item: PendingBatch, _ stored: CentralStore.Stored) {
         let batch = item.batch
-        sessions[item.gateID]?.rememberAck(size: item.size, digest: item.digest, seqs: stored.seqs)
+        sessions[batch.gateID]?.rememberAck(size: item.size, digest: item.digest, seqs: stored.seqs)
         if !stored.conflicts.isEmpty {
             // Acknowledged (the gate must not jam), kept aside, and loud: `bollard-central status` reports them.
             logger.error("gate reused event seqs with other content; kept as conflicts", metadata: [
@@ -335,11 +342,16 @@ struct ServerLoop {
         do {
             if let answer = try respond(to: decoded, gate: record.gate, routingID: routingID, payload: payload) { reply(routingID, answer) }
         } catch {
-            // Most likely the disk: tell the gate to retry, keep serving the others.
-            logger.error("could not serve gate", metadata: ["gate.id": "\(gateID)", "message.type": "\(decoded.type)", "error": "\(LogText.escaped("\(error)", limit: 300))"])
-            reply(routingID, .error(WireError(.unavailable, "central could not complete '\(decoded.type)'; retry"), inReplyTo: decoded.type))
+            couldNotServe(gateID, routingID, type: decoded.type, error)
         }
         return true
+    }
+
+    /// A message the store could not serve (most likely the disk): logged, and the gate told to retry
+    /// while central keeps serving the others.
+    func couldNotServe(_ gateID: String, _ routingID: [UInt8], type: String, _ error: any Error) {
+        logger.error("could not serve gate", metadata: ["gate.id": "\(gateID)", "message.type": "\(type)", "error": "\(LogText.escaped("\(error)", limit: 300))"])
+        reply(routingID, .error(WireError(.unavailable, "central could not complete '\(type)'; retry"), inReplyTo: type))
     }
 
     mutating func respond(to message: GateMessage, gate: Gate, routingID: [UInt8], payload: [UInt8]) throws -> CentralMessage? {
@@ -377,7 +389,9 @@ struct ServerLoop {
             let origin = origin ?? ""
             if let problem = Event.problem(inOrigin: origin) { return .error(WireError(.invalid, problem), inReplyTo: "events") }
             // Committed with the round's other batches (see `commitGroup`), acknowledged after.
-            group.append((gate.id, routingID, CentralStore.EventBatch(events: events, gateID: gate.id, origin: origin), payload.count, SHA256.hash(data: payload)))
+            group.append(PendingBatch(
+                routingID: routingID, batch: CentralStore.EventBatch(events: events, gateID: gate.id, origin: origin), size: payload.count,
+                digest: SHA256.hash(data: payload)))
             groupEvents += events.count
             return nil
         case .evidence(let chunk):

@@ -319,13 +319,18 @@ final class PostgresStoreConnection: StoreConnection {
     func run(_ sql: String) throws {
         // BEGIN, COMMIT and the like hold no `;`: only a script is cut into statements.
         for statement in sql.contains(";") ? PostgresDialect.statements(sql) : [sql] {
-            let result = connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-            try settle(before: result)
-            do {
-                _ = try result.wait()
-            } catch {
-                throw fail(error, sql: statement)
-            }
+            _ = try perform(PostgresQuery(unsafeSQL: statement), sql: statement)
+        }
+    }
+
+    /// Sends a query behind what was sent before and waits for all of it (one wait for the thread).
+    private func perform(_ query: PostgresQuery, sql: String) throws -> PostgresQueryResult {
+        let sent = connection.query(query, logger: logger)
+        try settle(before: sent)
+        do {
+            return try sent.wait()
+        } catch {
+            throw fail(error, sql: sql)
         }
     }
 
@@ -373,11 +378,9 @@ final class PostgresStoreConnection: StoreConnection {
             case .blob(let v): bindings.append(ByteBuffer(bytes: v))
             }
         }
-        let sent = connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger)
-        try settle(before: sent)
+        let result = try perform(PostgresQuery(unsafeSQL: text, binds: bindings), sql: sql)
+        changesCount = result.metadata.rows ?? 0
         do {
-            let result = try sent.wait()
-            changesCount = result.metadata.rows ?? 0
             return try result.rows.map(Self.storeRow)
         } catch {
             throw fail(error, sql: sql)
