@@ -127,18 +127,53 @@ final class PlateReader {
     /// (continuous pixel coordinates), median glyph height `h`, glyphs from `xa` to `xb`.
     /// Kept identical to `reader_crop` in train_reader.py.
     func sample(_ image: GrayImage, slope: Float, intercept: Float, h: Float, xa: Float, xb: Float) {
+        sample(image, lines: [Line(slope: slope, intercept: intercept, h: h, xa: xa, xb: xb)])
+    }
+
+    /// One line of glyphs: bottoms on y = slope * x + intercept, height `h`, from `xa` to `xb`.
+    struct Line {
+        var slope: Float, intercept: Float, h: Float, xa: Float, xb: Float
+    }
+
+    /// Where each line's window starts and ends in the strip, in glyph heights
+    /// (`sample(_:lines:)` lays the windows side by side).
+    func windows(_ lines: [Line]) -> (starts: [Float], total: Float) {
+        var starts: [Float] = []
+        var total: Float = 0
+        for line in lines {
+            starts.append(total)
+            total += (line.xb - line.xa) / line.h + 2 * model.side
+        }
+        return (starts, total)
+    }
+
+    /// Samples the windows of several lines side by side, left to right, each cut as a
+    /// row is (its own bottom line and height; `side` heights beyond its outer glyphs):
+    /// the two lines of a square plate become one strip that looks like a one-line plate
+    /// of the same text (NNNN over LLL reads as NNNN LLL), which the reader was trained on.
+    /// With one line, exactly the row's strip.
+    func sample(_ image: GrayImage, lines: [Line]) {
         let W = model.width, H = model.height
-        let x0 = xa - model.side * h
-        let span = (xb - xa) + 2 * model.side * h
-        let tall = (1 + model.top + model.bottom) * h
+        let (starts, total) = windows(lines)
         let maxX = Float(image.width) - 1.001, maxY = Float(image.height) - 1.001
         var sum: Float = 0
         image.pixels.withUnsafeBufferPointer { px in
             strip.withUnsafeMutableBufferPointer { out in
                 let iw = image.width
+                var index = 0
                 for u in 0..<W {
-                    let cx = x0 + (Float(u) + 0.5) * span / Float(W)
-                    let top = slope * cx + intercept - (1 + model.top) * h
+                    let cx: Float
+                    if lines.count == 1 {
+                        let h = lines[0].h
+                        cx = lines[0].xa - model.side * h + (Float(u) + 0.5) * ((lines[0].xb - lines[0].xa) + 2 * model.side * h) / Float(W)
+                    } else {
+                        let t = (Float(u) + 0.5) * total / Float(W)
+                        while index + 1 < lines.count, t >= starts[index + 1] { index += 1 }
+                        cx = lines[index].xa + (t - starts[index] - model.side) * lines[index].h
+                    }
+                    let line = lines[index]
+                    let tall = (1 + model.top + model.bottom) * line.h
+                    let top = line.slope * cx + line.intercept - (1 + model.top) * line.h
                     var sx = cx - 0.5
                     sx = min(max(sx, 0), maxX)
                     let xi = Int(sx), fx = sx - Float(xi)
@@ -322,6 +357,12 @@ final class PlateReader {
             for k in 0..<classes where k != blank && !neighbours.contains(k) { skipped = max(skipped, row[k]) }
         }
         return Decoded(characters: characters, skippedMass: skipped, columns: peaks, width: columns)
+    }
+
+    /// A read's confidence before the recogniser's caps: the model file's fitted calibration,
+    /// or (a version 2 file) the squared product of its characters' probabilities.
+    func confidence(_ evidence: WholePlateEvidence, of reading: SyntaxReading) -> Float {
+        model.calibration?.confidence(evidence) ?? powf(reading.probability, ConfidenceCalibration.exponent)
     }
 
     /// Reads the strip sampled last.

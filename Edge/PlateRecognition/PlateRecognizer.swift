@@ -59,6 +59,18 @@ public struct WholePlateEvidence: Sendable, Equatable, Codable {
     public var rivalRatio: Double = 0
 }
 
+extension WholePlateEvidence {
+    /// The evidence of a whole-plate reading: its characters' probabilities, the mass the
+    /// CTC path skipped, and the other known layout its characters make.
+    init(_ reading: SyntaxReading, skipped: Float, droppedUnsupported: Bool, unreadGlyphs: Int, inverted: Bool) {
+        self.init(
+            probability: Double(reading.probability), minimum: Double(reading.charConfidences.min() ?? 0),
+            skipped: Double(skipped), droppedUnsupported: droppedUnsupported, unreadGlyphs: unreadGlyphs, inverted: inverted)
+        rivalText = reading.rivalText
+        rivalRatio = Double(reading.rivalRatio)
+    }
+}
+
 /// Finds and reads plates in grayscale frames.
 ///
 /// Pipeline: local-contrast threshold → character-shaped components → rows of
@@ -102,7 +114,7 @@ public final class PlateRecognizer {
     private let classifier: CharacterClassifier
     private let plateReader: PlateReader?
     /// Rows already read whole in this image (passes find the same plate again).
-    private var readRows: [PlateBox] = []
+    var readRows: [PlateBox] = []
     /// The blobs of the binarisation pass being read, for the whole-plate reader's
     /// look along a row's line for glyph groups the row grouper left out.
     private var passBlobs: [Blob] = []
@@ -149,12 +161,20 @@ public final class PlateRecognizer {
         cache.removeAll(keepingCapacity: true)
         readRows.removeAll(keepingCapacity: true)
         var withPieces: [(blobs: [Blob], pieces: [Blob])] = []
+        var halfStacks: [(line: [Blob], blobs: [Blob])] = []
+        var frames: [(blobs: [Blob], frames: [Blob])] = []
         var confident = false
         for threshold in Self.passes {
             finder.threshold = threshold
             let blobs = finder.blobs(in: work)
             passBlobs = blobs
-            readLines(RowGrouper.lines(blobs), among: blobs, in: work, factor: factor, inverted: false, into: &found)
+            let lines = RowGrouper.lines(blobs)
+            let stacked = readLines(lines, among: blobs, in: work, factor: factor, inverted: false, into: &found)
+            if plateReader != nil {
+                // a line read as one of a stack's is no half of a stack that was not found
+                halfStacks += lines.indices.filter { !stacked.contains($0) && Self.halfStackLengths.contains(lines[$0].count) }.map { (lines[$0], blobs) }
+                frames.append((blobs, blobs.filter { $0.height >= 2 * configuration.minCharacterHeight + 4 }))
+            }
             if !finder.pieces.isEmpty { withPieces.append((blobs, finder.pieces)) }
             // A clean, confident read: the other binarisations would only find it again.
             confident = found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit })
@@ -169,6 +189,19 @@ public final class PlateRecognizer {
                     line.contains(where: { pieces.contains($0) })
                 }
                 if found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit }) { break }
+            }
+        }
+        // Still nothing confident: a line may be half of a square plate whose other line
+        // made no blobs; look for that line beside it and read both at once.
+        if let plateReader, !found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit }) {
+            for (line, blobs) in halfStacks {
+                passBlobs = blobs
+                if let read = readHalfStack(line, in: work, factor: factor, reader: plateReader) { found.append(read) }
+            }
+            for (_, candidates) in frames {
+                for blob in candidates where !found.contains(where: { $0.candidate.box.iou(Self.plateBox(around: [blob], factor: factor)) > 0.3 }) {
+                    if let read = readFramedPlate(blob, in: work, factor: factor, reader: plateReader) { found.append(read) }
+                }
             }
         }
         cache.removeAll(keepingCapacity: true)
@@ -201,8 +234,10 @@ public final class PlateRecognizer {
     /// of four or more that is not a line of a two-line plate already read (its top line
     /// alone would be a digit group or a part, and would dispute the whole). With `only`,
     /// just the rows and pairs holding a line it accepts.
+    /// Returns the indices of the lines read as lines of a two-line plate.
+    @discardableResult
     private func readLines(_ lines: [[Blob]], among blobs: [Blob], in image: GrayImage, factor: Int, inverted: Bool,
-                           into found: inout [(candidate: PlateCandidate, score: Float)], only: (([Blob]) -> Bool)? = nil) {
+                           into found: inout [(candidate: PlateCandidate, score: Float)], only: (([Blob]) -> Bool)? = nil) -> Set<Int> {
         var taken = Set<Int>()
         for (t, b) in RowGrouper.stacks(lines, among: blobs) {
             if let only, !only(lines[t]) && !only(lines[b]) { continue }
@@ -216,6 +251,7 @@ public final class PlateRecognizer {
             if let only, !only(row) { continue }
             if let read = read(row: row, in: image, factor: factor, inverted: inverted) { found.append(read) }
         }
+        return taken
     }
 
     /// A human-readable trace of the pipeline (rows, blobs, top classes), for tuning on synthetic data.
@@ -349,7 +385,7 @@ public final class PlateRecognizer {
 
     /// Least-squares line through the blobs' bottoms (y = slope * x + intercept): the bottom pixel
     /// rows, or with `edge` the bottom edges below them (continuous coordinates, one more).
-    private func baseline(_ row: [Blob], edge: Bool = false) -> (Float, Float) {
+    func baseline(_ row: [Blob], edge: Bool = false) -> (Float, Float) {
         let xs = row.map(\.centerX), ys = row.map { Float(edge ? $0.maxY + 1 : $0.maxY) }
         let mx = xs.reduce(0, +) / Float(xs.count), my = ys.reduce(0, +) / Float(ys.count)
         var sxy: Float = 0, sxx: Float = 0
@@ -441,8 +477,78 @@ extension PlateRecognizer {
     /// the two-line layouts only. As for a row, a line may leave out up to two blobs at its
     /// ends that do not fit it (two in all), and the variant with over-wide blobs cut must
     /// score three times better to win.
+    ///
+    /// With the whole-plate reader, the two lines are read at once as well, side by side in
+    /// one strip (`readStackedWhole`): a line whose glyphs touch each other or the frame has
+    /// no clean blobs for the ensemble, but the reader needs only its line. That read wins
+    /// when it makes a two-line plate, and reaches the review threshold only when the
+    /// ensemble reads the same plate.
     func readStacked(top: [Blob], bottom: [Blob], in image: GrayImage, factor: Int, inverted: Bool) -> (candidate: PlateCandidate, score: Float)? {
-        Self.wholeOrCut { splitting in readStacked(top: top, bottom: bottom, in: image, factor: factor, inverted: inverted, splitting: splitting) }
+        let characters = Self.wholeOrCut { splitting in readStacked(top: top, bottom: bottom, in: image, factor: factor, inverted: inverted, splitting: splitting) }
+        guard let plateReader, var whole = readStackedWhole(top: top, bottom: bottom, in: image, factor: factor, inverted: inverted, reader: plateReader)
+        else { return characters }
+        // The reader's confidence was fitted on rows, not on lines laid side by side: a
+        // two-line read is acted on alone only when the ensemble reads the same plate.
+        if whole.candidate.confidence >= ConfidenceCalibration.actAlone {
+            let other = characters?.candidate
+            whole.candidate.evidence?.characterText = other?.text
+            whole.candidate.evidence?.characterConfidence = other?.confidence
+            if other.map({ !PlateSyntax.sameReading($0.text, whole.candidate.text) }) ?? true {
+                whole.candidate.confidence = min(whole.candidate.confidence, Double(ConfidenceCalibration.capIrregular))
+                whole.candidate.evidence?.readersDisagree = other != nil
+            }
+        }
+        return whole
+    }
+
+    /// The two lines of a stack read by the CNN in one strip, top line first (each line cut
+    /// as a row is: its own bottom line, the stack's glyph height, its blobs' span), then
+    /// held to the two-line layouts.
+    private func readStackedWhole(top: [Blob], bottom: [Blob], in image: GrayImage, factor: Int, inverted: Bool, reader: PlateReader) -> (candidate: PlateCandidate, score: Float)? {
+        let heights = (top + bottom).map(\.height).sorted()
+        let h = Float(heights[heights.count / 2])
+        let lines = [top, bottom].map { line -> PlateReader.Line in
+            var (slope, intercept) = baseline(line, edge: true)
+            if line.count < 3 {
+                // two glyphs make a poor slope: take the other line's, through this line's bottoms
+                let other = line == top ? bottom : top
+                slope = baseline(other, edge: true).0
+                let xs = line.map(\.centerX), ys = line.map { Float($0.maxY + 1) }
+                intercept = zip(xs, ys).map { $1 - slope * $0 }.reduce(0, +) / Float(line.count)
+            }
+            return PlateReader.Line(slope: slope, intercept: intercept, h: h, xa: Float(line.map(\.minX).min()!), xb: Float(line.map(\.maxX).max()! + 1))
+        }
+        return readTwoLines(lines, box: Self.plateBox(around: top + bottom, factor: factor), in: image, inverted: inverted, guessed: false, reader: reader)
+    }
+
+    /// Two lines read side by side in one strip and held to the two-line layouts. Lines whose
+    /// place was `guessed` from the image, not found as blobs, may leave out up to two read
+    /// characters at their outer ends and are capped below the review threshold; found ones
+    /// are capped, as a row is, when a glyph blob on a line has no character.
+    func readTwoLines(_ lines: [PlateReader.Line], box: PlateBox, in image: GrayImage, inverted: Bool, guessed: Bool, reader: PlateReader) -> (candidate: PlateCandidate, score: Float)? {
+        reader.sample(image, lines: lines)
+        let decoded = reader.read()
+        // which line each character came from: its peak column's place in the strip
+        let (starts, total) = reader.windows(lines)
+        let places = decoded.columns.map { (Float($0) + 0.5) / Float(decoded.width) * total }
+        let topLine = places.filter { $0 < starts[1] }.count
+        let read = guessed ? Self.twoLineReading(decoded.characters, topLine: topLine) : PlateSyntax.read(decoded.characters, topLine: topLine)
+        guard let reading = read else { return nil }
+        var unread = 0
+        if !guessed {
+            for (index, line) in lines.enumerated() {
+                let end = index + 1 < lines.count ? starts[index + 1] : total
+                let xs = places.filter { $0 >= starts[index] && $0 < end }.map { line.xa + ($0 - starts[index] - reader.model.side) * line.h }
+                unread += Self.unreadGlyphs(passBlobs, characterXs: xs, in: image, slope: line.slope, intercept: line.intercept, h: line.h, from: line.xa, to: line.xb)
+            }
+        }
+        let evidence = WholePlateEvidence(reading, skipped: decoded.skippedMass, droppedUnsupported: false, unreadGlyphs: unread, inverted: inverted)
+        var confidence = reader.confidence(evidence, of: reading)
+        if inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
+        if guessed || decoded.skippedMass > ConfidenceCalibration.skippedCharacter || unread > 0 || reading.rivalRatio >= ConfidenceCalibration.layoutRival {
+            confidence = min(confidence, ConfidenceCalibration.capIrregular)
+        }
+        return (PlateCandidate(reading, confidence: confidence, box: box, evidence: evidence), reading.score)
     }
 
     private func readStacked(top: [Blob], bottom: [Blob], in image: GrayImage, factor: Int, inverted: Bool, splitting: Bool) -> (candidate: PlateCandidate, score: Float)? {
@@ -585,12 +691,8 @@ extension PlateRecognizer {
             }
         }
         let unread = Self.unreadGlyphs(passBlobs, characterXs: keptXs, in: image, slope: slope, intercept: intercept, h: fh, from: window.0, to: window.1)
-        var evidence = WholePlateEvidence(
-            probability: Double(reading.probability), minimum: Double(reading.charConfidences.min() ?? 0),
-            skipped: Double(decoded.skippedMass), droppedUnsupported: droppedUnsupported, unreadGlyphs: unread, inverted: inverted)
-        evidence.rivalText = reading.rivalText
-        evidence.rivalRatio = Double(reading.rivalRatio)
-        var confidence = reader.model.calibration?.confidence(evidence) ?? powf(reading.probability, ConfidenceCalibration.exponent)
+        let evidence = WholePlateEvidence(reading, skipped: decoded.skippedMass, droppedUnsupported: droppedUnsupported, unreadGlyphs: unread, inverted: inverted)
+        var confidence = reader.confidence(evidence, of: reading)
         if droppedUnsupported { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         if reading.layout == .other || inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
         // A column the best path left blank that was close to a character: one may be missing.

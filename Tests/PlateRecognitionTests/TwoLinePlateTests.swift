@@ -137,4 +137,75 @@ import Testing
         // most clean two-line reads need no person (11 of the 16 fixtures when they were made)
         #expect(confident >= labels.count / 2, "only \(confident) of \(labels.count) read at 0.9 or more")
     }
+
+    @Test("Two lines sampled side by side: the top line fills the strip's left part, the bottom line its right, each in proportion to its span")
+    func linesSampledSideBySide() throws {
+        let reader = PlateReader(model: try #require(try RecognitionModel.packaged().reader))
+        // a light plate; the top line's band dark (30), the bottom line's grey (120), half as wide
+        var image = GrayImage(width: 200, height: 120, value: 220)
+        for y in 20..<40 { for x in 40..<120 { image[x, y] = 30 } }
+        for y in 50..<70 { for x in 60..<100 { image[x, y] = 120 } }
+        let lines = [
+            PlateReader.Line(slope: 0, intercept: 40, h: 20, xa: 40, xb: 120),
+            PlateReader.Line(slope: 0, intercept: 70, h: 20, xa: 60, xb: 100),
+        ]
+        let side = reader.model.side
+        let (starts, total) = reader.windows(lines)
+        #expect(starts[0] == 0)
+        #expect(abs(starts[1] - (4 + 2 * side)) < 1e-4)
+        #expect(abs(total - (4 + 2 * side + 2 + 2 * side)) < 1e-4)
+        reader.sample(image, lines: lines)
+        let W = reader.model.width, middle = reader.model.height / 2
+        /// The strip's middle row at the columns whose centres fall in glyph heights [a, b) of the strip.
+        func values(_ a: Float, _ b: Float) -> [Float] {
+            (0..<W).filter { u in let t = (Float(u) + 0.5) * total / Float(W); return t >= a && t < b }.map { reader.strip[middle * W + $0] }
+        }
+        let top = values(side + 0.2, side + 3.8), bottom = values(starts[1] + side + 0.2, starts[1] + side + 1.8)
+        let margins = values(starts[1] - side + 0.2, starts[1] + side - 0.2)
+        try #require(!top.isEmpty && !bottom.isEmpty && !margins.isEmpty)
+        // the strip is normalised, so levels compare by order: dark < grey < plate
+        #expect(top.max()! < bottom.min()!)
+        #expect(bottom.max()! < margins.min()!)
+        #expect(top.max()! - top.min()! < 1e-3 && bottom.max()! - bottom.min()! < 1e-3)
+        // one line: exactly the row's strip
+        reader.sample(image, slope: 0, intercept: 40, h: 20, xa: 40, xb: 120)
+        let row = reader.strip
+        reader.sample(image, lines: [lines[0]])
+        #expect(reader.strip == row)
+    }
+
+    @Test("Characters past a two-line layout at the lines' outer ends (a screw, the frame's edge) are left out, two at most")
+    func outerExtrasAreDropped() throws {
+        /// The plate's glyphs read surely, the extras (a screw, the frame's edge) less so.
+        func read(_ text: String, extras: Set<Int>) -> [[Float]] {
+            text.enumerated().map { dist($0.element, extras.contains($0.offset) ? 0.6 : 0.99) }
+        }
+        // 3614 over J C K N P: a screw and the frame's edge read before the letters
+        let reading = try #require(PlateRecognizer.twoLineReading(read("3614JCKNP", extras: [4, 5]), topLine: 4))
+        #expect(reading.text == "3614KNP")
+        // one at each line's far end
+        #expect(PlateRecognizer.twoLineReading(read("I3614KNPI", extras: [0, 8]), topLine: 5)?.text == "3614KNP")
+        // three extras are too many to be the frame's: no plate read with any confidence
+        if let three = PlateRecognizer.twoLineReading(read("3614JCLKNP", extras: [4, 5, 6]), topLine: 4) {
+            #expect(three.probability < 0.01, "read \(three.text)")
+        }
+        // a plate that fits as it is keeps every character
+        #expect(PlateRecognizer.twoLineReading("3614KNP".map { dist($0) }, topLine: 4)?.text == "3614KNP")
+    }
+
+    @Test("Square plates whose lines make no stack (glyphs glued to the frame) are still read, and never acted on alone")
+    func unstackedSquarePlatesAreRead() throws {
+        // Rendered scenes the recogniser read nothing in before it looked for lost lines
+        // (Tests/Fixtures/PlateRecognition/README.md): only one line, or only the frame, made blobs.
+        let recognizer = PlateRecognizer()
+        let labels = try Fixtures.labels("two-line-unstacked/labels.csv")
+        #expect(labels.count == 3)
+        for (name, plate) in labels {
+            let reads = recognizer.recognize(try Fixtures.image(name))
+            #expect(reads.first?.text == plate, "\(name): expected \(plate), read \(reads.map(\.text))")
+            for read in reads where read.confidence >= Self.reviewThreshold {
+                Issue.record("\(name): \(read.text) at \(read.confidence): where the lines are was guessed")
+            }
+        }
+    }
 }
