@@ -55,6 +55,25 @@ def reader_crop(img, slope, intercept, h, xa, xb, side=SIDE):
     return ((v - v.mean()) / (v.std() + 8.0)).reshape(READER_H, READER_W).astype(np.float32)
 
 
+def stitched_crop(img, lines, side=SIDE):
+    """The reader's input for the lines of a two-line plate laid side by side, top line
+    first, each cut as `reader_crop` cuts a row (its own bottom line, height and span):
+    as `PlateReader.sample(_:lines:)` in Swift. `lines` holds (slope, intercept, h, xa, xb)."""
+    widths = [(xb - xa) / h + 2 * side for (_, _, h, xa, xb) in lines]
+    starts = np.concatenate([[0.0], np.cumsum(widths)[:-1]])
+    total = float(sum(widths))
+    t = (np.arange(READER_W) + 0.5) * total / READER_W
+    idx = np.searchsorted(starts, t, side="right") - 1
+    slope, intercept, h, xa, _ = (np.array(v, np.float64)[idx] for v in zip(*lines))
+    cx = xa + (t - starts[idx] - side) * h
+    vs = np.arange(READER_H) + 0.5
+    gy = (slope * cx + intercept - (1 + TOP) * h)[None, :] + vs[:, None] * ((1 + TOP + BOTTOM) * h / READER_H)[None, :] - 0.5
+    gx = np.broadcast_to((cx - 0.5)[None, :], (READER_H, READER_W))
+    v, _ = P.bilinear(img, gx.ravel(), gy.ravel())
+    v = v.astype(np.float32)
+    return ((v - v.mean()) / (v.std() + 8.0)).reshape(READER_H, READER_W).astype(np.float32)
+
+
 def row_geometry(rng, tboxes, jitter=0.04):
     """What the blob detector would report for these glyph boxes: bottom line, median
     height, span; with the detector's pixel noise."""
@@ -75,18 +94,27 @@ def spanish_text(rng):
     return (P.spanish_current(rng) if rng.random() < 0.85 else P.spanish_provincial(rng)), "E"
 
 
-def make_sample(rng, fonts, backgrounds):
-    """One (crop, label) pair: a plate in a scene, seen by the detector, cut as the gate cuts it."""
-    r = rng.random()
-    if r < 0.6:
-        groups, country = spanish_text(rng)
-        style = rng.random() < 0.8
-        gap = (0.3, 2.0) if style else (0.35, 0.8)
+def make_sample(rng, fonts, backgrounds, two_line_share=0.0):
+    """One (crop, label) pair: a plate in a scene, seen by the detector, cut as the gate cuts it.
+    A share of them (`two_line_share`; none unless asked, so older sets stay as they were)
+    are square plates whose two lines are cut side by side, as the gate reads them."""
+    if two_line_share and rng.random() < two_line_share:
+        lines, country, style = P.two_line_text(rng)
+        font = fonts[rng.integers(len(fonts))]
+        flat, boxes = P.render_two_line_plate(rng, lines, country, style, font)
+        top_count = len("".join(lines[0]))
     else:
-        groups, country = P.random_text(rng, spanish_share=0.0)
-        style, gap = False, (0.35, 0.8)
-    font = fonts[rng.integers(len(fonts))]
-    flat, boxes = P.render_plate(rng, groups, country, font, gap_range=gap, spanish_style=style, extras=True)
+        top_count = 0
+        r = rng.random()
+        if r < 0.6:
+            groups, country = spanish_text(rng)
+            style = rng.random() < 0.8
+            gap = (0.3, 2.0) if style else (0.35, 0.8)
+        else:
+            groups, country = P.random_text(rng, spanish_share=0.0)
+            style, gap = False, (0.35, 0.8)
+        font = fonts[rng.integers(len(fonts))]
+        flat, boxes = P.render_plate(rng, groups, country, font, gap_range=gap, spanish_style=style, extras=True)
     if rng.random() < 0.5:
         flat, boxes = P.surround(rng, flat, boxes, fonts)
     ph, pw = flat.shape
@@ -113,8 +141,11 @@ def make_sample(rng, fonts, backgrounds):
         bx1_, by1_ = q.max(0)
         sh = (by1_ - by0_) * 0.04
         tboxes.append((c, (bx0_ + sh, by0_ + sh, bx1_ - sh, by1_ - sh)))
-    slope, intercept, h, xa, xb = row_geometry(rng, tboxes)
     text = "".join(c for c, _ in boxes)
+    if top_count:
+        lines = [row_geometry(rng, tboxes[:top_count]), row_geometry(rng, tboxes[top_count:])]
+        return stitched_crop(img, lines, side=SIDE * rng.uniform(0.7, 1.4)), text
+    slope, intercept, h, xa, xb = row_geometry(rng, tboxes)
     if rng.random() < 0.06:
         # Not a plate: a strip of the background (car body, grille, lettering), read as nothing.
         h = rng.uniform(10, 40)
@@ -134,25 +165,26 @@ CHUNK = 2000
 
 def render_chunk(args):
     """Chunk k of the set, from its own seed: the same set whatever the number of workers."""
-    seed, k, n = args
+    seed, k, n, two_line_share = args
     rng = np.random.default_rng([seed, k])
     fonts = P.available_fonts()
     backgrounds = backgrounds_for(rng, 8)
     X = np.zeros((n, READER_H, READER_W), np.float32)
     labels = []
     for i in range(n):
-        X[i], t = make_sample(rng, fonts, backgrounds)
+        X[i], t = make_sample(rng, fonts, backgrounds, two_line_share)
         labels.append(t)
     return X, labels
 
 
-def render(seed, n, workers, cache):
+def render(seed, n, workers, cache, two_line_share=0.0):
     """The set as chunks; with `cache` (a folder) each chunk is kept as it is made, so an
     interrupted run resumes, and chunks already there are not rendered again."""
     import os
     from multiprocessing import Pool
-    jobs = [(seed, k, min(CHUNK, n - k * CHUNK)) for k in range((n + CHUNK - 1) // CHUNK)]
-    path = (lambda k: os.path.join(cache, f"seed{seed}-chunk{k:03d}-of{CHUNK}.npz")) if cache else None
+    jobs = [(seed, k, min(CHUNK, n - k * CHUNK), two_line_share) for k in range((n + CHUNK - 1) // CHUNK)]
+    kind = f"-two{two_line_share:g}" if two_line_share else ""
+    path = (lambda k: os.path.join(cache, f"seed{seed}{kind}-chunk{k:03d}-of{CHUNK}.npz")) if cache else None
     if cache:
         os.makedirs(cache, exist_ok=True)
     todo = [j for j in jobs if not (cache and os.path.exists(path(j[1])))]
@@ -166,7 +198,7 @@ def render(seed, n, workers, cache):
                 os.replace(path(job[1]) + ".tmp.npz", path(job[1]))
             print(f"  rendered chunk {job[1]} ({time.time() - t0:.0f}s)", flush=True)
     Xs, labels = [], []
-    for _, k, count in jobs:
+    for _, k, count, _ in jobs:
         if k not in chunks:
             d = np.load(path(k))
             chunks[k] = (d["X"], [str(t) for t in d["labels"]])
@@ -250,6 +282,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--cache", default="", help="folder keeping the rendered chunks (resumable)")
     ap.add_argument("--render-only", action="store_true")
+    ap.add_argument("--two-line-share", type=float, default=0.0,
+                    help="share of square plates, their two lines cut side by side (PlateReader.sample(_:lines:))")
     ap.add_argument("--workers", type=int, default=2, help="rendering processes (the set does not depend on it)")
     ap.add_argument("--max-minutes", type=float, default=0,
                     help="safety stop after this many minutes of training, at an epoch's end (then not reproducible)")
@@ -258,7 +292,7 @@ def main():
     P.available_fonts()
     t0 = time.time()
     import os
-    X, labels = render(a.seed, a.plates, a.workers, a.cache)
+    X, labels = render(a.seed, a.plates, a.workers, a.cache, a.two_line_share)
     if a.render_only:
         return 0
     import torch
@@ -305,7 +339,8 @@ def main():
             print("time budget reached", flush=True)
             break
     layers = folded(torch, net)
-    command = f"train_reader.py --seed {a.seed} --plates {a.plates} --epochs {a.epochs}" + (f" --max-minutes {a.max_minutes}" if a.max_minutes else "")
+    command = f"train_reader.py --seed {a.seed} --plates {a.plates} --epochs {a.epochs}" + (f" --max-minutes {a.max_minutes}" if a.max_minutes else "") \
+        + (f" --two-line-share {a.two_line_share:g}" if a.two_line_share else "")
     M.write_with_reader(a.base, a.out, ARCH, layers, command, (READER_W, READER_H), (TOP, BOTTOM, SIDE))
     print(f"wrote {a.out}")
 
