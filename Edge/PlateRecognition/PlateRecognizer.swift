@@ -670,36 +670,42 @@ extension PlateRecognizer {
         let xs = decoded.columns.map { x0 + (Float($0) + 0.5) / Float(decoded.width) * span }
         var keptXs = xs
         var droppedUnsupported = false
-        if reading.layout == .other {
-            // A character where no glyph-sized blob stands (an emblem in the gap, the
-            // band's letters, a sticker) may be left out if that gives a known layout.
-            let supported = xs.map { x -> Bool in
-                passBlobs.contains { b in
-                    Float(b.height) >= 0.75 * fh && Float(b.height) <= 1.25 * fh
-                        && abs(Float(b.maxY + 1) - (slope * b.centerX + intercept)) <= 0.25 * fh
-                        && x >= Float(b.minX) - 0.3 * fh && x <= Float(b.maxX + 1) + 0.3 * fh
-                }
-            }
-            let keptIndices = decoded.characters.indices.filter { supported[$0] }
-            let kept = keptIndices.map { decoded.characters[$0] }
-            if kept.count < decoded.characters.count, decoded.characters.count - kept.count <= 2,
-               let shorter = PlateSyntax.read(kept), shorter.layout != .other
-            {
-                reading = shorter
-                keptXs = keptIndices.map { xs[$0] }
-                droppedUnsupported = true
+        let supported = xs.map { x -> Bool in
+            passBlobs.contains { b in
+                Float(b.height) >= 0.75 * fh && Float(b.height) <= 1.25 * fh
+                    && abs(Float(b.maxY + 1) - (slope * b.centerX + intercept)) <= 0.25 * fh
+                    && x >= Float(b.minX) - 0.3 * fh && x <= Float(b.maxX + 1) + 0.3 * fh
             }
         }
-        let unread = Self.unreadGlyphs(passBlobs, characterXs: keptXs, in: image, slope: slope, intercept: intercept, h: fh, from: window.0, to: window.1)
-        let evidence = WholePlateEvidence(reading, skipped: decoded.skippedMass, droppedUnsupported: droppedUnsupported, unreadGlyphs: unread, inverted: inverted)
+        var keptCharacters = decoded.characters
+        if let (shorter, keptIndices) = Self.leavingOutUnsupported(reading, decoded.characters, supported: supported) {
+            reading = shorter
+            keptXs = keptIndices.map { xs[$0] }
+            keptCharacters = keptIndices.map { decoded.characters[$0] }
+            droppedUnsupported = true
+        }
+        var unread = Self.unreadGlyphBlobs(passBlobs, characterXs: keptXs, in: image, slope: slope, intercept: intercept, h: fh, from: window.0, to: window.1)
+        // A glyph no character came from, in a read of no known layout: the reader lost it
+        // (CTC merges a doubled 00 or SS unless a blank column parts them; a narrow I goes
+        // missing). The ensemble reads that glyph, and its character is put in its place.
+        var filled = false
+        if reading.layout == .other, !droppedUnsupported, (1...2).contains(unread.count) {
+            if let (completed, xsAfter) = Self.fillingLost(keptCharacters, at: keptXs, lost: unread.map { ($0.centerX, classified($0, in: image)) }) {
+                reading = completed
+                keptXs = xsAfter
+                unread = Self.unreadGlyphBlobs(passBlobs, characterXs: keptXs, in: image, slope: slope, intercept: intercept, h: fh, from: window.0, to: window.1)
+                filled = true
+            }
+        }
+        let evidence = WholePlateEvidence(reading, skipped: decoded.skippedMass, droppedUnsupported: droppedUnsupported, unreadGlyphs: unread.count, inverted: inverted)
         var confidence = reader.confidence(evidence, of: reading)
-        if droppedUnsupported { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
+        if droppedUnsupported || filled { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         if reading.layout == .other || inverted { confidence = min(confidence, ConfidenceCalibration.capOtherLayout) }
         // A column the best path left blank that was close to a character: one may be missing.
         if decoded.skippedMass > ConfidenceCalibration.skippedCharacter { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         // A glyph on the row that no character came from: the network may have lost a narrow
         // one (B7848IW read B7848W), and what is left can still be a valid plate.
-        if unread > 0 { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
+        if !unread.isEmpty { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         // The same characters make another valid plate nearly as well: the layout guessed a glyph.
         if reading.rivalRatio >= ConfidenceCalibration.layoutRival { confidence = min(confidence, ConfidenceCalibration.capIrregular) }
         let spanX = Int(xa.rounded(.down)), spanEnd = Int(xb.rounded(.up))
@@ -709,6 +715,31 @@ extension PlateRecognizer {
 }
 
 extension PlateRecognizer {
+    /// A read with one or two characters left out where no glyph-sized blob stands (an emblem
+    /// in the gap, the band's letters, a sticker), when that gives a known layout: any such
+    /// character of a read in no known layout; of a read in a known layout only those the
+    /// reader itself doubts (below even odds), and only if the plate left scores better.
+    /// Returns the shorter reading and the indices of the characters kept; nil to keep all.
+    static func leavingOutUnsupported(_ reading: SyntaxReading, _ characters: [[Float]], supported: [Bool]) -> (SyntaxReading, [Int])? {
+        let droppable = characters.indices.filter {
+            !supported[$0] && (reading.layout == .other || reading.charConfidences[$0] < ConfidenceCalibration.doubtedCharacter)
+        }
+        guard (1...2).contains(droppable.count) else { return nil }
+        let kept = characters.indices.filter { !droppable.contains($0) }
+        guard let shorter = PlateSyntax.read(kept.map { characters[$0] }), shorter.layout != .other,
+              reading.layout == .other || shorter.score > reading.score
+        else { return nil }
+        return (shorter, kept)
+    }
+
+    /// Characters read, with lost glyphs put in their places (by x) as the ensemble reads
+    /// them, when that makes a known layout. Returns the reading and every character's x.
+    static func fillingLost(_ characters: [[Float]], at xs: [Float], lost: [(x: Float, p: [Float])]) -> (SyntaxReading, [Float])? {
+        let all = (zip(xs, characters).map { ($0, $1) } + lost.map { ($0.x, $0.p) }).sorted { $0.0 < $1.0 }
+        guard let completed = PlateSyntax.read(all.map(\.1)), completed.layout != .other else { return nil }
+        return (completed, all.map(\.0))
+    }
+
     /// Glyph-sized blobs on the row's line between `from` and `to` that no read character
     /// maps to: the inverse of the rule on unsupported characters. Each character claims
     /// the blob nearest to it (within 0.6 h); a blob overlapping a claimed one by half its
@@ -717,11 +748,16 @@ extension PlateRecognizer {
     /// band or the background past the plate's end, darker than the plate next to it,
     /// is often cut at glyph height and is not a glyph.
     static func unreadGlyphs(_ blobs: [Blob], characterXs: [Float], in image: GrayImage, slope: Float, intercept: Float, h: Float, from: Float, to: Float) -> Int {
+        unreadGlyphBlobs(blobs, characterXs: characterXs, in: image, slope: slope, intercept: intercept, h: h, from: from, to: to).count
+    }
+
+    /// The unread glyph blobs themselves (`unreadGlyphs`).
+    static func unreadGlyphBlobs(_ blobs: [Blob], characterXs: [Float], in image: GrayImage, slope: Float, intercept: Float, h: Float, from: Float, to: Float) -> [Blob] {
         let glyphs = blobs.filter { b in
             abs(Float(b.height) - h) <= 0.2 * h && abs(Float(b.maxY + 1) - (slope * b.centerX + intercept)) <= 0.2 * h
                 && b.centerX >= from && b.centerX <= to
         }
-        guard !glyphs.isEmpty, let first = characterXs.min(), let last = characterXs.max() else { return 0 }
+        guard !glyphs.isEmpty, let first = characterXs.min(), let last = characterXs.max() else { return [] }
         var claimed = [Bool](repeating: false, count: glyphs.count)
         for x in characterXs {
             var best = -1
@@ -753,7 +789,7 @@ extension PlateRecognizer {
             }
             return Float(sum) / Float((xb - xa + 1) * (yb - ya + 1))
         }
-        var unread = 0
+        var unread: [Blob] = []
         for (i, b) in glyphs.enumerated() where !claimed[i] {
             let twice = glyphs.indices.contains { j in
                 guard claimed[j] else { return false }
@@ -767,7 +803,7 @@ extension PlateRecognizer {
                 guard let outside, let inside = mean(b.minX, b.maxX, b.minY, b.maxY) else { continue }
                 if outside < inside + 0.5 * (plateLight - inside) { continue }
             }
-            unread += 1
+            unread.append(b)
         }
         return unread
     }
@@ -786,6 +822,9 @@ enum ConfidenceCalibration {
     /// Whole-plate reader: a blank column whose best character has this much mass
     /// may hide a character the best path skipped.
     static let skippedCharacter: Float = 0.3
+    /// A whole-plate read's character below this probability, with no glyph blob under it,
+    /// may be left out of a read in a known layout (even odds: the reader doubts it).
+    static let doubtedCharacter: Float = 0.5
     /// A read this confident ends the search for more binarisations.
     static let earlyExit: Double = 0.95
     /// The gate acts on a read this confident without a person looking (the review threshold).

@@ -449,4 +449,57 @@ import Testing
         #expect(best.text == "9840PJY")
         #expect(best.confidence < 0.9)
     }
+
+    @Test("In a known layout, only a doubted character with no glyph under it is left out, and only for a plate that scores better")
+    func doubtedUnsupportedCharacterLeftOut() throws {
+        func read(_ text: String, doubted: Int?, p: Float = 0.2) -> [[Float]] {
+            text.enumerated().map { i, c in
+                var d = [Float](repeating: 0.0001, count: CharacterModel.alphabet.count + 1)
+                d[CharacterModel.alphabet.firstIndex(of: c)!] = i == doubted ? p : 0.99
+                return d
+            }
+        }
+        let all = [Bool](repeating: true, count: 8)
+        var emblem = all
+        emblem[2] = false  // no glyph blob under the third character: the coat of arms between RK and 891
+        // RK9891AU is a valid LL NNNN LL plate; its 9, doubted and unsupported, is the emblem
+        let characters = read("RK9891AU", doubted: 2)
+        let reading = try #require(PlateSyntax.read(characters))
+        #expect(reading.layout != .other)
+        let (shorter, kept) = try #require(PlateRecognizer.leavingOutUnsupported(reading, characters, supported: emblem))
+        #expect(shorter.text == "RK891AU")
+        #expect(kept == [0, 1, 3, 4, 5, 6, 7])
+        // the same character read surely is kept: the reader sees a glyph there
+        let sure = read("RK9891AU", doubted: nil)
+        #expect(PlateRecognizer.leavingOutUnsupported(try #require(PlateSyntax.read(sure)), sure, supported: emblem) == nil)
+        // a doubted character with a glyph blob under it is kept
+        #expect(PlateRecognizer.leavingOutUnsupported(reading, characters, supported: all) == nil)
+        // in no known layout, an unsupported character goes however sure the reader is (issue 9's emblem rule)
+        let other = read("9840HPJY", doubted: nil)
+        var gap = [Bool](repeating: true, count: 8)
+        gap[4] = false
+        let otherReading = try #require(PlateSyntax.read(other))
+        #expect(otherReading.layout == .other)
+        #expect(PlateRecognizer.leavingOutUnsupported(otherReading, other, supported: gap)?.0.text == "9840PJY")
+    }
+
+    @Test("A glyph the reader lost is put back as the ensemble reads it, in its place by x, only when that makes a known plate")
+    func lostGlyphFilledByTheEnsemble() throws {
+        func d(_ c: Character) -> [Float] {
+            var p = [Float](repeating: 0.0001, count: CharacterModel.alphabet.count + 1)
+            p[CharacterModel.alphabet.firstIndex(of: c)!] = 0.98
+            return p
+        }
+        // RK30AS: the reader merged the doubled 0 (CTC needs a blank between repeats); the
+        // glyph it lost stands between the second 0 and the A
+        let read = "RK30AS".map(d), xs: [Float] = [10, 20, 34, 44, 64, 74]
+        let (completed, after) = try #require(PlateRecognizer.fillingLost(read, at: xs, lost: [(x: Float(54), p: d("0"))]))
+        #expect(completed.text == "RK300AS")
+        #expect(completed.layout != .other)
+        #expect(after == [10, 20, 34, 44, 54, 64, 74])
+        // the same glyph put where it stands, not at the end: before the R it makes no plate
+        #expect(PlateRecognizer.fillingLost(read, at: xs, lost: [(x: 2, p: d("0"))]) == nil)
+        // a glyph that makes no known layout leaves the read as it was
+        #expect(PlateRecognizer.fillingLost("RK30AS".map(d), at: xs, lost: [(x: 54, p: d("7")), (x: 80, p: d("7"))]) == nil)
+    }
 }
