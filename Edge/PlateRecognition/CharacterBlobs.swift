@@ -48,6 +48,9 @@ final class BlobFinder {
         let w = image.width, h = image.height
         guard w > 4, h > 4 else { return [] }
         let iw = w + 1
+        // Reused across frames; a frame of another shape may need as many cells (17 x 300
+        // after 300 x 17, a portrait photo after a landscape one), so the zero first row and
+        // column the sums below rely on are written every time, not only at allocation.
         if integral.count != iw * (h + 1) { integral = [Int32](repeating: 0, count: iw * (h + 1)) }
         if ink.count != w * h { ink = [UInt8](repeating: 0, count: w * h) }
         let radius = max(4, Int(Float(min(20, max(8, w / 48))) * threshold.radiusScale))
@@ -56,7 +59,9 @@ final class BlobFinder {
         pieces.removeAll(keepingCapacity: true)
         image.pixels.withUnsafeBufferPointer { px in
             integral.withUnsafeMutableBufferPointer { ii in
+                for x in 0..<iw { ii[x] = 0 }
                 for y in 0..<h {
+                    ii[(y + 1) * iw] = 0
                     var rowSum: Int32 = 0
                     for x in 0..<w {
                         rowSum += Int32(px[y * w + x])

@@ -24,6 +24,19 @@ private func canvas(width: Int, height: Int, bars: [(x: Int, y: Int, w: Int, h: 
         #expect(blobs.first.map { ($0.minX, $0.minY, $0.width, $0.height) } ?? (0, 0, 0, 0) == (20, 30, 12, 24))
     }
 
+    @Test("A finder reused after a frame of the transposed size (as many integral cells) finds what a new one finds")
+    func reusedFinderAfterTransposedFrame() {
+        // a portrait frame, bright, then a landscape one of the same two sizes swapped
+        let tall = GrayImage(width: 100, height: 300, value: 250)
+        var wide = canvas(width: 300, height: 100, bars: [(20, 30, 12, 24), (40, 30, 12, 24), (60, 30, 12, 24)])
+        for i in wide.pixels.indices where wide.pixels[i] > 128 { wide.pixels[i] = 200 }
+        let fresh = BlobFinder().blobs(in: wide)
+        let finder = BlobFinder()
+        _ = finder.blobs(in: tall)
+        #expect(finder.blobs(in: wide) == fresh)
+        #expect(fresh.count == 3)
+    }
+
     @Test func rowsGroupAlignedBlobsOfOneHeight() {
         var bars: [(x: Int, y: Int, w: Int, h: Int)] = []
         for i in 0..<7 { bars.append((20 + i * 18, 40, 12, 24)) }  // a plate-like row
