@@ -192,7 +192,7 @@ let package = Package(
         ),
         // Helpers more than one test target needs (a stand-in for systemd's notify socket).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "DomainTests", dependencies: ["Domain"], path: "Tests/DomainTests"),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "TestSupport"], path: "Tests/DomainTests"),
         .testTarget(name: "ZMQTests", dependencies: ["ZMQ"], path: "Tests/ZMQTests"),
         .testTarget(
             name: "EvidenceTests",
@@ -202,7 +202,7 @@ let package = Package(
             ],
             path: "Tests/EvidenceTests"),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "Domain"], path: "Tests/WireProtocolTests"),
-        .testTarget(name: "PlateRecognitionTests", dependencies: ["PlateRecognition"], path: "Tests/PlateRecognitionTests"),
+        .testTarget(name: "PlateRecognitionTests", dependencies: ["PlateRecognition", "TestSupport"], path: "Tests/PlateRecognitionTests"),
         .testTarget(
             name: "CaptureTests", dependencies: ["Capture", "EdgeCore", "Domain", "PlateRecognition", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CaptureTests"),

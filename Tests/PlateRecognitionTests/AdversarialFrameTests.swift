@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import PlateRecognition
 
 /// A gate's camera sends whatever it sees: no frame may crash the recogniser. The square-plate
@@ -7,17 +8,8 @@ import Testing
 /// frames of a square plate's proportions cut by the border, stripes a glyph apart, noise,
 /// and frames of extreme sizes.
 @Suite struct AdversarialFrameTests {
-    /// A small deterministic generator (the test must fail the same way twice).
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return state
-        }
-    }
-
     static func frame(width: Int, height: Int, seed: UInt64) -> GrayImage {
-        var rng = Generator(state: seed)
+        var rng = SeededGenerator(state: seed)
         var image = GrayImage(width: width, height: height, value: UInt8.random(in: 60...230, using: &rng))
         for _ in 0..<Int.random(in: 1...12, using: &rng) {
             // a box, often hollow (a frame), anywhere, partly outside the image
