@@ -147,6 +147,17 @@ final class PlateReader {
         return (starts, total)
     }
 
+    /// Where each decoded character stands: the line whose window holds its peak column, and
+    /// its x in the image along that line (the inverse of `sample(_:lines:)`).
+    func places(of decoded: Decoded, lines: [Line]) -> [(line: Int, x: Float)] {
+        let (starts, total) = windows(lines)
+        return decoded.columns.map { column in
+            let place = (Float(column) + 0.5) / Float(decoded.width) * total
+            let line = (starts.lastIndex { place >= $0 } ?? 0)
+            return (line, lines[line].xa + (place - starts[line] - model.side) * lines[line].h)
+        }
+    }
+
     /// Samples the windows of several lines side by side, left to right, each cut as a
     /// row is (its own bottom line and height; `side` heights beyond its outer glyphs):
     /// the two lines of a square plate become one strip that looks like a one-line plate

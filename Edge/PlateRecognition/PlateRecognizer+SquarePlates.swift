@@ -36,6 +36,13 @@ extension PlateRecognizer {
         return best
     }
 
+    /// A dark component tall enough for two lines of glyphs and shaped as a square plate
+    /// (0.9 to 2.3 times as wide as tall): what `readFramedPlate` searches.
+    func mayBeSquarePlate(_ blob: Blob) -> Bool {
+        let aspect = Float(blob.width) / Float(blob.height)
+        return blob.height >= 2 * configuration.minCharacterHeight + 4 && aspect >= 0.9 && aspect <= 2.3
+    }
+
     /// A square plate found as one dark component: its frame (or border) with the glyphs
     /// that touch it. Its box is searched for two lines of text: the tilt that makes the
     /// sharpest row profile of ink over the middle columns, then the two tallest runs of
@@ -43,9 +50,8 @@ extension PlateRecognizer {
     /// followed along its ink from the middle, stopping at the frame's sides (columns dark
     /// in the gap between the lines too).
     func readFramedPlate(_ frame: Blob, in image: GrayImage, factor: Int, reader: PlateReader) -> (candidate: PlateCandidate, score: Float)? {
+        guard mayBeSquarePlate(frame) else { return nil }
         let w = frame.width, h = frame.height
-        let aspect = Float(w) / Float(h)
-        guard h >= 2 * configuration.minCharacterHeight + 4, aspect >= 0.9, aspect <= 2.3 else { return nil }
         let seed = PlateReader.Line(slope: 0, intercept: Float(frame.maxY + 1), h: Float(h), xa: Float(frame.minX + w / 4), xb: Float(frame.maxX + 1 - w / 4))
         guard let threshold = Self.inkLevels(image, line: seed) else { return nil }
         let cx = frame.centerX

@@ -161,8 +161,10 @@ public final class PlateRecognizer {
         cache.removeAll(keepingCapacity: true)
         readRows.removeAll(keepingCapacity: true)
         var withPieces: [(blobs: [Blob], pieces: [Blob])] = []
-        var halfStacks: [(line: [Blob], blobs: [Blob])] = []
-        var frames: [(blobs: [Blob], frames: [Blob])] = []
+        // Square-plate candidates for the fallback below, each once: the passes find the same
+        // line or frame again, and what is read from one depends on nothing but it and the image.
+        var halfStacks: [[Blob]] = []
+        var frames: [Blob] = []
         var confident = false
         for threshold in Self.passes {
             finder.threshold = threshold
@@ -172,8 +174,10 @@ public final class PlateRecognizer {
             let stacked = readLines(lines, among: blobs, in: work, factor: factor, inverted: false, into: &found)
             if plateReader != nil {
                 // a line read as one of a stack's is no half of a stack that was not found
-                halfStacks += lines.indices.filter { !stacked.contains($0) && Self.halfStackLengths.contains(lines[$0].count) }.map { (lines[$0], blobs) }
-                frames.append((blobs, blobs.filter { $0.height >= 2 * configuration.minCharacterHeight + 4 }))
+                for index in lines.indices where !stacked.contains(index) && Self.halfStackLengths.contains(lines[index].count) && !halfStacks.contains(lines[index]) {
+                    halfStacks.append(lines[index])
+                }
+                for blob in blobs where mayBeSquarePlate(blob) && !frames.contains(blob) { frames.append(blob) }
             }
             if !finder.pieces.isEmpty { withPieces.append((blobs, finder.pieces)) }
             // A clean, confident read: the other binarisations would only find it again.
@@ -194,14 +198,11 @@ public final class PlateRecognizer {
         // Still nothing confident: a line may be half of a square plate whose other line
         // made no blobs; look for that line beside it and read both at once.
         if let plateReader, !found.contains(where: { $0.candidate.confidence >= ConfidenceCalibration.earlyExit }) {
-            for (line, blobs) in halfStacks {
-                passBlobs = blobs
+            for line in halfStacks {
                 if let read = readHalfStack(line, in: work, factor: factor, reader: plateReader) { found.append(read) }
             }
-            for (_, candidates) in frames {
-                for blob in candidates where !found.contains(where: { $0.candidate.box.iou(Self.plateBox(around: [blob], factor: factor)) > 0.3 }) {
-                    if let read = readFramedPlate(blob, in: work, factor: factor, reader: plateReader) { found.append(read) }
-                }
+            for blob in frames where !found.contains(where: { $0.candidate.box.iou(Self.plateBox(around: [blob], factor: factor)) > 0.3 }) {
+                if let read = readFramedPlate(blob, in: work, factor: factor, reader: plateReader) { found.append(read) }
             }
         }
         cache.removeAll(keepingCapacity: true)
@@ -528,17 +529,14 @@ extension PlateRecognizer {
     func readTwoLines(_ lines: [PlateReader.Line], box: PlateBox, in image: GrayImage, inverted: Bool, guessed: Bool, reader: PlateReader) -> (candidate: PlateCandidate, score: Float)? {
         reader.sample(image, lines: lines)
         let decoded = reader.read()
-        // which line each character came from: its peak column's place in the strip
-        let (starts, total) = reader.windows(lines)
-        let places = decoded.columns.map { (Float($0) + 0.5) / Float(decoded.width) * total }
-        let topLine = places.filter { $0 < starts[1] }.count
+        let places = reader.places(of: decoded, lines: lines)
+        let topLine = places.filter { $0.line == 0 }.count
         let read = guessed ? Self.twoLineReading(decoded.characters, topLine: topLine) : PlateSyntax.read(decoded.characters, topLine: topLine)
         guard let reading = read else { return nil }
         var unread = 0
         if !guessed {
             for (index, line) in lines.enumerated() {
-                let end = index + 1 < lines.count ? starts[index + 1] : total
-                let xs = places.filter { $0 >= starts[index] && $0 < end }.map { line.xa + ($0 - starts[index] - reader.model.side) * line.h }
+                let xs = places.filter { $0.line == index }.map(\.x)
                 unread += Self.unreadGlyphs(passBlobs, characterXs: xs, in: image, slope: line.slope, intercept: line.intercept, h: line.h, from: line.xa, to: line.xb)
             }
         }
@@ -665,9 +663,7 @@ extension PlateRecognizer {
         }
         guard var reading = PlateSyntax.read(decoded.characters) else { return nil }
         // Where each read character stands in the image: its CTC peak column mapped back.
-        let side = reader.model.side * fh
-        let x0 = window.0 - side, span = window.1 - window.0 + 2 * side
-        let xs = decoded.columns.map { x0 + (Float($0) + 0.5) / Float(decoded.width) * span }
+        let xs = reader.places(of: decoded, lines: [PlateReader.Line(slope: slope, intercept: intercept, h: fh, xa: window.0, xb: window.1)]).map(\.x)
         var keptXs = xs
         var droppedUnsupported = false
         let supported = xs.map { x -> Bool in

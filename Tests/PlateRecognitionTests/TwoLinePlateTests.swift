@@ -167,6 +167,17 @@ import Testing
         #expect(top.max()! < bottom.min()!)
         #expect(bottom.max()! < margins.min()!)
         #expect(top.max()! - top.min()! < 1e-3 && bottom.max()! - bottom.min()! < 1e-3)
+        // characters map back to their line and place: the strip's first column of glyphs to the
+        // top line's first glyph, a column in the bottom line's part to a point on the bottom line
+        let columns = 32
+        let column = { (t: Float) in Int(t / total * Float(columns)) }
+        var decoded = PlateReader.Decoded(characters: [], skippedMass: 0)
+        decoded.columns = [column(side + 0.5), column(starts[1] + side + 1)]
+        decoded.width = columns
+        let places = reader.places(of: decoded, lines: lines)
+        #expect(places.map(\.line) == [0, 1])
+        #expect(abs(places[0].x - 50) < 0.6 * 20 * total / Float(columns))
+        #expect(abs(places[1].x - 80) < 0.6 * 20 * total / Float(columns))
         // one line: exactly the row's strip
         reader.sample(image, slope: 0, intercept: 40, h: 20, xa: 40, xb: 120)
         let row = reader.strip
